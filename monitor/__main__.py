@@ -1,0 +1,5 @@
+"""``python -m monitor`` runs the ``tosmon`` command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,465 @@
+"""sources.toml → frozen dataclasses. All validation of user configuration lives here.
+
+Nothing below this module sees a raw dict: the rest of the package receives a
+``Config`` whose values are typed, defaulted and checked. Every problem raises
+``ConfigError`` with one message that names the file (and the line where it can be
+found), the provider/document concerned, and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import soupsieve
+
+from .errors import ConfigError
+
+BUILTIN_CLAUSES: tuple[str, ...] = (
+    "training",
+    "retention",
+    "ownership",
+    "audit",
+    "subprocessors",
+    "changes",
+)
+TIERS = ("consumer", "business", "api")
+ALERT_LEVELS = ("high", "all", "none")
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_USER_AGENT = "tos-monitor/0.1 (+https://github.com/tos-monitor/tos-monitor)"
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class ClauseRule:
+    """How one document locates one clause: CSS selectors, or a heading pattern."""
+
+    key: str
+    select: tuple[str, ...] = ()
+    heading: str | None = None
+
+
+@dataclass(frozen=True)
+class ClauseDefinition:
+    """A user-defined clause key with default phrase patterns for every document."""
+
+    key: str
+    patterns: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentConfig:
+    """One watched document (a policy page) of one provider."""
+
+    provider: str
+    id: str
+    name: str
+    provider_name: str
+    url: str
+    select: tuple[str, ...]
+    remove: tuple[str, ...] = ()
+    tier: str | None = None
+    ignore: tuple[str, ...] = ()
+    clauses: tuple[ClauseRule, ...] = ()
+    schedule: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``provider/document``, the id used in output and logs."""
+        return f"{self.provider}/{self.id}"
+
+    @property
+    def title(self) -> str:
+        """What a person calls it: ``OpenAI Services Agreement``."""
+        return f"{self.provider_name} {self.name}"
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    id: str
+    name: str
+    documents: tuple[DocumentConfig, ...]
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Politeness and safety limits for live fetching."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    concurrency: int = 8
+    per_host: int = 2
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    max_bytes: int = 20_000_000
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """Where and how politely to read a Wayback-compatible archive."""
+
+    wayback_url: str = "https://web.archive.org"
+    rate: float = 1.0  # requests per second
+    retries: int = 4
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_host: str
+    smtp_port: int
+    security: str
+    sender: str
+    to: tuple[str, ...]
+    username: str | None = None
+    password_env: str | None = None
+    alerts: str = "high"
+    provider_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    check: str = "0 6 * * *"
+    digest: str = "mon 08:00"
+    timezone: str = "UTC"
+    jitter: int = 60
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    database: str
+    fetch: FetchSettings
+    archive: ArchiveSettings
+    schedule: ScheduleSettings
+    providers: tuple[ProviderConfig, ...]
+    email: EmailSettings | None = None
+    custom_clauses: tuple[ClauseDefinition, ...] = ()
+
+    @property
+    def clause_keys(self) -> tuple[str, ...]:
+        """Built-in clause keys followed by user-defined ones."""
+        return BUILTIN_CLAUSES + tuple(c.key for c in self.custom_clauses)
+
+    def documents(
+        self, provider: str | None = None, document: str | None = None
+    ) -> list[DocumentConfig]:
+        """Documents matching the optional provider/document ids, in file order."""
+        return [
+            d
+            for p in self.providers
+            for d in p.documents
+            if (provider is None or d.provider == provider)
+            and (document is None or d.id == document)
+        ]
+
+    def document(self, provider: str, document: str) -> DocumentConfig:
+        found = self.documents(provider, document)
+        if not found:
+            known = ", ".join(d.key for d in self.documents()) or "none"
+            raise ConfigError(
+                f"{self.path}: no document {provider}/{document} (configured: {known})"
+            )
+        return found[0]
+
+
+def load_config(path: str | Path, database: str | None = None) -> Config:
+    """Read and validate ``path``; ``database`` (from --db / TOSMON_DB) overrides the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found (pass --config PATH or set TOSMON_CONFIG)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return _Parser(path, text).config(raw, database)
+
+
+class _Parser:
+    """Walks the raw TOML tables, raising a ConfigError with file and line on the first fault."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        line = self._line_of(where)
+        at = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{at}: [{where}]: {message}")
+
+    def _line_of(self, where: str) -> int | None:
+        """Best-effort line of the table header (or dotted key) for ``where``."""
+        parts = where.split(".")
+        for n in range(len(parts), 0, -1):
+            header = ".".join(parts[:n])
+            for i, line in enumerate(self.lines, 1):
+                stripped = line.strip()
+                if stripped in (f"[{header}]", f"[[{header}]]"):
+                    return i
+        return None
+
+    def table(self, raw: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a table")
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise self.fail(
+                where,
+                f"unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(allowed))}",
+            )
+        return raw
+
+    def get(
+        self, raw: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...],
+        default: Any = None, required: bool = False,
+    ) -> Any:
+        if key not in raw:
+            if required:
+                raise self.fail(where, f"`{key}` is missing")
+            return default
+        value = raw[key]
+        if isinstance(value, bool) and kind is not bool:
+            raise self.fail(where, f"`{key}` must be {_kind_name(kind)}, not a boolean")
+        if not isinstance(value, kind):
+            raise self.fail(where, f"`{key}` must be {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def strings(self, raw: Mapping[str, Any], key: str, where: str,
+                required: bool = False) -> tuple[str, ...]:
+        value = self.get(raw, key, where, (list, str), default=[], required=required)
+        items = [value] if isinstance(value, str) else value
+        if not all(isinstance(v, str) and v.strip() for v in items):
+            raise self.fail(where, f"`{key}` must be a list of non-empty strings")
+        if required and not items:
+            raise self.fail(where, f"`{key}` must list at least one entry")
+        return tuple(items)
+
+    def selectors(self, raw: Mapping[str, Any], key: str, where: str,
+                  required: bool = False) -> tuple[str, ...]:
+        values = self.strings(raw, key, where, required)
+        for sel in values:
+            try:
+                soupsieve.compile(sel)
+            except Exception as exc:  # soupsieve raises several types for bad syntax
+                raise self.fail(where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}") from None
+        return values
+
+    def patterns(self, values: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+        for pat in values:
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                raise self.fail(where, f"`{key}` has an invalid regular expression {pat!r}: {exc}") from None
+        return values
+
+    def number(self, raw: Mapping[str, Any], key: str, where: str, default: float,
+               minimum: float, cast: Callable[[Any], Any] = float) -> Any:
+        value = self.get(raw, key, where, (int, float), default=default)
+        if value < minimum:
+            raise self.fail(where, f"`{key}` must be at least {minimum}, got {value!r}")
+        return cast(value)
+
+    # -- the tables -------------------------------------------------------------------
+
+    def config(self, raw: dict[str, Any], database: str | None) -> Config:
+        self.table(raw, "top level", {"monitor", "archive", "schedule", "email", "providers", "clauses"})
+        monitor = self.table(raw.get("monitor", {}), "monitor", {
+            "database", "user_agent", "concurrency", "per_host", "timeout", "retries",
+            "backoff", "max_bytes", "max_redirects",
+        })
+        db = database or self.get(monitor, "database", "monitor", str, default="sqlite:///tosmon.db")
+        if database is None:
+            db = resolve_sqlite_path(db, self.path.parent)
+        custom = self.custom_clauses(raw.get("clauses", {}))
+        clause_keys = set(BUILTIN_CLAUSES) | {c.key for c in custom}
+        providers = self.providers(raw.get("providers", {}), clause_keys)
+        return Config(
+            path=self.path,
+            database=db,
+            fetch=self.fetch(monitor),
+            archive=self.archive(raw.get("archive", {})),
+            schedule=self.schedule(raw.get("schedule", {})),
+            providers=providers,
+            email=self.email(raw["email"], {p.id for p in providers}) if "email" in raw else None,
+            custom_clauses=custom,
+        )
+
+    def fetch(self, monitor: dict[str, Any]) -> FetchSettings:
+        w = "monitor"
+        return FetchSettings(
+            user_agent=self.get(monitor, "user_agent", w, str, default=DEFAULT_USER_AGENT),
+            concurrency=self.number(monitor, "concurrency", w, 8, 1, int),
+            per_host=self.number(monitor, "per_host", w, 2, 1, int),
+            timeout=self.number(monitor, "timeout", w, 30.0, 0.1),
+            retries=self.number(monitor, "retries", w, 3, 0, int),
+            backoff=self.number(monitor, "backoff", w, 1.0, 0),
+            max_bytes=self.number(monitor, "max_bytes", w, 20_000_000, 1024, int),
+            max_redirects=self.number(monitor, "max_redirects", w, 5, 0, int),
+        )
+
+    def archive(self, raw: Any) -> ArchiveSettings:
+        w = "archive"
+        archive = self.table(raw, w, {"wayback_url", "rate", "retries", "timeout"})
+        url = self.get(archive, "wayback_url", w, str, default="https://web.archive.org")
+        self.check_url(url, w, "wayback_url")
+        return ArchiveSettings(
+            wayback_url=url.rstrip("/"),
+            rate=self.number(archive, "rate", w, 1.0, 0.001),
+            retries=self.number(archive, "retries", w, 4, 0, int),
+            timeout=self.number(archive, "timeout", w, 60.0, 0.1),
+        )
+
+    def schedule(self, raw: Any) -> ScheduleSettings:
+        w = "schedule"
+        sched = self.table(raw, w, {"check", "digest", "timezone", "jitter"})
+        return ScheduleSettings(
+            check=self.get(sched, "check", w, str, default="0 6 * * *"),
+            digest=self.get(sched, "digest", w, str, default="mon 08:00"),
+            timezone=self.get(sched, "timezone", w, str, default="UTC"),
+            jitter=self.number(sched, "jitter", w, 60, 0, int),
+        )
+
+    def email(self, raw: Any, provider_ids: set[str]) -> EmailSettings:
+        w = "email"
+        email = self.table(raw, w, {
+            "smtp_host", "smtp_port", "security", "username", "password_env", "from", "to",
+            "alerts", "providers", "timeout",
+        })
+        security = self.get(email, "security", w, str, default="starttls")
+        if security not in SECURITY:
+            raise self.fail(w, f"`security` must be one of {', '.join(SECURITY)}, got {security!r}")
+        alerts = self.get(email, "alerts", w, str, default="high")
+        if alerts not in ALERT_LEVELS:
+            raise self.fail(w, f"`alerts` must be one of {', '.join(ALERT_LEVELS)}, got {alerts!r}")
+        default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+        provider_to: dict[str, tuple[str, ...]] = {}
+        for pid, sub in self.table(email.get("providers", {}), "email.providers", provider_ids).items():
+            where = f"email.providers.{pid}"
+            provider_to[pid] = self.strings(self.table(sub, where, {"to"}), "to", where, True)
+        return EmailSettings(
+            smtp_host=self.get(email, "smtp_host", w, str, required=True),
+            smtp_port=self.number(email, "smtp_port", w, default_port, 1, int),
+            security=security,
+            sender=self.get(email, "from", w, str, required=True),
+            to=self.strings(email, "to", w, required=True),
+            username=self.get(email, "username", w, str),
+            password_env=self.get(email, "password_env", w, str),
+            alerts=alerts,
+            provider_to=provider_to,
+            timeout=self.number(email, "timeout", w, 30.0, 0.1),
+        )
+
+    def custom_clauses(self, raw: Any) -> tuple[ClauseDefinition, ...]:
+        out = []
+        for key, sub in self.table(raw, "clauses", set(raw) if isinstance(raw, dict) else set()).items():
+            where = f"clauses.{key}"
+            if not _ID.match(key) or key in BUILTIN_CLAUSES:
+                raise self.fail(where, "a custom clause key must be lower-case letters, digits, "
+                                "'-' or '_' and differ from the built-in keys "
+                                f"({', '.join(BUILTIN_CLAUSES)})")
+            sub = self.table(sub, where, {"patterns", "headings"})
+            patterns = self.patterns(self.strings(sub, "patterns", where), "patterns", where)
+            headings = self.patterns(self.strings(sub, "headings", where), "headings", where)
+            out.append(ClauseDefinition(key, patterns, headings))
+        return tuple(out)
+
+    def providers(self, raw: Any, clause_keys: set[str]) -> tuple[ProviderConfig, ...]:
+        providers = self.table(raw, "providers", set(raw) if isinstance(raw, dict) else set())
+        seen_urls: dict[str, str] = {}
+        out = []
+        for pid, praw in providers.items():
+            where = f"providers.{pid}"
+            if not _ID.match(pid):
+                raise self.fail(where, "provider ids must be lower-case letters, digits, '-' or '_'")
+            p = self.table(praw, where, {"name", "documents"})
+            name = self.get(p, "name", where, str, default=pid)
+            docs = []
+            draw = self.table(p.get("documents", {}), f"{where}.documents", set(p.get("documents", {})))
+            for did, d in draw.items():
+                doc = self.document(pid, name, did, d, clause_keys)
+                if doc.url in seen_urls:
+                    raise self.fail(f"{where}.documents.{did}",
+                                    f"the url {doc.url} is already watched by {seen_urls[doc.url]}; "
+                                    "each url may appear once")
+                seen_urls[doc.url] = doc.key
+                docs.append(doc)
+            out.append(ProviderConfig(pid, name, tuple(docs)))
+        return tuple(out)
+
+    def document(self, pid: str, pname: str, did: str, raw: Any,
+                 clause_keys: set[str]) -> DocumentConfig:
+        where = f"providers.{pid}.documents.{did}"
+        if not _ID.match(did):
+            raise self.fail(where, "document ids must be lower-case letters, digits, '-' or '_'")
+        d = self.table(raw, where, {"name", "url", "select", "remove", "tier", "ignore", "clauses", "schedule"})
+        url = self.get(d, "url", where, str, required=True)
+        self.check_url(url, where, "url")
+        tier = self.get(d, "tier", where, str)
+        if tier is not None and tier not in TIERS:
+            raise self.fail(where, f"`tier` must be one of {', '.join(TIERS)}, got {tier!r}")
+        return DocumentConfig(
+            provider=pid,
+            id=did,
+            name=self.get(d, "name", where, str, default=did),
+            provider_name=pname,
+            url=url,
+            select=self.selectors(d, "select", where, required=True),
+            remove=self.selectors(d, "remove", where),
+            tier=tier,
+            ignore=self.patterns(self.strings(d, "ignore", where), "ignore", where),
+            clauses=self.clause_rules(d.get("clauses", {}), f"{where}.clauses", clause_keys),
+            schedule=self.get(d, "schedule", where, str),
+        )
+
+    def clause_rules(self, raw: Any, where: str, clause_keys: set[str]) -> tuple[ClauseRule, ...]:
+        rules = []
+        for key, sub in self.table(raw, where, clause_keys).items():
+            w = f"{where}.{key}"
+            sub = self.table(sub, w, {"select", "heading"})
+            select = self.selectors(sub, "select", w)
+            heading = self.get(sub, "heading", w, str)
+            if heading is not None:
+                self.patterns((heading,), "heading", w)
+            if not select and heading is None:
+                raise self.fail(w, "give `select = [\"css\", ...]` or `heading = \"regex\"`")
+            if select and heading is not None:
+                raise self.fail(w, "give either `select` or `heading`, not both")
+            rules.append(ClauseRule(key, select, heading))
+        return tuple(rules)
+
+    def check_url(self, url: str, where: str, key: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(where, f"`{key}` must be an http(s) URL, got {url!r}")
+
+
+def resolve_sqlite_path(url: str, base: Path) -> str:
+    """Make a relative ``sqlite:///file.db`` path relative to ``base`` (sources.toml's folder)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    file = url[len(prefix):]
+    if file.startswith("/") or not file:
+        return url
+    return prefix + str((base / file).resolve())
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", int: "an integer", float: "a number", list: "a list",
+             dict: "a table", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
