@@ -224,8 +224,13 @@ class _Parser:
         return raw
 
     def get(
-        self, raw: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...],
-        default: Any = None, required: bool = False,
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        where: str,
+        kind: type | tuple[type, ...],
+        default: Any = None,
+        required: bool = False,
     ) -> Any:
         if key not in raw:
             if required:
@@ -238,8 +243,9 @@ class _Parser:
             raise self.fail(where, f"`{key}` must be {_kind_name(kind)}, got {value!r}")
         return value
 
-    def strings(self, raw: Mapping[str, Any], key: str, where: str,
-                required: bool = False) -> tuple[str, ...]:
+    def strings(
+        self, raw: Mapping[str, Any], key: str, where: str, required: bool = False
+    ) -> tuple[str, ...]:
         value = self.get(raw, key, where, (list, str), default=[], required=required)
         items = [value] if isinstance(value, str) else value
         if not all(isinstance(v, str) and v.strip() for v in items):
@@ -248,14 +254,17 @@ class _Parser:
             raise self.fail(where, f"`{key}` must list at least one entry")
         return tuple(items)
 
-    def selectors(self, raw: Mapping[str, Any], key: str, where: str,
-                  required: bool = False) -> tuple[str, ...]:
+    def selectors(
+        self, raw: Mapping[str, Any], key: str, where: str, required: bool = False
+    ) -> tuple[str, ...]:
         values = self.strings(raw, key, where, required)
         for sel in values:
             try:
                 soupsieve.compile(sel)
             except Exception as exc:  # soupsieve raises several types for bad syntax
-                raise self.fail(where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}") from None
+                raise self.fail(
+                    where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}"
+                ) from None
         return values
 
     def patterns(self, values: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
@@ -263,11 +272,20 @@ class _Parser:
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise self.fail(where, f"`{key}` has an invalid regular expression {pat!r}: {exc}") from None
+                raise self.fail(
+                    where, f"`{key}` has an invalid regular expression {pat!r}: {exc}"
+                ) from None
         return values
 
-    def number(self, raw: Mapping[str, Any], key: str, where: str, default: float,
-               minimum: float, cast: Callable[[Any], Any] = float) -> Any:
+    def number(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        where: str,
+        default: float,
+        minimum: float,
+        cast: Callable[[Any], Any] = float,
+    ) -> Any:
         value = self.get(raw, key, where, (int, float), default=default)
         if value < minimum:
             raise self.fail(where, f"`{key}` must be at least {minimum}, got {value!r}")
@@ -276,12 +294,27 @@ class _Parser:
     # -- the tables -------------------------------------------------------------------
 
     def config(self, raw: dict[str, Any], database: str | None) -> Config:
-        self.table(raw, "top level", {"monitor", "archive", "schedule", "email", "providers", "clauses"})
-        monitor = self.table(raw.get("monitor", {}), "monitor", {
-            "database", "user_agent", "concurrency", "per_host", "timeout", "retries",
-            "backoff", "max_bytes", "max_redirects",
-        })
-        db = database or self.get(monitor, "database", "monitor", str, default="sqlite:///tosmon.db")
+        self.table(
+            raw, "top level", {"monitor", "archive", "schedule", "email", "providers", "clauses"}
+        )
+        monitor = self.table(
+            raw.get("monitor", {}),
+            "monitor",
+            {
+                "database",
+                "user_agent",
+                "concurrency",
+                "per_host",
+                "timeout",
+                "retries",
+                "backoff",
+                "max_bytes",
+                "max_redirects",
+            },
+        )
+        db = database or self.get(
+            monitor, "database", "monitor", str, default="sqlite:///tosmon.db"
+        )
         if database is None:
             db = resolve_sqlite_path(db, self.path.parent)
         custom = self.custom_clauses(raw.get("clauses", {}))
@@ -335,10 +368,22 @@ class _Parser:
 
     def email(self, raw: Any, provider_ids: set[str]) -> EmailSettings:
         w = "email"
-        email = self.table(raw, w, {
-            "smtp_host", "smtp_port", "security", "username", "password_env", "from", "to",
-            "alerts", "providers", "timeout",
-        })
+        email = self.table(
+            raw,
+            w,
+            {
+                "smtp_host",
+                "smtp_port",
+                "security",
+                "username",
+                "password_env",
+                "from",
+                "to",
+                "alerts",
+                "providers",
+                "timeout",
+            },
+        )
         security = self.get(email, "security", w, str, default="starttls")
         if security not in SECURITY:
             raise self.fail(w, f"`security` must be one of {', '.join(SECURITY)}, got {security!r}")
@@ -347,7 +392,9 @@ class _Parser:
             raise self.fail(w, f"`alerts` must be one of {', '.join(ALERT_LEVELS)}, got {alerts!r}")
         default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
         provider_to: dict[str, tuple[str, ...]] = {}
-        for pid, sub in self.table(email.get("providers", {}), "email.providers", provider_ids).items():
+        for pid, sub in self.table(
+            email.get("providers", {}), "email.providers", provider_ids
+        ).items():
             where = f"email.providers.{pid}"
             provider_to[pid] = self.strings(self.table(sub, where, {"to"}), "to", where, True)
         return EmailSettings(
@@ -365,12 +412,17 @@ class _Parser:
 
     def custom_clauses(self, raw: Any) -> tuple[ClauseDefinition, ...]:
         out = []
-        for key, sub in self.table(raw, "clauses", set(raw) if isinstance(raw, dict) else set()).items():
+        for key, sub in self.table(
+            raw, "clauses", set(raw) if isinstance(raw, dict) else set()
+        ).items():
             where = f"clauses.{key}"
             if not _ID.match(key) or key in BUILTIN_CLAUSES:
-                raise self.fail(where, "a custom clause key must be lower-case letters, digits, "
-                                "'-' or '_' and differ from the built-in keys "
-                                f"({', '.join(BUILTIN_CLAUSES)})")
+                raise self.fail(
+                    where,
+                    "a custom clause key must be lower-case letters, digits, "
+                    "'-' or '_' and differ from the built-in keys "
+                    f"({', '.join(BUILTIN_CLAUSES)})",
+                )
             sub = self.table(sub, where, {"patterns", "headings"})
             patterns = self.patterns(self.strings(sub, "patterns", where), "patterns", where)
             headings = self.patterns(self.strings(sub, "headings", where), "headings", where)
@@ -384,28 +436,37 @@ class _Parser:
         for pid, praw in providers.items():
             where = f"providers.{pid}"
             if not _ID.match(pid):
-                raise self.fail(where, "provider ids must be lower-case letters, digits, '-' or '_'")
+                raise self.fail(
+                    where, "provider ids must be lower-case letters, digits, '-' or '_'"
+                )
             p = self.table(praw, where, {"name", "documents"})
             name = self.get(p, "name", where, str, default=pid)
             docs = []
-            draw = self.table(p.get("documents", {}), f"{where}.documents", set(p.get("documents", {})))
+            draw = self.table(
+                p.get("documents", {}), f"{where}.documents", set(p.get("documents", {}))
+            )
             for did, d in draw.items():
                 doc = self.document(pid, name, did, d, clause_keys)
                 if doc.url in seen_urls:
-                    raise self.fail(f"{where}.documents.{did}",
-                                    f"the url {doc.url} is already watched by {seen_urls[doc.url]}; "
-                                    "each url may appear once")
+                    raise self.fail(
+                        f"{where}.documents.{did}",
+                        f"the url {doc.url} is already watched by {seen_urls[doc.url]}; "
+                        "each url may appear once",
+                    )
                 seen_urls[doc.url] = doc.key
                 docs.append(doc)
             out.append(ProviderConfig(pid, name, tuple(docs)))
         return tuple(out)
 
-    def document(self, pid: str, pname: str, did: str, raw: Any,
-                 clause_keys: set[str]) -> DocumentConfig:
+    def document(
+        self, pid: str, pname: str, did: str, raw: Any, clause_keys: set[str]
+    ) -> DocumentConfig:
         where = f"providers.{pid}.documents.{did}"
         if not _ID.match(did):
             raise self.fail(where, "document ids must be lower-case letters, digits, '-' or '_'")
-        d = self.table(raw, where, {"name", "url", "select", "remove", "tier", "ignore", "clauses", "schedule"})
+        d = self.table(
+            raw, where, {"name", "url", "select", "remove", "tier", "ignore", "clauses", "schedule"}
+        )
         url = self.get(d, "url", where, str, required=True)
         self.check_url(url, where, "url")
         tier = self.get(d, "tier", where, str)
@@ -435,7 +496,7 @@ class _Parser:
             if heading is not None:
                 self.patterns((heading,), "heading", w)
             if not select and heading is None:
-                raise self.fail(w, "give `select = [\"css\", ...]` or `heading = \"regex\"`")
+                raise self.fail(w, 'give `select = ["css", ...]` or `heading = "regex"`')
             if select and heading is not None:
                 raise self.fail(w, "give either `select` or `heading`, not both")
             rules.append(ClauseRule(key, select, heading))
@@ -452,7 +513,7 @@ def resolve_sqlite_path(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == "sqlite:///:memory:":
         return url
-    file = url[len(prefix):]
+    file = url[len(prefix) :]
     if file.startswith("/") or not file:
         return url
     return prefix + str((base / file).resolve())
@@ -460,6 +521,12 @@ def resolve_sqlite_path(url: str, base: Path) -> str:
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list",
-             dict: "a table", bool: "true or false"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        bool: "true or false",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)

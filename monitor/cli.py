@@ -1,0 +1,353 @@
+"""The ``tosmon`` command line. Commands are thin: parse, call, print.
+
+Human output uses rich (tables, progress on a terminal); every query command has
+``--json`` for scripts. Exit codes: 0 when the run happened (per-document errors
+included), 1 on a runtime error, 2 on bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__, store
+from . import views as v
+from .cli_common import App, app_options, clean, console, is_terminal, parse_when, print_json
+from .db import current_revision, upgrade
+from .diff import unified
+from .pipeline import CheckReport, DocumentReport, check_documents
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tosmon")
+def main() -> None:
+    """tos-monitor: watch AI providers' legal pages; report real wording changes.
+
+    Typical use: list documents in sources.toml, run `tosmon check` from cron (or
+    `tosmon run` as a daemon), and ask `tosmon history PROVIDER DOCUMENT --clause training`.
+    """
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+@main.command()
+@app_options
+@click.option("--provider", "-p", help="Only this provider id.")
+@click.option("--document", "-d", help="Only this document id.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--no-notify", is_flag=True, help="Do not send alert emails at the end of the run.")
+def check(
+    app: App, provider: str | None, document: str | None, as_json: bool, no_notify: bool
+) -> None:
+    """Fetch documents now, store new versions, report what changed."""
+    docs = app.config.documents(provider, document)
+    if not docs:
+        raise click.ClickException(
+            f"no configured document matches {provider or '*'}/"
+            f"{document or '*'} in {app.config.path}"
+        )
+    sessions = app.sessions
+    show_progress = is_terminal() and not as_json
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        disable=not show_progress,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("checking", total=len(docs))
+
+        def advance(result: DocumentReport) -> None:
+            progress.update(task, advance=1, description=f"checked {result.key}")
+
+        report = asyncio.run(check_documents(app.config, sessions, docs, advance))
+    if not no_notify:
+        _after_check_notify(app)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_check(report)
+
+
+def _after_check_notify(app: App) -> None:
+    """Hook for the notification stage (queues and sends alerts when configured)."""
+    try:
+        from .notify import notify_after_check
+    except ImportError:  # notification stage not installed in this build
+        return
+    notify_after_check(app.config, app.sessions)
+
+
+def _print_check(report: CheckReport) -> None:
+    table = Table(title=f"Checked {len(report.results)} document(s)")
+    for col in ("document", "outcome", "version", "detail"):
+        table.add_column(col)
+    for r in report.results:
+        style = {"error": "red", "new_version": "bold yellow", "cosmetic": "dim"}.get(r.outcome, "")
+        detail = r.error or (r.change or {}).get("summary") or r.warning or ""
+        if r.change and r.change.get("severity"):
+            detail = f"[{r.change['severity'].upper()}] {detail}"
+        table.add_row(
+            r.key, Text(r.outcome, style=style), str(r.version or ""), Text(clean(str(detail)))
+        )
+    console().print(table)
+
+
+# -- reading history -----------------------------------------------------------------------
+
+
+@main.command()
+@app_options
+@click.argument("provider", required=False)
+@click.argument("document", required=False)
+@click.option(
+    "--clause", "-c", "clause", metavar="KEY", help="History of one clause (training, ...)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def history(
+    app: App, provider: str | None, document: str | None, clause: str | None, as_json: bool
+) -> None:
+    """Versions of a document, oldest first; or, with --clause, when that clause changed.
+
+    `tosmon history --clause training` without PROVIDER DOCUMENT shows that clause's
+    changes across every document, newest first.
+    """
+    if (provider is None) != (document is None):
+        raise click.UsageError("give both PROVIDER and DOCUMENT, or neither (with --clause)")
+    if provider is None and clause is None:
+        raise click.UsageError("give PROVIDER DOCUMENT, or --clause KEY")
+    if clause is not None and clause not in app.config.clause_keys:
+        raise click.UsageError(
+            f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
+        )
+    with app.sessions() as s:
+        if clause is not None:
+            data = v.clause_history(s, clause, provider, document)
+        else:
+            assert provider is not None and document is not None
+            data = v.document_history(s, provider, document)
+    if as_json:
+        print_json(data)
+    elif clause is not None:
+        _print_clause_history(data)
+    else:
+        _print_history(data)
+
+
+def _print_history(data: dict[str, Any]) -> None:
+    table = Table(
+        title=f"{data['provider']}/{data['document']}: {len(data['versions'])} version(s)"
+    )
+    for col in ("#", "captured (UTC)", "origin", "change"):
+        table.add_column(col)
+    for ver in data["versions"]:
+        change = ver["change"]
+        if change is None:
+            label = Text("first version (baseline)", style="dim")
+        else:
+            sev = f"[{change['severity'].upper()}] " if change.get("severity") else ""
+            label = Text(
+                clean(f"{change['kind']}: {sev}{change.get('summary') or ''}"),
+                style="dim" if change["kind"] == "cosmetic" else "",
+            )
+        table.add_row(str(ver["version"]), ver["captured_at"], ver["origin"], label)
+    console().print(table)
+
+
+def _print_clause_history(data: dict[str, Any]) -> None:
+    out = console()
+    where = f" of {data['provider']}/{data['document']}" if "provider" in data else ""
+    if not data["changes"]:
+        out.print(
+            Text(f"The {data['clause']} clause{where} has not changed in the stored history.")
+        )
+        return
+    out.print(
+        Text(
+            f"{data['clause']} clause{where}: {len(data['changes'])} change(s), newest first",
+            style="bold",
+        )
+    )
+    for ch in data["changes"]:
+        sev = f" [{ch['severity'].upper()}]" if ch.get("severity") else ""
+        out.print(
+            Text(
+                f"\n{ch['captured_at']}  {ch['provider']}/{ch['document']} "
+                f"v{ch['version']}  {ch['kind']}{sev}",
+                style="bold cyan",
+            )
+        )
+        out.print(Text(clean(ch.get("summary") or "")))
+        _print_unified(ch["diff"])
+
+
+def _print_unified(diff_text: str) -> None:
+    out = console()
+    for line in diff_text.splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+        out.print(Text(clean(line), style="bold" if line.startswith(("---", "+++")) else style))
+
+
+@main.command()
+@app_options
+@click.argument("provider")
+@click.argument("document")
+@click.option(
+    "--from", "from_n", type=int, help="Older version number (default: the one before --to)."
+)
+@click.option("--to", "to_n", type=int, help="Newer version number (default: the latest).")
+def diff(app: App, provider: str, document: str, from_n: int | None, to_n: int | None) -> None:
+    """Unified diff of two versions of a document (default: the last two)."""
+    with app.sessions() as s:
+        row = v.require_document(s, provider, document)
+        versions = store.versions(s, row.id)
+        what = f"{provider}/{document}"
+        new = v.pick_version(versions, to_n, what)
+        new_n = versions.index(new) + 1
+        if from_n is None and new_n == 1:
+            raise click.ClickException(f"{what} has only one version: nothing to diff")
+        old = v.pick_version(versions, from_n if from_n is not None else new_n - 1, what)
+        text = unified(
+            old.text,
+            new.text,
+            f"v{versions.index(old) + 1} {old.captured_at:%Y-%m-%d %H:%M}",
+            f"v{new_n} {new.captured_at:%Y-%m-%d %H:%M}",
+        )
+    if not text:
+        console().print("The two versions have the same text.")
+    elif is_terminal():
+        _print_unified(text)
+    else:
+        click.echo(clean(text), nl=False)
+
+
+@main.command()
+@app_options
+@click.argument("provider")
+@click.argument("document")
+@click.option("--version", "-v", "number", type=int, help="Version number (default: the latest).")
+def show(app: App, provider: str, document: str, number: int | None) -> None:
+    """Print the normalized text of a version."""
+    with app.sessions() as s:
+        row = v.require_document(s, provider, document)
+        version = v.pick_version(store.versions(s, row.id), number, f"{provider}/{document}")
+        click.echo(clean(version.text))
+
+
+@main.command()
+@app_options
+@click.argument("provider")
+@click.argument("document")
+@click.option("--at", "at", help="Date (YYYY-MM-DD) or ISO time; default: the latest version.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def clauses(app: App, provider: str, document: str, at: str | None, as_json: bool) -> None:
+    """The clause texts in force at a date (training, retention, ownership, ...)."""
+    when = parse_when(at) if at else None
+    with app.sessions() as s:
+        data = v.clauses_at(s, provider, document, app.config.clause_keys, when)
+    if as_json:
+        print_json(data)
+        return
+    out = console()
+    out.print(
+        Text(
+            f"{provider}/{document} v{data['version']} (captured {data['captured_at']})",
+            style="bold",
+        )
+    )
+    for key, clause in data["clauses"].items():
+        out.print(
+            Text(f"\n{key}", style="bold cyan"), Text(f"  ({clause['source']})" if clause else "")
+        )
+        out.print(Text(clean(clause["text"])) if clause else Text("  not addressed", style="dim"))
+
+
+# -- configuration and database ------------------------------------------------------------
+
+
+@main.group()
+def sources() -> None:
+    """Inspect and validate sources.toml."""
+
+
+@sources.command("validate")
+@app_options
+def sources_validate(app: App) -> None:
+    """Check sources.toml and exit 0 (valid) or 2 (what to fix)."""
+    config = app.config
+    click.echo(
+        f"{config.path}: OK ({len(config.documents())} documents, "
+        f"{len(config.providers)} providers)"
+    )
+
+
+@sources.command("list")
+@app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sources_list(app: App, as_json: bool) -> None:
+    """List the configured documents."""
+    docs = app.config.documents()
+    if as_json:
+        print_json(
+            [
+                {
+                    "provider": d.provider,
+                    "document": d.id,
+                    "name": d.title,
+                    "tier": d.tier,
+                    "url": d.url,
+                }
+                for d in docs
+            ]
+        )
+        return
+    table = Table(title=str(app.config.path))
+    for col in ("provider", "document", "name", "tier", "url"):
+        table.add_column(col)
+    for d in docs:
+        table.add_row(d.provider, d.id, d.title, d.tier or "", d.url)
+    console().print(table)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@app_options
+def db_upgrade(app: App) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    engine = app.sessions.kw["bind"]
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}: {engine.url!r}")
+
+
+def _register_optional_commands() -> None:
+    """Commands of later stages live in their own modules."""
+    import importlib
+
+    for module, names in (
+        ("monitor.cli_backfill", ("backfill",)),
+        ("monitor.cli_email", ("notify", "digest")),
+        ("monitor.cli_daemon", ("run", "status")),
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for name in names:
+            main.add_command(getattr(mod, name))
+
+
+_register_optional_commands()

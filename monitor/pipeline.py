@@ -1,0 +1,245 @@
+"""The check pipeline: fetch → extract → clauses → record, one transaction per document.
+
+    fetch (fetch.py) ──► process_capture ──► extract ──► find_clauses ──► record_observation
+                              │                 └── ExtractError: reported; only the attempt is stored
+                              └── same bytes, same settings: "unchanged" without parsing
+
+``process_capture`` is shared by live checks and archive backfills (``origin``).
+A failing document never stops the others; its reason is in the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import store
+from .clauses import find_clauses
+from .config import Config, DocumentConfig
+from .db import SessionFactory
+from .errors import ExtractError
+from .extract import extract
+from .fetch import Fetcher, FetchResult, Validators
+from .record import Observation, record_observation
+
+EXTRACTOR_VERSION = "1"  # bump when extraction rules change: forces a re-parse of same bytes
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Content to process, from a live fetch or an archive."""
+
+    content: bytes
+    content_type: str | None
+    captured_at: datetime
+    origin: str = "live"  # live | archive
+
+
+@dataclass
+class DocumentReport:
+    """What one document's check did, for the CLI and notifications."""
+
+    provider: str
+    document: str
+    outcome: str  # new_version | cosmetic | unchanged | not_modified | error
+    url: str = ""
+    version: int | None = None
+    captured_at: str | None = None
+    change: dict[str, Any] | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    warning: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.document}"
+
+
+@dataclass
+class CheckReport:
+    results: list[DocumentReport] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked": len(self.results),
+            "changed": [asdict(r) for r in self.results if r.change is not None],
+            "errors": [asdict(r) for r in self.results if r.error is not None],
+        }
+
+
+def settings_fingerprint(doc: DocumentConfig) -> str:
+    """What decides the text extracted from given bytes."""
+    parts = [
+        EXTRACTOR_VERSION,
+        doc.select,
+        doc.remove,
+        doc.ignore,
+        [(r.key, r.select, r.heading) for r in doc.clauses],
+    ]
+    return store.sha256(json.dumps(parts))
+
+
+def process_capture(
+    s: Session, doc: DocumentConfig, capture: Capture, attempt: dict[str, Any]
+) -> DocumentReport:
+    """Record one capture of ``doc`` (inside the caller's transaction)."""
+    row = store.ensure_document(s, doc)
+    digest = store.sha256(capture.content)
+    fingerprint = settings_fingerprint(doc)
+    attempt = {
+        **attempt,
+        "origin": capture.origin,
+        "bytes": len(capture.content),
+        "settings_sha256": fingerprint,
+        "captured_at": capture.captured_at if capture.origin == "archive" else None,
+    }
+    report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
+    last = store.last_good_attempt(s, row.id) if capture.origin == "live" else None
+    if last and last.snapshot_sha256 == digest and last.settings_sha256 == fingerprint:
+        store.add_attempt(s, row.id, outcome="unchanged", snapshot_sha256=digest, **attempt)
+        return report
+    before, _ = store.neighbours(s, row.id, capture.captured_at)
+    try:
+        extraction = extract(
+            capture.content, capture.content_type, doc, before.text if before else None
+        )
+        clauses = find_clauses(extraction, doc.clauses)
+    except ExtractError as exc:
+        return _failed(s, row.id, report, attempt, exc.kind, str(exc))
+    snapshot = store.put_snapshot(s, row.id, capture.content, capture.content_type)
+    obs = Observation(
+        captured_at=capture.captured_at,
+        origin=capture.origin,
+        snapshot=snapshot,
+        text=extraction.text,
+        clauses={k: (c.text, c.source) for k, c in clauses.clauses.items()},
+        misses=tuple(sorted(set(clauses.misses) | set(extraction.clause_misses))),
+    )
+    recorded = record_observation(s, row.id, obs)
+    if obs.misses:
+        report.warning = "clause selector matched nothing: " + ", ".join(obs.misses)
+    store.add_attempt(
+        s,
+        row.id,
+        outcome=recorded.outcome,
+        snapshot_sha256=snapshot,
+        warning=report.warning,
+        **attempt,
+    )
+    report.outcome = recorded.outcome
+    report.version = store.version_numbers(s, row.id)[recorded.version.id]
+    report.captured_at = recorded.version.captured_at.isoformat()
+    if recorded.change is not None:
+        report.change = {
+            "kind": recorded.change.kind,
+            "severity": recorded.change.severity,
+            "summary": json.loads(recorded.change.summary).get("summary"),
+        }
+    return report
+
+
+def _failed(
+    s: Session,
+    document_id: int,
+    report: DocumentReport,
+    attempt: dict[str, Any],
+    kind: str,
+    message: str,
+) -> DocumentReport:
+    store.add_attempt(s, document_id, outcome="error", error_kind=kind, error=message, **attempt)
+    report.outcome, report.error_kind, report.error = "error", kind, message
+    return report
+
+
+def process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) -> DocumentReport:
+    """One document's whole check: a single transaction (all or nothing)."""
+    attempt: dict[str, Any] = {
+        "started_at": result.started_at,
+        "url": result.url,
+        "final_url": result.final_url,
+        "status": result.status,
+        "duration_ms": result.duration * 1000,
+        "etag": result.validators.etag,
+        "last_modified": result.validators.last_modified,
+    }
+    with sf.begin() as s:
+        if result.error is not None:
+            row = store.ensure_document(s, doc)
+            report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
+            return _failed(
+                s,
+                row.id,
+                report,
+                {**attempt, "origin": "live"},
+                result.error.kind,
+                str(result.error),
+            )
+        if result.not_modified or result.content is None:
+            return _not_modified(s, doc, attempt)
+        capture = Capture(result.content, result.content_type, result.started_at, "live")
+        return process_capture(s, doc, capture, attempt)
+
+
+def _not_modified(s: Session, doc: DocumentConfig, attempt: dict[str, Any]) -> DocumentReport:
+    """A 304 costs no parsing: the last good snapshot (and its validators) stays current."""
+    row = store.ensure_document(s, doc)
+    last = store.last_good_attempt(s, row.id)
+    store.add_attempt(
+        s,
+        row.id,
+        origin="live",
+        outcome="not_modified",
+        snapshot_sha256=last.snapshot_sha256 if last else None,
+        settings_sha256=last.settings_sha256 if last else None,
+        **{
+            **attempt,
+            "etag": attempt["etag"] or (last.etag if last else None),
+            "last_modified": attempt["last_modified"] or (last.last_modified if last else None),
+        },
+    )
+    return DocumentReport(doc.provider, doc.id, "not_modified", url=doc.url)
+
+
+def validators_for(sf: SessionFactory, doc: DocumentConfig) -> Validators | None:
+    """ETag/Last-Modified of the last good fetch, if the extraction settings are unchanged."""
+    with sf() as s:
+        row = store.find_document(s, doc.provider, doc.id)
+        last = store.last_good_attempt(s, row.id) if row else None
+        if last is None or last.settings_sha256 != settings_fingerprint(doc):
+            return None
+        return Validators(etag=last.etag, last_modified=last.last_modified)
+
+
+async def check_documents(
+    config: Config,
+    sf: SessionFactory,
+    docs: Sequence[DocumentConfig],
+    on_result: Callable[[DocumentReport], None] = lambda r: None,
+    transport: Any = None,
+) -> CheckReport:
+    """Fetch ``docs`` concurrently and record each as soon as it arrives."""
+    report = CheckReport()
+
+    async with Fetcher(config.fetch, transport=transport) as fetcher:
+
+        async def fetch_one(doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult]:
+            return doc, await fetcher.fetch(doc.url, validators_for(sf, doc))
+
+        for next_done in asyncio.as_completed([fetch_one(d) for d in docs]):
+            doc, result = await next_done
+            outcome = process_fetch(sf, doc, result)
+            report.results.append(outcome)
+            on_result(outcome)
+    order = {d.key: i for i, d in enumerate(docs)}
+    report.results.sort(key=lambda r: order.get(r.key, 0))
+    return report
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

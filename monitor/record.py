@@ -1,0 +1,129 @@
+"""Recording what one capture showed into a document's chronological history.
+
+A *version* is recorded only when the normalized text differs from the version
+in force just before the capture (by ``captured_at``). Captures can arrive out of
+order (an archive backfill after live checks), so a new version may land between
+two existing ones: the change around it is then recomputed, and a capture that
+shows the *next* version's text earlier than we knew moves that version back.
+Callers run this inside the document's single transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from . import store
+from .models import Change, Version
+from .summary import summarize
+
+Outcome = Literal["new_version", "cosmetic", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one processed capture says about a document."""
+
+    captured_at: datetime
+    origin: str  # live | archive
+    snapshot: str  # SHA-256 of the stored raw bytes
+    text: str
+    clauses: Mapping[str, tuple[str, str]]  # key → (text, source)
+    misses: tuple[str, ...] = ()  # clause keys whose selectors matched nothing
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome
+    version: Version
+    change: Change | None = None
+
+
+def record_observation(
+    s: Session, document_id: int, obs: Observation, *, alert: bool = True
+) -> Recorded:
+    """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting."""
+    before, after = store.neighbours(s, document_id, obs.captured_at)
+    text_sha = store.sha256(obs.text)
+    if before is not None and before.text_sha256 == text_sha:
+        return Recorded("unchanged", before)
+    if after is not None and after.text_sha256 == text_sha:
+        return Recorded("unchanged", _move_back(s, document_id, before, after, obs))
+    clauses = _with_missed_clauses(s, before, obs)
+    version = store.add_version(
+        s,
+        document_id,
+        obs.captured_at,
+        obs.text,
+        obs.snapshot,
+        obs.origin,
+        [(key, text, source) for key, (text, source) in clauses.items()],
+    )
+    change = None
+    if before is not None:
+        live = alert and obs.origin == "live"
+        change = _add_change(s, document_id, before, version, "pending" if live else "none")
+    if after is not None:
+        carried = _pop_change(s, after)
+        _add_change(s, document_id, version, after, carried)
+    outcome: Outcome = (
+        "cosmetic" if change is not None and change.kind == "cosmetic" else "new_version"
+    )
+    return Recorded(outcome, version, change)
+
+
+def _move_back(
+    s: Session, document_id: int, before: Version | None, after: Version, obs: Observation
+) -> Version:
+    """``after``'s text was already there at ``obs.captured_at``: it starts earlier."""
+    carried = _pop_change(s, after)
+    after.captured_at = obs.captured_at
+    after.snapshot_sha256 = obs.snapshot
+    s.flush()
+    if before is not None:
+        _add_change(s, document_id, before, after, carried)
+    return after
+
+
+def _pop_change(s: Session, version: Version) -> str:
+    """Delete the change leading to ``version``; return its alert state to carry over."""
+    old = store.change_to(s, version.id)
+    state = "none" if old is None or old.alert == "none" else old.alert
+    store.delete_change_to(s, version.id)
+    return state
+
+
+def _with_missed_clauses(
+    s: Session, before: Version | None, obs: Observation
+) -> dict[str, tuple[str, str]]:
+    """A clause whose selector missed keeps its previous text: a miss is not a deletion."""
+    clauses = dict(obs.clauses)
+    if before is not None and obs.misses:
+        previous = store.clause_texts(s, before.id)
+        for key in obs.misses:
+            if key in previous and key not in clauses:
+                clauses[key] = (previous[key].text, previous[key].source)
+    return clauses
+
+
+def clause_map(s: Session, version: Version) -> dict[str, str]:
+    return {key: row.text for key, row in store.clause_texts(s, version.id).items()}
+
+
+def _add_change(
+    s: Session, document_id: int, before: Version, after: Version, alert: str
+) -> Change:
+    old_clauses, new_clauses = clause_map(s, before), clause_map(s, after)
+    summary = summarize(before.text, after.text, old_clauses, new_clauses).as_dict()
+    if summary["kind"] != "substantive" and alert == "pending":
+        alert = "none"
+    pairs = [
+        (key, old_clauses.get(key), new_clauses.get(key))
+        for key in sorted(set(old_clauses) | set(new_clauses))
+        if old_clauses.get(key) != new_clauses.get(key)
+    ]
+    return store.add_change(s, document_id, before, after, summary, pairs, alert)

@@ -1,0 +1,385 @@
+"""Every database query of tos-monitor, as small functions taking a ``Session``.
+
+Callers own transactions (one per document check, see ``record``); nothing here
+commits. Raw snapshots are content-addressed by SHA-256 and stored with zstd,
+as a delta against the document's previous snapshot (the previous snapshot is the
+compression dictionary), so months of near-identical captures cost little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import zstandard
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .config import DocumentConfig
+from .models import (
+    Change,
+    ClauseChange,
+    ClauseText,
+    Document,
+    FetchAttempt,
+    Snapshot,
+    Version,
+)
+
+MAX_DELTA_DEPTH = 8  # a full snapshot every few, so reading one never unpacks a long chain
+ZSTD_LEVEL = 10
+_raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def ensure_document(s: Session, doc: DocumentConfig) -> Document:
+    """The row of ``doc``, created on first use; its URL follows the configuration."""
+    row = find_document(s, doc.provider, doc.id)
+    if row is None:
+        row = Document(provider=doc.provider, slug=doc.id, url=doc.url)
+        s.add(row)
+        s.flush()
+    elif row.url != doc.url:
+        row.url = doc.url
+    return row
+
+
+def find_document(s: Session, provider: str, slug: str) -> Document | None:
+    return s.scalars(
+        select(Document).where(Document.provider == provider, Document.slug == slug)
+    ).first()
+
+
+def all_documents(s: Session) -> list[Document]:
+    return list(s.scalars(select(Document).order_by(Document.provider, Document.slug)))
+
+
+# -- fetch attempts ----------------------------------------------------------------------
+
+
+def add_attempt(s: Session, document_id: int, **fields: Any) -> FetchAttempt:
+    attempt = FetchAttempt(document_id=document_id, **fields)
+    s.add(attempt)
+    s.flush()
+    return attempt
+
+
+def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> FetchAttempt | None:
+    """The latest attempt that yielded content (for validators and the unchanged-bytes shortcut)."""
+    return s.scalars(
+        select(FetchAttempt)
+        .where(
+            FetchAttempt.document_id == document_id,
+            FetchAttempt.origin == origin,
+            FetchAttempt.error.is_(None),
+            FetchAttempt.snapshot_sha256.is_not(None),
+        )
+        .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
+        .limit(1)
+    ).first()
+
+
+def attempts(s: Session, document_id: int, limit: int = 50) -> list[FetchAttempt]:
+    return list(
+        s.scalars(
+            select(FetchAttempt)
+            .where(FetchAttempt.document_id == document_id)
+            .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def archived_capture_times(s: Session, document_id: int) -> set[datetime]:
+    """Archive timestamps already processed (successfully or not) for ``document_id``."""
+    rows = s.scalars(
+        select(FetchAttempt.captured_at).where(
+            FetchAttempt.document_id == document_id,
+            FetchAttempt.origin == "archive",
+            FetchAttempt.captured_at.is_not(None),
+        )
+    )
+    return {r for r in rows if r is not None}
+
+
+# -- snapshots ---------------------------------------------------------------------------
+
+
+def put_snapshot(s: Session, document_id: int, content: bytes, content_type: str | None) -> str:
+    """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot."""
+    digest = sha256(content)
+    if s.get(Snapshot, digest) is not None:
+        return digest
+    base = s.scalars(
+        select(Snapshot)
+        .where(Snapshot.document_id == document_id)
+        .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
+        .limit(1)
+    ).first()
+    if base is not None and base.depth < MAX_DELTA_DEPTH:
+        dictionary = zstandard.ZstdCompressionDict(
+            load_snapshot(s, base.sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        )
+        packed = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=dictionary).compress(content)
+        row = Snapshot(
+            sha256=digest,
+            document_id=document_id,
+            codec="zstd-delta",
+            base_sha256=base.sha256,
+            depth=base.depth + 1,
+            content=packed,
+            size=len(content),
+            content_type=content_type,
+        )
+    else:
+        packed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(content)
+        row = Snapshot(
+            sha256=digest,
+            document_id=document_id,
+            codec="zstd",
+            depth=0,
+            content=packed,
+            size=len(content),
+            content_type=content_type,
+        )
+    s.add(row)
+    s.flush()
+    _remember(digest, content)
+    return digest
+
+
+def load_snapshot(s: Session, digest: str) -> bytes:
+    """The raw bytes of snapshot ``digest`` (unpacking its delta chain)."""
+    if digest in _raw_cache:
+        _raw_cache.move_to_end(digest)
+        return _raw_cache[digest]
+    row = s.get(Snapshot, digest)
+    if row is None:
+        raise KeyError(digest)
+    if row.codec == "zstd-delta" and row.base_sha256:
+        dictionary = zstandard.ZstdCompressionDict(
+            load_snapshot(s, row.base_sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        )
+        raw = zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
+            row.content, max_output_size=row.size
+        )
+    else:
+        raw = zstandard.ZstdDecompressor().decompress(row.content, max_output_size=row.size)
+    _remember(digest, raw)
+    return raw
+
+
+def _remember(digest: str, raw: bytes) -> None:
+    _raw_cache[digest] = raw
+    while len(_raw_cache) > 32:
+        _raw_cache.popitem(last=False)
+
+
+# -- versions ----------------------------------------------------------------------------
+
+
+def versions(s: Session, document_id: int) -> list[Version]:
+    """All versions of a document, oldest first (by ``captured_at``)."""
+    return list(
+        s.scalars(
+            select(Version)
+            .where(Version.document_id == document_id)
+            .order_by(Version.captured_at, Version.id)
+        )
+    )
+
+
+def latest_version(s: Session, document_id: int) -> Version | None:
+    return s.scalars(
+        select(Version)
+        .where(Version.document_id == document_id)
+        .order_by(Version.captured_at.desc(), Version.id.desc())
+        .limit(1)
+    ).first()
+
+
+def neighbours(s: Session, document_id: int, at: datetime) -> tuple[Version | None, Version | None]:
+    """The versions just before (or at) and just after ``at``."""
+    before = s.scalars(
+        select(Version)
+        .where(Version.document_id == document_id, Version.captured_at <= at)
+        .order_by(Version.captured_at.desc(), Version.id.desc())
+        .limit(1)
+    ).first()
+    after = s.scalars(
+        select(Version)
+        .where(Version.document_id == document_id, Version.captured_at > at)
+        .order_by(Version.captured_at, Version.id)
+        .limit(1)
+    ).first()
+    return before, after
+
+
+def version_at(s: Session, document_id: int, at: datetime) -> Version | None:
+    return neighbours(s, document_id, at)[0]
+
+
+def version_numbers(s: Session, document_id: int) -> dict[int, int]:
+    """version id → its 1-based number in chronological order."""
+    ids = s.scalars(
+        select(Version.id)
+        .where(Version.document_id == document_id)
+        .order_by(Version.captured_at, Version.id)
+    )
+    return {vid: n for n, vid in enumerate(ids, 1)}
+
+
+def clause_texts(s: Session, version_id: int) -> dict[str, ClauseText]:
+    rows = s.scalars(select(ClauseText).where(ClauseText.version_id == version_id))
+    return {r.key: r for r in rows}
+
+
+def add_version(
+    s: Session,
+    document_id: int,
+    captured_at: datetime,
+    text: str,
+    snapshot: str,
+    origin: str,
+    clauses: Sequence[tuple[str, str, str]],
+) -> Version:
+    """A new version with its clause texts (key, text, source)."""
+    version = Version(
+        document_id=document_id,
+        captured_at=captured_at,
+        text=text,
+        text_sha256=sha256(text),
+        snapshot_sha256=snapshot,
+        origin=origin,
+    )
+    s.add(version)
+    s.flush()
+    s.add_all(ClauseText(version_id=version.id, key=k, text=t, source=src) for k, t, src in clauses)
+    s.flush()
+    return version
+
+
+# -- changes -----------------------------------------------------------------------------
+
+
+def change_to(s: Session, version_id: int) -> Change | None:
+    return s.scalars(select(Change).where(Change.to_version_id == version_id)).first()
+
+
+def delete_change_to(s: Session, version_id: int) -> None:
+    change = change_to(s, version_id)
+    if change is not None:
+        s.delete(change)
+        s.flush()
+
+
+def add_change(
+    s: Session,
+    document_id: int,
+    before: Version,
+    after: Version,
+    summary: dict[str, Any],
+    clause_pairs: Sequence[tuple[str, str | None, str | None]],
+    alert: str,
+) -> Change:
+    """A change ``before`` → ``after`` with the clause texts that changed (key, old, new)."""
+    change = Change(
+        document_id=document_id,
+        from_version_id=before.id,
+        to_version_id=after.id,
+        captured_at=after.captured_at,
+        kind=summary["kind"],
+        severity=summary.get("severity"),
+        summary=json.dumps(summary),
+        origin=after.origin,
+        alert=alert,
+    )
+    s.add(change)
+    s.flush()
+    s.add_all(
+        ClauseChange(
+            change_id=change.id,
+            document_id=document_id,
+            key=key,
+            captured_at=after.captured_at,
+            before=old,
+            after=new,
+        )
+        for key, old, new in clause_pairs
+    )
+    s.flush()
+    return change
+
+
+def changes_by_version(s: Session, document_id: int) -> dict[int, Change]:
+    rows = s.scalars(select(Change).where(Change.document_id == document_id))
+    return {c.to_version_id: c for c in rows}
+
+
+@dataclass(frozen=True)
+class ClauseHistoryRow:
+    provider: str
+    document: str
+    key: str
+    captured_at: datetime
+    before: str | None
+    after: str | None
+    change: Change
+
+
+def clause_history(
+    s: Session, key: str, document_id: int | None = None, limit: int | None = None
+) -> list[ClauseHistoryRow]:
+    """Changes of clause ``key``, newest first, optionally for one document."""
+    q = (
+        select(ClauseChange, Change, Document)
+        .join(Change, ClauseChange.change_id == Change.id)
+        .join(Document, ClauseChange.document_id == Document.id)
+        .where(ClauseChange.key == key)
+        .order_by(ClauseChange.captured_at.desc(), ClauseChange.id.desc())
+    )
+    if document_id is not None:
+        q = q.where(ClauseChange.document_id == document_id)
+    if limit is not None:
+        q = q.limit(limit)
+    return [
+        ClauseHistoryRow(d.provider, d.slug, cc.key, cc.captured_at, cc.before, cc.after, ch)
+        for cc, ch, d in s.execute(q).tuples()
+    ]
+
+
+def changes_since(
+    s: Session, since: datetime | None, until: datetime
+) -> list[tuple[Change, Document]]:
+    """Changes whose new version was captured in (since, until], newest first."""
+    q = (
+        select(Change, Document)
+        .join(Document, Change.document_id == Document.id)
+        .where(Change.captured_at <= until)
+        .order_by(Change.captured_at.desc(), Change.id.desc())
+    )
+    if since is not None:
+        q = q.where(Change.captured_at > since)
+    return list(s.execute(q).tuples())
+
+
+def pending_alerts(s: Session) -> list[tuple[Change, Document]]:
+    """Substantive live changes recorded but not yet turned into an alert message."""
+    q = (
+        select(Change, Document)
+        .join(Document, Change.document_id == Document.id)
+        .where(Change.alert == "pending")
+        .order_by(Change.captured_at, Change.id)
+    )
+    return list(s.execute(q).tuples())
