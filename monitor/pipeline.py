@@ -1,7 +1,7 @@
 """The check pipeline: fetch → extract → clauses → record, one transaction per document.
 
     fetch (fetch.py) ──► process_capture ──► extract ──► find_clauses ──► record_observation
-                              │                 └── ExtractError: reported; only the attempt is stored
+                              │                 └── ExtractError: reported, attempt only
                               └── same bytes, same settings: "unchanged" without parsing
 
 ``process_capture`` is shared by live checks and archive backfills (``origin``).
