@@ -1,0 +1,305 @@
+"""Live fetching of legal pages: polite, bounded, and never raising for one bad URL.
+
+A ``Fetcher`` holds one ``httpx.AsyncClient`` for a run. ``fetch`` returns a
+``FetchResult`` for every URL, failures included: ``result.error`` is a ``FetchError``
+whose ``kind`` is one of ``timeout``, ``connect``, ``http``, ``too_large``, ``redirect``
+or ``protocol``, so one broken page never stops the others.
+
+What it takes care of, and why:
+
+* politeness: a global and a per-host concurrency limit, an optional global rate (a
+  minimum spacing between request starts, used by the archive backfill), and retries
+  with exponential backoff and jitter that honour ``Retry-After``;
+* bandwidth: conditional requests (``If-None-Match`` / ``If-Modified-Since``); a 304
+  has no body to download or process;
+* safety: a cap on the *decompressed* body size (gzip bombs included), and redirects
+  followed by hand so that only http(s) targets and a bounded number of hops are accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+
+import httpx
+
+from .config import FetchSettings
+from .errors import FetchError
+
+MAX_RETRY_AFTER = 300.0
+"""The longest ``Retry-After`` honoured, in seconds; a server asking for more gets this."""
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Validators:
+    """ETag / Last-Modified of the previous successful fetch, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The conditional request headers these validators call for."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Everything one ``Fetcher.fetch`` learned about a URL, whether it worked or not."""
+
+    url: str
+    final_url: str | None
+    status: int | None
+    content: bytes | None
+    content_type: str | None
+    validators: Validators
+    started_at: datetime
+    duration: float
+    attempts: int
+    error: FetchError | None
+
+    @property
+    def not_modified(self) -> bool:
+        """The server answered 304: the copy fetched last time is still current."""
+        return self.status == 304 and self.error is None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Outcome:
+    """What one attempt (a request and its redirects) came to; filled in as it goes."""
+
+    final_url: str | None = None
+    status: int | None = None
+    content: bytes | None = None
+    content_type: str | None = None
+    validators: Validators = field(default_factory=Validators)
+    error: FetchError | None = None
+    retry: bool = False
+    retry_after: float | None = None
+
+
+class Fetcher:
+    """Fetches URLs with one shared client; use as ``async with Fetcher(settings) as f``.
+
+    ``transport`` replaces httpx's network transport (tests, archives); ``rate`` is a
+    global limit in requests per second; ``sleep`` is awaited for every backoff and
+    rate wait, so tests can observe the waits without spending them.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate: float | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._interval = 1.0 / rate if rate else 0.0
+        self._sleep = sleep
+        self._client: httpx.AsyncClient | None = None
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._pace_lock = asyncio.Lock()
+        self._next_start = 0.0
+
+    async def __aenter__(self) -> Fetcher:
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            headers={"User-Agent": self.settings.user_agent},
+            timeout=self.settings.timeout,
+            follow_redirects=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
+        """GET ``url`` (conditionally, given ``validators``), retrying transient failures.
+
+        Never raises for a failure of this URL: it is returned as ``result.error``.
+        """
+        started_at, start = datetime.now(UTC), time.monotonic()
+        headers = (validators or Validators()).headers()
+        attempts = 0
+        while True:
+            attempts += 1
+            out = await self._attempt(url, headers)
+            if not out.retry or attempts > self.settings.retries:
+                break
+            await self._sleep(self._delay(attempts, out.retry_after))
+        return FetchResult(
+            url=url,
+            final_url=out.final_url,
+            status=out.status,
+            content=out.content,
+            content_type=out.content_type,
+            validators=out.validators,
+            started_at=started_at,
+            duration=time.monotonic() - start,
+            attempts=attempts,
+            error=_with_attempts(out.error, attempts),
+        )
+
+    async def _attempt(self, url: str, headers: dict[str, str]) -> _Outcome:
+        """One try; transport failures become the outcome's error, marked retryable or not."""
+        out = _Outcome()
+        try:
+            await self._follow(httpx.URL(url), headers, out)
+        except FetchError as exc:
+            out.error = exc
+        except (TimeoutError, httpx.TimeoutException):
+            out.error = FetchError(f"timed out after {float(self.settings.timeout)} s", "timeout")
+            out.retry = True
+        except httpx.ConnectError as exc:
+            out.error, out.retry = FetchError(f"cannot connect: {_reason(exc)}", "connect"), True
+        except httpx.NetworkError as exc:
+            out.error, out.retry = FetchError(f"connection lost: {_reason(exc)}", "connect"), True
+        except httpx.RemoteProtocolError as exc:  # mostly "server disconnected": transient
+            out.error, out.retry = FetchError(f"protocol error: {_reason(exc)}", "protocol"), True
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            out.error = FetchError(f"cannot fetch: {_reason(exc)}", "protocol")
+        if out.error is not None:
+            out.content, out.validators = None, Validators()
+        return out
+
+    async def _follow(self, url: httpx.URL, headers: dict[str, str], out: _Outcome) -> None:
+        """Request ``url``, following at most ``max_redirects`` redirects to http(s) URLs."""
+        limit = self.settings.max_redirects
+        for _hop in range(limit + 1):
+            response = await self._exchange(url, headers, out)
+            location = response.headers.get("Location")
+            if response.status_code not in _REDIRECTS or location is None:
+                _finish(response, out)
+                return
+            url = response.url.join(location)
+            if url.scheme not in ("http", "https"):
+                raise FetchError(f"refused a redirect to a non-http(s) URL: {location}", "redirect")
+        raise FetchError(f"more than {limit} redirects (the last one to {url})", "redirect")
+
+    async def _exchange(
+        self, url: httpx.URL, headers: dict[str, str], out: _Outcome
+    ) -> httpx.Response:
+        """Send one request under the concurrency limits and rate; read the body of a 2xx."""
+        if self._client is None:
+            raise RuntimeError("use the Fetcher as `async with Fetcher(settings) as fetcher`")
+        async with self._slots, self._host_slot(url):
+            await self._pace()
+            async with asyncio.timeout(self.settings.timeout):
+                request = self._client.build_request("GET", url, headers=headers)
+                response = await self._client.send(request, stream=True)
+                try:
+                    out.final_url, out.status = str(response.url), response.status_code
+                    if response.is_success:
+                        out.content = await self._read(response)
+                finally:
+                    await response.aclose()
+        return response
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        """The decoded body, refusing more than ``max_bytes``: announced, or while streaming."""
+        limit = self.settings.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(
+                f"body of {int(declared):,} bytes exceeds the {limit:,}-byte limit", "too_large"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise FetchError(f"body exceeds the {limit:,}-byte limit", "too_large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _host_slot(self, url: httpx.URL) -> asyncio.Semaphore:
+        """The semaphore limiting concurrent requests to ``url``'s host (any port)."""
+        host = url.host
+        if host not in self._host_slots:
+            self._host_slots[host] = asyncio.Semaphore(self.settings.per_host)
+        return self._host_slots[host]
+
+    async def _pace(self) -> None:
+        """Space request starts at least ``1 / rate`` seconds apart, when a rate is set."""
+        if not self._interval:
+            return
+        async with self._pace_lock:
+            wait = self._next_start - time.monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            self._next_start = max(time.monotonic(), self._next_start) + self._interval
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with up to 50 % jitter, and never less than ``Retry-After``."""
+        backoff = self.settings.backoff * 2.0 ** (attempt - 1) * random.uniform(1.0, 1.5)
+        return max(backoff, retry_after or 0.0)
+
+
+def _finish(response: httpx.Response, out: _Outcome) -> None:
+    """Record the final response of an attempt; a status other than 2xx/304 is an error."""
+    status = response.status_code
+    out.content_type = response.headers.get("Content-Type")
+    if response.is_success or status == 304:
+        headers = response.headers
+        out.validators = Validators(headers.get("ETag"), headers.get("Last-Modified"))
+        return
+    out.error = FetchError(f"HTTP {status} {response.reason_phrase}".rstrip(), "http", status)
+    out.retry = status == 429 or status >= 500
+    out.retry_after = retry_after(response.headers.get("Retry-After"))
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` value (delta-seconds or HTTP date) asks for, capped; or None."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _with_attempts(error: FetchError | None, attempts: int) -> FetchError | None:
+    """The final error, saying how many attempts it took when there was more than one."""
+    if error is None or attempts == 1:
+        return error
+    suffix = f" after {attempts} attempts" if error.kind == "http" else f" ({attempts} attempts)"
+    return FetchError(f"{error}{suffix}", error.kind, error.status)
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message, or its class name when the message is empty."""
+    return str(exc) or type(exc).__name__
