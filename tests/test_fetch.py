@@ -28,7 +28,9 @@ LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT"
 
 
 def fetch_all(
-    urls: list[str], settings: FetchSettings = FAST, validators: Validators | None = None,
+    urls: list[str],
+    settings: FetchSettings = FAST,
+    validators: Validators | None = None,
     **kwargs: Any,
 ) -> tuple[list[FetchResult], list[float]]:
     """Fetch ``urls`` concurrently; the waits the fetcher asked for are recorded, not slept."""
@@ -46,16 +48,18 @@ def fetch_all(
     return asyncio.run(run()), waits
 
 
-def fetch(url: str, settings: FetchSettings = FAST, validators: Validators | None = None,
-          **kwargs: Any) -> tuple[FetchResult, list[float]]:
+def fetch(
+    url: str, settings: FetchSettings = FAST, validators: Validators | None = None, **kwargs: Any
+) -> tuple[FetchResult, list[float]]:
     results, waits = fetch_all([url], settings, validators, **kwargs)
     return results[0], waits
 
 
 def test_ok(http_server: LocalServer) -> None:
     """A 200 gives the body, content type, validators and final URL, sending our User-Agent."""
-    http_server.route("/terms", Reply(body="<p>Terms</p>", etag='"v1"',
-                                      last_modified=LAST_MODIFIED))
+    http_server.route(
+        "/terms", Reply(body="<p>Terms</p>", etag='"v1"', last_modified=LAST_MODIFIED)
+    )
     result, waits = fetch(http_server.url("/terms"))
     assert result.ok and not result.not_modified and result.error is None
     assert (result.status, result.content) == (200, b"<p>Terms</p>")
