@@ -383,3 +383,35 @@ def pending_alerts(s: Session) -> list[tuple[Change, Document]]:
         .order_by(Change.captured_at, Change.id)
     )
     return list(s.execute(q).tuples())
+
+
+# -- archive backfill --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveAttempt:
+    """What a backfill needs to know of an earlier archive attempt to decide whether to retry."""
+
+    url: str
+    captured_at: datetime | None
+    outcome: str
+    error_kind: str | None
+    status: int | None
+    settings_sha256: str | None
+
+
+def archive_attempts(s: Session, document_id: int) -> list[ArchiveAttempt]:
+    """Every archive attempt of ``document_id`` (successes and failures), oldest first."""
+    rows = s.execute(
+        select(
+            FetchAttempt.url,
+            FetchAttempt.captured_at,
+            FetchAttempt.outcome,
+            FetchAttempt.error_kind,
+            FetchAttempt.status,
+            FetchAttempt.settings_sha256,
+        )
+        .where(FetchAttempt.document_id == document_id, FetchAttempt.origin == "archive")
+        .order_by(FetchAttempt.id)
+    )
+    return [ArchiveAttempt(*row) for row in rows.tuples()]
