@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,7 @@ from .db import SessionFactory
 from .errors import ExtractError
 from .extract import extract
 from .fetch import Fetcher, FetchResult, Validators
+from .locks import Holder, Locks, document_lock
 from .record import Observation, record_observation
 
 EXTRACTOR_VERSION = "1"  # bump when extraction rules change: forces a re-parse of same bytes
@@ -47,7 +50,7 @@ class DocumentReport:
 
     provider: str
     document: str
-    outcome: str  # new_version | cosmetic | unchanged | not_modified | error
+    outcome: str  # new_version | cosmetic | unchanged | not_modified | error | locked
     url: str = ""
     version: int | None = None
     captured_at: str | None = None
@@ -222,23 +225,63 @@ async def check_documents(
     docs: Sequence[DocumentConfig],
     on_result: Callable[[DocumentReport], None] = lambda r: None,
     transport: Any = None,
+    stop: threading.Event | None = None,
+    locks: Locks | None = None,
 ) -> CheckReport:
-    """Fetch ``docs`` concurrently and record each as soon as it arrives."""
+    """Fetch ``docs`` concurrently and record each as soon as it arrives.
+
+    Each document is checked under its database lock (``locks.py``): one held by another
+    live process is skipped with outcome ``locked``. Once ``stop`` is set, fetched
+    documents are still recorded (each its own transaction), fetches in flight are
+    abandoned (nothing was written for them) and unstarted documents are skipped.
+    """
     report = CheckReport()
+    stop = stop or threading.Event()
+    async with AsyncExitStack() as stack:
+        guard = locks if locks is not None else stack.enter_context(Locks(sf))
+        fetcher = await stack.enter_async_context(Fetcher(config.fetch, transport=transport))
 
-    async with Fetcher(config.fetch, transport=transport) as fetcher:
-
-        async def fetch_one(doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult]:
+        async def fetch_one(doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult | Holder]:
+            holder = guard.acquire(document_lock(doc.key))
+            if holder is not None:
+                return doc, holder
             return doc, await fetcher.fetch(doc.url, validators_for(sf, doc))
 
-        for next_done in asyncio.as_completed([fetch_one(d) for d in docs]):
-            doc, result = await next_done
-            outcome = process_fetch(sf, doc, result)
-            report.results.append(outcome)
-            on_result(outcome)
+        tasks = {asyncio.ensure_future(fetch_one(d)): d for d in docs}
+        pending = set(tasks)
+        try:
+            while pending and not stop.is_set():
+                done, pending = await asyncio.wait(
+                    pending, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    doc, result = task.result()
+                    outcome = _record(sf, guard, doc, result)
+                    report.results.append(outcome)
+                    on_result(outcome)
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in pending:
+                guard.release(document_lock(tasks[task].key))
     order = {d.key: i for i, d in enumerate(docs)}
     report.results.sort(key=lambda r: order.get(r.key, 0))
     return report
+
+
+def _record(
+    sf: SessionFactory, guard: Locks, doc: DocumentConfig, result: FetchResult | Holder
+) -> DocumentReport:
+    """Commit one fetched document and release its lock; report a locked one."""
+    if isinstance(result, Holder):
+        return DocumentReport(
+            doc.provider, doc.id, "locked", url=doc.url, warning=result.describe()
+        )
+    try:
+        return process_fetch(sf, doc, result)
+    finally:
+        guard.release(document_lock(doc.key))
 
 
 def now() -> datetime:

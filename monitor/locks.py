@@ -1,0 +1,236 @@
+"""Named locks in the database (the ``locks`` table): one process per document at a time.
+
+A daemon (``tosmon run``) and a cron-launched ``tosmon check`` share one SQLite file.
+Before fetching a document, a process takes the lock ``document:PROVIDER/ID``; another
+process that finds it held by a *live* holder skips the document ("locked by pid N").
+
+A lock row names its holder (host, pid, and a random token per ``Locks`` object) and
+carries a lease (``expires_at``), renewed by a heartbeat thread while the holder works.
+A lock is *stale*, and taken over, when:
+
+* its lease expired (the holder stopped renewing: killed, frozen, or on another host), or
+* it was taken on this host by a pid that is no longer alive (or is a zombie), or
+* it was taken by this very pid under a token no live ``Locks`` object owns (a previous
+  incarnation, e.g. PID 1 in a restarted container).
+
+Every read-decide-write runs in one ``BEGIN IMMEDIATE`` transaction (see ``db.py``), so
+two processes can never both believe they took the same lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import delete, select, update
+
+from .db import SessionFactory
+from .models import Lock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = 120.0  # seconds; renewed every lease/4 while held
+_live_owners: set[str] = set()  # owner strings of the Locks objects alive in this process
+_live_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lock another process asked for."""
+
+    name: str
+    owner: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    def describe(self) -> str:
+        since = self.acquired_at.strftime("%Y-%m-%d %H:%M:%S")
+        return f"locked by pid {self.pid} on {self.host} since {since}Z"
+
+
+def document_lock(key: str) -> str:
+    """The lock name of document ``provider/id``."""
+    return f"document:{key}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` names a running (non-zombie) process on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+class Locks:
+    """The locks this process holds, with a heartbeat renewing them; a context manager.
+
+    ``acquire(name)`` returns ``None`` when the lock is now ours, or the live ``Holder``.
+    """
+
+    def __init__(
+        self, sessions: SessionFactory, lease: float = DEFAULT_LEASE, host: str | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.lease = lease
+        self.host = host or socket.gethostname()
+        self.pid = os.getpid()
+        self.owner = f"{self.host}:{self.pid}:{secrets.token_hex(6)}"
+        self.held: set[str] = set()
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        with _live_guard:
+            _live_owners.add(self.owner)
+
+    # -- context manager: heartbeat on enter, release everything on exit --------------
+
+    def __enter__(self) -> Locks:
+        self._stop.clear()
+        self._heartbeat = threading.Thread(
+            target=self._beat, name="tosmon-lock-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the heartbeat and release every lock still held."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
+        self.release_all()
+        with _live_guard:
+            _live_owners.discard(self.owner)
+
+    # -- operations ---------------------------------------------------------------------
+
+    def acquire(self, name: str) -> Holder | None:
+        """Take ``name`` (or take over a stale holder's); ``None`` on success, else the holder."""
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=self.lease)
+        with self._guard, self.sessions.begin() as s:
+            row = s.get(Lock, name)
+            if row is not None and row.owner != self.owner:
+                if not self._is_stale(row, now):
+                    return _holder(row)
+                log.warning(
+                    "lock %s: taking over a stale lock of pid %d on %s (%s)",
+                    name,
+                    row.pid,
+                    row.host,
+                    self._stale_reason(row, now),
+                )
+                s.delete(row)
+                s.flush()
+                row = None
+            if row is None:
+                s.add(
+                    Lock(
+                        name=name,
+                        owner=self.owner,
+                        pid=self.pid,
+                        host=self.host,
+                        acquired_at=now,
+                        expires_at=expires,
+                    )
+                )
+            else:
+                row.expires_at = expires
+            self.held.add(name)
+        return None
+
+    def release(self, name: str) -> None:
+        """Give ``name`` back (only if we still own it)."""
+        with self._guard:
+            self.held.discard(name)
+            with self.sessions.begin() as s:
+                s.execute(delete(Lock).where(Lock.name == name, Lock.owner == self.owner))
+
+    def release_all(self) -> None:
+        with self._guard:
+            if not self.held:
+                return
+            self.held.clear()
+            with self.sessions.begin() as s:
+                s.execute(delete(Lock).where(Lock.owner == self.owner))
+
+    def renew(self) -> None:
+        """Push the lease of every lock we hold ``lease`` seconds ahead."""
+        with self._guard:
+            if not self.held:
+                return
+            expires = datetime.now(UTC) + timedelta(seconds=self.lease)
+            with self.sessions.begin() as s:
+                s.execute(update(Lock).where(Lock.owner == self.owner).values(expires_at=expires))
+
+    @contextmanager
+    def holding(self, name: str) -> Iterator[Holder | None]:
+        """``with locks.holding(name) as holder:`` — ``holder is None`` means we hold it."""
+        holder = self.acquire(name)
+        try:
+            yield holder
+        finally:
+            if holder is None:
+                self.release(name)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _is_stale(self, row: Lock, now: datetime) -> bool:
+        return self._stale_reason(row, now) is not None
+
+    def _stale_reason(self, row: Lock, now: datetime) -> str | None:
+        if row.expires_at <= now:
+            return "lease expired"
+        if row.host != self.host:
+            return None
+        if row.pid == self.pid:
+            with _live_guard:
+                return None if row.owner in _live_owners else "a previous process with our pid"
+        return None if pid_alive(row.pid) else "process no longer running"
+
+    def _beat(self) -> None:
+        interval = max(self.lease / 4, 0.05)
+        while not self._stop.wait(interval):
+            try:
+                self.renew()
+            except Exception:  # a busy database must not kill the heartbeat
+                log.warning("lock heartbeat: could not renew leases", exc_info=True)
+
+
+def _holder(row: Lock) -> Holder:
+    return Holder(row.name, row.owner, row.pid, row.host, row.acquired_at, row.expires_at)
+
+
+def current_locks(sessions: SessionFactory) -> list[Holder]:
+    """Every lock row, for ``tosmon status``."""
+    with sessions() as s:
+        return [_holder(r) for r in s.scalars(select(Lock).order_by(Lock.name))]
