@@ -414,4 +414,4 @@ def archive_attempts(s: Session, document_id: int) -> list[ArchiveAttempt]:
         .where(FetchAttempt.document_id == document_id, FetchAttempt.origin == "archive")
         .order_by(FetchAttempt.id)
     )
-    return [ArchiveAttempt(*row) for row in rows.tuples()]
+    return [ArchiveAttempt(*row) for row in rows]

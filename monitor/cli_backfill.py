@@ -1,0 +1,120 @@
+"""``tosmon backfill``: build a document's history from a Wayback-compatible archive."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .backfill import BackfillProgress, BackfillReport
+from .backfill import backfill as run_backfill
+from .cli_common import App, app_options, clean, console, is_terminal, print_json
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.command()
+@app_options
+@click.option("--provider", "-p", help="Only this provider id.")
+@click.option("--document", "-d", help="Only this document id.")
+@click.option("--from", "since", type=_DAY, metavar="YYYY-MM-DD", help="Captures from this day.")
+@click.option("--to", "until", type=_DAY, metavar="YYYY-MM-DD", help="Captures up to this day.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def backfill(
+    app: App,
+    provider: str | None,
+    document: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+) -> None:
+    """Fill in history from the archive in [archive].wayback_url, oldest capture first.
+
+    Safe to repeat or interrupt: captures already stored are not fetched again, and
+    failed ones are retried next time unless the archive or the page layout ruled them
+    out for good. Changes found this way are history: they never send alerts.
+    """
+    docs = app.config.documents(provider, document)
+    if not docs:
+        raise click.ClickException(
+            f"no configured document matches {provider or '*'}/"
+            f"{document or '*'} in {app.config.path}"
+        )
+    first, last = _day(since), _day(until)
+    if first and last and first > last:
+        raise click.UsageError(f"--from {first} is after --to {last}")
+    sessions = app.sessions
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        disable=not is_terminal() or as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("listing archived captures", total=None)
+
+        def advance(p: BackfillProgress) -> None:
+            label = f"{p.document} {p.timestamp}" if p.document else "fetching captures"
+            progress.update(task, total=p.total, completed=p.done, description=clean(label))
+
+        report = asyncio.run(
+            run_backfill(app.config, sessions, docs, since=first, until=last, on_progress=advance)
+        )
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_report(report)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _print_report(report: BackfillReport) -> None:
+    out = console()
+    table = Table(
+        title=f"Backfilled {len(report.documents)} document(s) from the archive",
+        caption="versions, substantive: new versions and substantive changes recorded",
+    )
+    for col in ("document", "listed", "fetched", "skipped", "versions", "substantive"):
+        table.add_column(col, justify="left" if col == "document" else "right")
+    table.add_column("errors", justify="right")
+    for d in report.documents:
+        table.add_row(
+            d.key,
+            str(d.listed),
+            str(d.fetched),
+            str(d.skipped),
+            str(d.versions),
+            str(d.substantive),
+            Text(str(len(d.errors)), style="red" if d.errors else ""),
+        )
+    out.print(table)
+    errors = report.errors
+    if not errors:
+        return
+    listing = Table(title=f"{len(errors)} capture(s) not recorded", title_style="red")
+    for col in ("document", "capture", "kind"):
+        listing.add_column(col, no_wrap=True)
+    listing.add_column("problem", overflow="fold")
+    for e in errors:
+        listing.add_row(
+            f"{e.provider}/{e.document}",
+            e.timestamp or "(listing)",
+            e.kind,
+            Text(clean(f"{e.message}\n{e.url}")),
+        )
+    out.print(listing)
+    out.print(
+        Text(
+            "Fetch failures (timeouts, 429/5xx) are retried by the next backfill; "
+            "captures whose layout no longer matches the selectors are not.",
+            style="dim",
+        )
+    )
