@@ -359,12 +359,24 @@ class _Parser:
     def schedule(self, raw: Any) -> ScheduleSettings:
         w = "schedule"
         sched = self.table(raw, w, {"check", "digest", "timezone", "jitter"})
-        return ScheduleSettings(
+        settings = ScheduleSettings(
             check=self.get(sched, "check", w, str, default="0 6 * * *"),
             digest=self.get(sched, "digest", w, str, default="mon 08:00"),
             timezone=self.get(sched, "timezone", w, str, default="UTC"),
             jitter=self.number(sched, "jitter", w, 60, 0, int),
         )
+        from .triggers import parse_cron, parse_digest, parse_timezone  # the grammar lives there
+
+        try:
+            tz = parse_timezone(settings.timezone)
+        except ValueError as exc:
+            raise self.fail(w, f"`timezone`: {exc}") from None
+        for key, parse in (("check", parse_cron), ("digest", parse_digest)):
+            try:
+                parse(getattr(settings, key), tz)
+            except ValueError as exc:
+                raise self.fail(w, f"`{key}`: {exc}") from None
+        return settings
 
     def email(self, raw: Any, provider_ids: set[str]) -> EmailSettings:
         w = "email"
