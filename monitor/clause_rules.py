@@ -5,9 +5,11 @@ Each built-in clause key has
 * ``phrases``: ``(regex, weight)`` pairs scored against one paragraph, list item or table
   row. A block belongs to the clause when its total score (plus heading context, minus
   negative phrases) reaches ``THRESHOLD``. Weight 3 is a phrase that decides on its own,
-  2 a phrase that needs a supporting phrase or heading, 1 a hint.
+  2 a phrase that needs a supporting phrase or heading, 1 a hint; a negative weight marks
+  look-alike wording that belongs elsewhere ("Customer retains all rights" is not retention).
 * ``pull``: regexes on heading text for sections that are *about* the clause
-  ("Data retention", "Sub-processors"); a short section under such a heading is taken whole.
+  ("Data retention", "Sub-processors"); the text directly under such a heading (down to the
+  next heading of any level) is taken whole when short, and counts as context otherwise.
 * ``context``: regexes on heading text for sections where the clause is often found
   ("Customer Content", "Security"); they add ``CONTEXT_BOOST`` to each block's score.
 
@@ -30,7 +32,8 @@ MAX_PULL_BLOCKS = 12  # a pulled section longer than this is scored block by blo
 MAX_PULL_SHARE = 0.25  # ... and so is one holding more than this share of the document
 MAX_CLAUSE_SHARE = 0.4  # a clause above this share of a large document keeps strong blocks only
 LARGE_DOCUMENT = 6000  # characters; below this a clause may legitimately be most of the text
-LEAD_IN_ITEMS = 15  # list items a matching "...:" lead-in paragraph brings along
+LEAD_IN_ITEMS = 6  # a matching "...:" lead-in paragraph brings a list this short along whole
+# (the items of a longer list are scored with the lead-in as context, like a heading)
 
 _DATA = r"(?:content|data|inputs?|outputs?|prompts?|conversations?|chats?|feedback|information)"
 _TERMS = r"(?:terms|agreement|polic(?:y|ies)|addendum|dpa|notice|conditions)"
@@ -60,7 +63,8 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bopt(?:s|ed)?[- ]?(?:out|in)\b", 2),
             (r"\bdo not train\b|\bnot (?:be )?used to train\b", 3),
             (r"\bfeedback\b", 1),
-            (r"\bmachine learning\b|\bfine-?tun\w*", 1),
+            # Customers' own model building (competing models, distillation): not our training.
+            (r"\bcompet\w+|\bdistill\w*|\bscrap(?:e|es|ed|ing)\b|\breverse engineer", -3),
         ),
         pull=(r"\btrain", r"\bmodel (?:improvement|performance|development)"),
         context=(
@@ -85,6 +89,15 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bstor(?:e|es|ed|age)\b|\bkeep\b|\bkept\b", 1),
             (r"\blogs?\b|\bbackups?\b|\barchiv\w+", 1),
             (r"\bas long as (?:necessary|needed|reasonably)\b", 2),
+            # "Customer retains all rights in Input" is ownership; "retain, use or disclose" is
+            # the CCPA service-provider formula; breach definitions list "destruction".
+            (
+                r"\bretains? (?:all |any |its |their |your |our )?(?:\w+ )?(?:\w+ )?"
+                r"(?:ownership|rights?|title|intellectual property)\b",
+                -4,
+            ),
+            (r"\b(?:sell|retain),? use,? (?:or|and) disclose\b", -3),
+            (r"\bunauthori[sz]ed\b|\baccidental\b", -1),
         ),
         pull=(
             r"\bretention\b",
@@ -103,10 +116,9 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bassigns? to (?:you|customer)\b[^.;]{0,40}\bright", 3),
             (r"\bright,? title,? and interest\b", 3),
             (r"\bretains? (?:all )?(?:ownership|rights?)\b", 3),
-            (r"\bownership\b|\bowns?\b|\bowned\b", 2),
+            (r"\bownership\b|\b(?:you|customer|user|we|provider)s? own(?:s|ed)?\b", 2),
             (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}", 3),
             (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),
-            (r"\bintellectual property\b|\bIP rights?\b", 1),
         ),
         pull=(r"\bownership\b", r"\binputs? and outputs?\b", r"\bpermission to use your content\b"),
         context=(
@@ -126,6 +138,9 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bthird[- ]party (?:assessments?|reports?|assessors?)\b", 2),
             (r"\bpenetration test\w*", 1),
             (r"\bdemonstrate compliance\b", 2),
+            # Audit logs and auditors as recipients of data are not audit rights.
+            (r"\baudit\w*\b(?: or event)?[^.;]{0,12}\b(?:logs?|logging|records?|trails?)\b", -4),
+            (r"\b(?:accountants?|lawyers|attorneys|bailiffs|legal counsel|advisors?)\b", -3),
         ),
         pull=(r"\baudit", r"\binspection", r"\bcertification"),
         context=(r"\bcompliance\b", r"\bsecurity\b"),
@@ -136,6 +151,11 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bthird[- ]part(?:y|ies)\b[^.;]{0,60}\bprocess\w*", 2),
             (r"\bprocess\w*\b[^.;]{0,60}\bthird[- ]part(?:y|ies)\b", 2),
             (r"\b(?:vendors?|service providers?|suppliers?|contractors?)\b", 2),
+            (
+                r"\b(?:disclose|share|provide|transfer)\w*\b[^.;]{0,60}\b(?:to|with)\b[^.;]{0,30}"
+                r"\b(?:vendors?|service providers?)\b",
+                2,
+            ),
             (r"\bon (?:our|its) behalf\b", 1),
             (r"\bobject(?:ion)? to\b", 1),
         ),
@@ -163,7 +183,8 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             ),
             (rf"\b{_TERMS}\b[^.;]{{0,40}}\b(?:modified|updated|changed|amended|revised)\b", 2),
             (r"\bcontinu(?:ed|e|es|ing) (?:use|to use|access|to access)\b", 2),
-            (r"\beffective (?:date|as of|on|from|immediately)\b|\bbecomes? effective\b", 2),
+            (r"\beffective (?:date|as of|on|from|immediately)\b", 1),
+            (r"\bbecomes? effective\b|\bto be effective\b|\btakes? effect\b", 2),
             (r"\b(?:notify|notice|inform)\b[^.;]{0,60}\b(?:changes?|updates?|modifications?)\b", 2),
             (r"\bmaterial(?:ly)? (?:changes?|adverse)\b", 1),
         ),

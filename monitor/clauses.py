@@ -150,7 +150,19 @@ class _Document:
         }
 
     def section(self, h: int) -> range:
-        return range(h, self.ends[h])
+        """Heading ``h`` and everything down to the next heading of the same or a higher level,
+        without trailing headings that have no text of their own in it."""
+        end = self.ends[h]
+        while end - 1 > h and self.blocks[end - 1].kind == "heading":
+            end -= 1
+        return range(h, end)
+
+    def own_text(self, h: int) -> range:
+        """Heading ``h`` and the blocks directly under it, down to the next heading."""
+        end = h + 1
+        while end < len(self.blocks) and self.blocks[end].kind != "heading":
+            end += 1
+        return range(h, end)
 
     def heading_sections(self, pattern: re.Pattern[str]) -> tuple[Block, ...]:
         """Every section whose heading text matches ``pattern``, each heading included."""
@@ -166,8 +178,8 @@ class _Document:
         scores = {
             i: self._score(i, rules) for i, b in enumerate(self.blocks) if b.kind != "heading"
         }
-        picked = pulled | {i for i, s in scores.items() if s >= cr.THRESHOLD and i not in self.toc}
-        picked |= self._lead_ins(picked - pulled)
+        scored = {i for i, s in scores.items() if s >= cr.THRESHOLD}
+        picked = (pulled | scored | self._lead_ins(scored, scores)) - self.toc
         chars = sum(len(self.blocks[i].text) for i in picked)
         if self.size > cr.LARGE_DOCUMENT and chars > cr.MAX_CLAUSE_SHARE * self.size:
             # Too much for one clause: keep only what the phrases decide on their own.
@@ -177,15 +189,15 @@ class _Document:
         return tuple(self.blocks[i] for i in sorted(picked))
 
     def _pulled(self, rules: _Rules) -> set[int]:
-        """Short sections under a heading that is about the clause, heading included."""
+        """The short text directly under headings that are about the clause, heading included."""
         picked: set[int] = set()
         for h, b in enumerate(self.blocks):
-            if b.kind != "heading" or h in picked or not self._pulls(b.text, rules):
+            if b.kind != "heading" or not self._pulls(b.text, rules):
                 continue
-            sec = self.section(h)
-            chars = sum(len(self.blocks[i].text) for i in sec)
-            if len(sec) - 1 <= cr.MAX_PULL_BLOCKS and chars <= cr.MAX_PULL_SHARE * self.size:
-                picked.update(sec)
+            own = self.own_text(h)
+            chars = sum(len(self.blocks[i].text) for i in own)
+            if len(own) - 1 <= cr.MAX_PULL_BLOCKS and chars <= cr.MAX_PULL_SHARE * self.size:
+                picked.update(own)
         return picked
 
     @staticmethod
@@ -214,16 +226,23 @@ class _Document:
                 score -= cr.NEGATIVE_HEADING_PENALTY
         return score
 
-    def _lead_ins(self, picked: set[int]) -> set[int]:
-        """The list items that follow a picked paragraph ending with a colon."""
+    def _lead_ins(self, picked: set[int], scores: Mapping[int, float]) -> set[int]:
+        """List items introduced by a picked paragraph ending with a colon: a short list
+        whole, the items of a longer one when they score with the lead-in as context."""
         more: set[int] = set()
         for i in picked:
             if self.blocks[i].kind != "paragraph" or not self.blocks[i].text.endswith(":"):
                 continue
-            for j in range(i + 1, min(len(self.blocks), i + 1 + cr.LEAD_IN_ITEMS)):
+            run = []
+            for j in range(i + 1, len(self.blocks)):
                 if self.blocks[j].kind != "item":
                     break
-                more.add(j)
+                run.append(j)
+            if len(run) <= cr.LEAD_IN_ITEMS:
+                more.update(run)
+            else:
+                boost = cr.CONTEXT_BOOST
+                more.update(j for j in run if scores[j] > 0 and scores[j] + boost >= cr.THRESHOLD)
         return more
 
 
