@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .config import DocumentConfig
@@ -415,3 +415,58 @@ def archive_attempts(s: Session, document_id: int) -> list[ArchiveAttempt]:
         .order_by(FetchAttempt.id)
     )
     return [ArchiveAttempt(*row) for row in rows]
+
+
+# -- scheduling and status -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckHealth:
+    """How live checks of one document have been going (for ``tosmon status``)."""
+
+    last_attempt: datetime | None
+    last_success: datetime | None
+    consecutive_failures: int
+    last_error_at: datetime | None = None
+    last_error_kind: str | None = None
+    last_error: str | None = None
+
+
+def check_health(s: Session, document_id: int) -> CheckHealth:
+    """Last live attempt and success, failures since that success, and the latest error."""
+    live = select(FetchAttempt).where(
+        FetchAttempt.document_id == document_id, FetchAttempt.origin == "live"
+    )
+    newest = FetchAttempt.id.desc()
+    last = s.scalars(live.order_by(newest).limit(1)).first()
+    success = s.scalars(live.where(FetchAttempt.outcome != "error").order_by(newest).limit(1))
+    good = success.first()
+    failures = s.scalar(
+        select(func.count())
+        .select_from(FetchAttempt)
+        .where(
+            FetchAttempt.document_id == document_id,
+            FetchAttempt.origin == "live",
+            FetchAttempt.outcome == "error",
+            FetchAttempt.id > (good.id if good else 0),
+        )
+    )
+    error = s.scalars(live.where(FetchAttempt.outcome == "error").order_by(newest).limit(1)).first()
+    return CheckHealth(
+        last_attempt=last.started_at if last else None,
+        last_success=good.started_at if good else None,
+        consecutive_failures=int(failures or 0),
+        last_error_at=error.started_at if error else None,
+        last_error_kind=error.error_kind if error else None,
+        last_error=error.error if error else None,
+    )
+
+
+def last_change(s: Session, document_id: int) -> Change | None:
+    """The document's most recent change (by the new version's capture time)."""
+    return s.scalars(
+        select(Change)
+        .where(Change.document_id == document_id)
+        .order_by(Change.captured_at.desc(), Change.id.desc())
+        .limit(1)
+    ).first()
