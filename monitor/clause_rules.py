@@ -115,7 +115,12 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bas between (?:you|customer|the parties)\b", 3),
             (r"\bassigns? to (?:you|customer)\b[^.;]{0,40}\bright", 3),
             (r"\bright,? title,? and interest\b", 3),
-            (r"\bretains? (?:all )?(?:ownership|rights?)\b", 3),
+            (
+                r"\bretains? (?:all |any |its |their |your )?(?:\w+ ){0,2}"
+                r"(?:ownership|rights?|title)\b",
+                3,
+            ),
+            (r"\bremains? (?:yours|your property|the property of)\b", 3),
             (r"\bownership\b|\b(?:you|customer|user|we|provider)s? own(?:s|ed)?\b", 2),
             (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}", 3),
             (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),

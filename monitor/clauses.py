@@ -91,7 +91,10 @@ def find_clauses(
     the default rules; a key with a rule never falls back to the defaults.
     """
     doc = _Document(extraction.blocks)
-    by_key = {r.key: r for r in rules}
+    by_key: dict[str, ClauseRule] = {}
+    for r in rules:  # one rule per key; selectors win over a heading
+        if r.key not in by_key or (r.select and not by_key[r.key].select):
+            by_key[r.key] = r
     defaults = {**_BUILTIN, **{d.key: _compile_custom(d) for d in custom}}
     keys = list(dict.fromkeys([*BUILTIN_CLAUSES, *defaults, *by_key]))
     found: dict[str, Clause] = {}
@@ -196,7 +199,8 @@ class _Document:
                 continue
             own = self.own_text(h)
             chars = sum(len(self.blocks[i].text) for i in own)
-            if len(own) - 1 <= cr.MAX_PULL_BLOCKS and chars <= cr.MAX_PULL_SHARE * self.size:
+            small = self.size <= cr.LARGE_DOCUMENT or chars <= cr.MAX_PULL_SHARE * self.size
+            if len(own) - 1 <= cr.MAX_PULL_BLOCKS and small:
                 picked.update(own)
         return picked
 
