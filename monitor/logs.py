@@ -73,5 +73,5 @@ def setup_logging(
     root.setLevel(numeric)
     # APScheduler narrates every job at INFO; keep it for debugging.
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

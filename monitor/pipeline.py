@@ -73,6 +73,7 @@ class CheckReport:
             "checked": len(self.results),
             "changed": [asdict(r) for r in self.results if r.change is not None],
             "errors": [asdict(r) for r in self.results if r.error is not None],
+            "locked": [asdict(r) for r in self.results if r.outcome == "locked"],
         }
 
 

@@ -1,0 +1,129 @@
+"""``tosmon run`` (the scheduler daemon) and ``tosmon status``; registered by cli.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from .cli_common import App, app_options, clean, console, print_json
+from .logs import LEVELS, setup_logging
+from .schedule import Daemon, timezone_of
+from .status import build_status
+
+
+@click.command()
+@app_options
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    envvar="TOSMON_LOG_LEVEL",
+    help="Log threshold (env TOSMON_LOG_LEVEL; default INFO).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Add tracebacks to logged errors.")
+def run(app: App, log_level: str | None, verbose: bool) -> None:
+    """Check, alert and send digests on the [schedule] of sources.toml until stopped.
+
+    Runs in the foreground (for systemd, a container, or a terminal), logging one line
+    per event on stderr. SIGTERM or Ctrl-C stops it gracefully: documents already
+    fetched are recorded, then it exits 0. A second Ctrl-C exits at once. A document
+    being checked by another process (e.g. a cron `tosmon check`) is skipped.
+    """
+    setup_logging(log_level, verbose)
+    stop = threading.Event()
+    daemon = Daemon(app.config, app.sessions, stop)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # A repeated SIGTERM (e.g. sent to the process and to its group) stays graceful;
+        # a second Ctrl-C means "now".
+        if stop.is_set() and signum == signal.SIGINT:
+            os.write(2, b"tosmon: second interrupt, exiting now\n")
+            os._exit(130)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        daemon.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@click.command()
+@app_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(app: App, as_json: bool) -> None:
+    """Per document: last good check, last change, failures, next scheduled runs.
+
+    Failing documents are listed first, in red.
+    """
+    data = build_status(app.config, app.sessions)
+    if as_json:
+        print_json(data)
+        return
+    _print_status(data, timezone_of(app.config))
+
+
+def _print_status(data: dict[str, Any], tz: Any) -> None:
+    out = console()
+    failing = data["failing"]
+    title = f"{len(data['documents'])} document(s)"
+    if failing:
+        title += f", {failing} FAILING"
+    table = Table(title=title, caption=f"times in {data['timezone']}")
+    for col in ("document", "state", "last success", "last change", "failures", "next check"):
+        table.add_column(col)
+    for d in data["documents"]:
+        style = {"failing": "bold red", "never_checked": "yellow"}.get(d["state"], "")
+        change = d["last_change"]
+        change_text = ""
+        if change:
+            severity = f" [{change['severity'].upper()}]" if change.get("severity") else ""
+            change_text = f"{_local(change['at'], tz)} {change['kind']}{severity}"
+        runs = d["next_runs"]
+        table.add_row(
+            Text(f"{d['provider']}/{d['document']}", style=style),
+            Text(d["state"].replace("_", " "), style=style),
+            _local(d["last_success"], tz) or "never",
+            change_text,
+            Text(str(d["consecutive_failures"] or ""), style=style),
+            _local(runs[0], tz) if runs else "",
+        )
+    out.print(table)
+    for d in data["documents"]:
+        err = d["last_error"]
+        if d["state"] == "failing" and err:
+            out.print(
+                Text(
+                    clean(
+                        f"FAILING {d['provider']}/{d['document']}: "
+                        f"{d['consecutive_failures']} failed check(s) in a row; last at "
+                        f"{_local(err['at'], tz)}: {err['kind'] or 'error'}: {err['message'] or ''}"
+                    ),
+                    style="bold red",
+                )
+            )
+    digest = data["digest"]["next_runs"]
+    out.print(
+        Text(
+            f"digest ({data['digest']['schedule']}): next "
+            f"{_local(digest[0], tz) if digest else 'never'}"
+        )
+    )
+    for lock in data["locks"]:
+        out.print(Text(f"{lock['name']}: held by pid {lock['pid']} on {lock['host']}", style="dim"))
+
+
+def _local(moment: str | None, tz: Any) -> str:
+    """``...Z`` as ``YYYY-MM-DD HH:MM`` in the configured time zone."""
+    if not moment:
+        return ""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return parsed.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,272 @@
+"""``tosmon run``: APScheduler 3 in the foreground, until SIGTERM/SIGINT.
+
+Jobs (all in one worker thread, so they never overlap inside the daemon):
+
+* ``check`` — documents without their own ``schedule`` on ``[schedule] check``; one
+  more job per distinct document ``schedule``. Each runs the check pipeline (under
+  the document locks of ``locks.py``) and then sends pending alerts (``notify``).
+* ``digest`` — on ``[schedule] digest``, in ``[schedule] timezone``.
+
+Missed runs (the machine slept, a long job delayed the next) are coalesced into one
+run if less than ``MISFIRE_GRACE`` late; ``max_instances=1``; check runs start up to
+``[schedule] jitter`` seconds late so a fleet of monitors does not hit a provider at
+once. On start, a check job whose documents were last checked before a scheduled
+time that has since passed (the daemon was down) runs at once.
+
+Shutdown: the signal sets ``stop``; the running check records what it has fetched
+(each document its own transaction), abandons fetches in flight, and the process
+exits 0. A second Ctrl-C exits at once (the database stays consistent either way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from . import store
+from .config import Config, DocumentConfig
+from .db import SessionFactory
+from .errors import ConfigError
+from .locks import Locks
+from .pipeline import DocumentReport, check_documents
+from .triggers import next_fire_times, parse_cron, parse_digest, parse_timezone
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 3600  # seconds a run may start late and still happen (coalesced)
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """One check schedule and the documents that follow it."""
+
+    id: str
+    expression: str
+    trigger: CronTrigger
+    documents: tuple[DocumentConfig, ...]
+
+
+def timezone_of(config: Config) -> tzinfo:
+    try:
+        return parse_timezone(config.schedule.timezone)
+    except ValueError as exc:  # config.py validates; this guards hand-built configs
+        raise ConfigError(f"{config.path}: [schedule]: `timezone`: {exc}") from None
+
+
+def check_jobs(config: Config, jitter: bool = True) -> list[CheckJob]:
+    """The check jobs of ``config``: the default schedule first, then each override."""
+    tz = timezone_of(config)
+    groups: dict[str, list[DocumentConfig]] = {}
+    for doc in config.documents():
+        groups.setdefault(doc.schedule or config.schedule.check, []).append(doc)
+    jobs = []
+    for n, (expr, docs) in enumerate(groups.items()):
+        try:
+            trigger = parse_cron(expr, tz, config.schedule.jitter if jitter else 0)
+        except ValueError as exc:
+            where = "[schedule]: `check`"
+            if expr != config.schedule.check:
+                where = f"[providers.{docs[0].provider}.documents.{docs[0].id}]: `schedule`"
+            raise ConfigError(f"{config.path}: {where}: {exc}") from None
+        job_id = "check" if expr == config.schedule.check else f"check-{n}"
+        jobs.append(CheckJob(job_id, expr, trigger, tuple(docs)))
+    return jobs
+
+
+def digest_trigger(config: Config) -> CronTrigger:
+    try:
+        return parse_digest(config.schedule.digest, timezone_of(config))
+    except ValueError as exc:
+        raise ConfigError(f"{config.path}: [schedule]: `digest`: {exc}") from None
+
+
+def missed_run(job: CheckJob, last_checks: list[datetime | None], now: datetime) -> bool:
+    """Whether a scheduled time of ``job`` passed since its documents were last checked.
+
+    Never-checked documents do not count: a fresh install waits for its schedule.
+    """
+    known = [t for t in last_checks if t is not None]
+    if not known:
+        return False
+    due = next_fire_times(job.trigger, min(known), 1)
+    return bool(due) and due[0] <= now
+
+
+def last_checks(
+    sessions: SessionFactory, docs: tuple[DocumentConfig, ...]
+) -> list[datetime | None]:
+    """When each document last had a live check attempt (``None``: never)."""
+    out: list[datetime | None] = []
+    with sessions() as s:
+        for doc in docs:
+            row = store.find_document(s, doc.provider, doc.id)
+            out.append(store.check_health(s, row.id).last_attempt if row else None)
+    return out
+
+
+class Daemon:
+    """The scheduler of ``tosmon run`` with its jobs; ``run()`` blocks until ``stop`` is set."""
+
+    def __init__(
+        self,
+        config: Config,
+        sessions: SessionFactory,
+        stop: threading.Event | None = None,
+        notify: Callable[[Config, SessionFactory], None] | None = None,
+        digest: Callable[[Config, SessionFactory], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.stop = stop or threading.Event()
+        self.notify = notify or run_notify
+        self.digest = digest or run_digest
+        self.jobs = check_jobs(config)
+        self.digest_trigger = digest_trigger(config)
+        self.locks: Locks | None = None
+
+    def run(self) -> None:
+        tz = timezone_of(self.config)
+        scheduler = BackgroundScheduler(
+            timezone=tz,
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE,
+            },
+        )
+        now = datetime.now(tz)
+        for job in self.jobs:
+            extra: dict[str, Any] = {}
+            if missed_run(job, last_checks(self.sessions, job.documents), now):
+                log.info("%s: a scheduled run was missed while stopped; running now", job.id)
+                extra["next_run_time"] = now
+            scheduler.add_job(self._check, job.trigger, args=(job,), id=job.id, **extra)
+        scheduler.add_job(self._digest, self.digest_trigger, id="digest")
+        with Locks(self.sessions) as self.locks:
+            scheduler.start()
+            self._log_plan(scheduler)
+            while not self.stop.wait(0.5):
+                pass
+            log.info("stopping: finishing the document in hand")
+            scheduler.shutdown(wait=True)
+        log.info("stopped")
+
+    def _log_plan(self, scheduler: BackgroundScheduler) -> None:
+        for job in self.jobs:
+            when = scheduler.get_job(job.id).next_run_time
+            log.info(
+                "%s: %d document(s) on '%s', next run %s",
+                job.id,
+                len(job.documents),
+                job.expression,
+                when.isoformat() if when else "never",
+            )
+        when = scheduler.get_job("digest").next_run_time
+        log.info(
+            "digest: on '%s', next run %s",
+            self.config.schedule.digest,
+            when.isoformat() if when else "never",
+        )
+
+    def _check(self, job: CheckJob) -> None:
+        if self.stop.is_set():
+            return
+        log.info("%s: checking %d document(s)", job.id, len(job.documents))
+        try:
+            report = asyncio.run(
+                check_documents(
+                    self.config,
+                    self.sessions,
+                    job.documents,
+                    on_result=log_result,
+                    stop=self.stop,
+                    locks=self.locks,
+                )
+            )
+        except Exception:
+            log.error("%s: the check run failed", job.id, exc_info=True)
+            return
+        outcomes = [r.outcome for r in report.results]
+        log.info(
+            "%s: done: %d checked, %d changed, %d failed, %d locked elsewhere%s",
+            job.id,
+            len(outcomes),
+            sum(r.change is not None for r in report.results),
+            outcomes.count("error"),
+            outcomes.count("locked"),
+            " (interrupted)" if self.stop.is_set() else "",
+        )
+        if not self.stop.is_set():
+            self._guarded("notify", self.notify)
+
+    def _digest(self) -> None:
+        if not self.stop.is_set():
+            self._guarded("digest", self.digest)
+
+    def _guarded(self, name: str, func: Callable[[Config, SessionFactory], None]) -> None:
+        """Run ``func`` under the database lock ``name``: one process sends at a time."""
+        assert self.locks is not None
+        try:
+            with self.locks.holding(name) as holder:
+                if holder is not None:
+                    log.info("%s: skipped, %s", name, holder.describe())
+                    return
+                func(self.config, self.sessions)
+        except Exception:
+            log.error("%s: failed", name, exc_info=True)
+
+
+def log_result(result: DocumentReport) -> None:
+    """One log line per checked document."""
+    if result.outcome == "error":
+        log.warning("%s: error (%s): %s", result.key, result.error_kind, result.error)
+    elif result.outcome == "locked":
+        log.info("%s: skipped, %s", result.key, result.warning)
+    elif result.change is not None:
+        severity = result.change.get("severity")
+        log.info(
+            "%s: %s v%s%s: %s",
+            result.key,
+            result.change.get("kind"),
+            result.version,
+            f" [{severity.upper()}]" if severity else "",
+            result.change.get("summary") or "",
+        )
+    else:
+        log.info("%s: %s", result.key, result.outcome)
+    if result.warning and result.outcome != "locked":
+        log.warning("%s: %s", result.key, result.warning)
+
+
+def run_notify(config: Config, sessions: SessionFactory) -> None:
+    """The notify stage (``monitor.notify.notify_after_check``), when installed."""
+    try:
+        from .notify import notify_after_check
+    except ModuleNotFoundError as exc:
+        if exc.name != "monitor.notify":
+            raise
+        log.debug("notify: stage not installed")
+        return
+    notify_after_check(config, sessions)
+
+
+def run_digest(config: Config, sessions: SessionFactory) -> None:
+    """The weekly digest (``monitor.digest``), when installed."""
+    try:
+        from . import digest
+    except ModuleNotFoundError as exc:
+        if exc.name != "monitor.digest":
+            raise
+        log.warning("digest: stage not installed; nothing sent")
+        return
+    digest.run_digest(config, sessions)  # type: ignore[attr-defined]
