@@ -1,0 +1,128 @@
+"""Helpers for tests that run real ``tosmon`` processes against a real SQLite file.
+
+    config = write_config(tmp_path, {"terms": server.url("/terms")}, check="* * * * * *")
+    proc = start("run", config=config)          # python -m monitor run --config ...
+    wait_for(lambda: count(config, "fetch_attempts") >= 2)
+    proc.send_signal(signal.SIGTERM); proc.wait(10)
+
+The database is inspected with the ``sqlite3`` module directly (queries only, no writes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def page(*paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"<html><body><nav>menu</nav><main><h1>Terms of Use</h1>{body}</main></body></html>"
+
+
+def write_config(
+    tmp_path: Path,
+    documents: dict[str, str],
+    check: str = "0 6 * * *",
+    digest: str = "mon 08:00",
+    extra: str = "",
+    timeout: float = 20.0,
+) -> Path:
+    """sources.toml with provider ``acme`` watching ``documents`` (id → url), no retries."""
+    path = tmp_path / "sources.toml"
+    docs = "".join(
+        f'\n[providers.acme.documents.{doc_id}]\nurl = "{url}"\nselect = ["main"]\n'
+        for doc_id, url in documents.items()
+    )
+    path.write_text(
+        f"""
+[monitor]
+database = "sqlite:///{tmp_path / "tosmon.db"}"
+retries = 0
+backoff = 0
+timeout = {timeout}
+
+[schedule]
+check = "{check}"
+digest = "{digest}"
+timezone = "Europe/Paris"
+jitter = 0
+{extra}
+[providers.acme]
+name = "Acme"
+{docs}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def db_file(config: Path) -> Path:
+    return config.parent / "tosmon.db"
+
+
+def start(*args: str, config: Path) -> subprocess.Popen[str]:
+    """``tosmon ARGS --config CONFIG`` as a child process (stdout and stderr captured)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args, "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run(*args: str, config: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
+def query(config: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` on the test database ([] when it does not exist yet)."""
+    path = db_file(config)
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+def count(config: Path, table: str, where: str = "1=1") -> int:
+    rows = query(config, f"SELECT COUNT(*) FROM {table} WHERE {where}")
+    return int(rows[0][0]) if rows else 0
+
+
+def versions_per_document(config: Path) -> dict[str, int]:
+    rows = query(
+        config,
+        "SELECT d.provider || '/' || d.slug, COUNT(v.id) FROM documents d "
+        "LEFT JOIN versions v ON v.document_id = d.id GROUP BY d.id",
+    )
+    return {key: n for key, n in rows}
+
+
+def assert_consistent(config: Path) -> None:
+    """SQLite's integrity and foreign-key checks pass, and no lock is left behind."""
+    assert query(config, "PRAGMA integrity_check") == [("ok",)]
+    assert query(config, "PRAGMA foreign_key_check") == []
+    assert query(config, "SELECT name, pid FROM locks") == []
