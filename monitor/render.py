@@ -1,0 +1,317 @@
+"""Alert and digest emails: view-models built from stored changes, rendered with Jinja2.
+
+Everything shown in a message that came from a fetched page (summaries, sentences,
+facts) is untrusted. The HTML templates run with autoescape on, so ``<script>`` or a
+``javascript:`` link in a policy page shows as text; no page text ever becomes an
+attribute or a link (the only link is the configured http(s) source URL). For the plain
+text part every string of the context goes through ``inline`` (control characters, line
+breaks and bidi overrides become spaces), so page text cannot forge lines or headers.
+Subjects are built here in code and pass through ``inline`` as well: no CR/LF, ever.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from .config import Config
+from .models import Change, Document
+
+MAX_SENTENCES = 12  # per change and kind (added/removed/modified); the rest is counted
+MAX_SUBJECT = 160
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def inline(value: object) -> str:
+    """``value`` as one line of text: control characters, breaks and bidi overrides → space."""
+    return _UNSAFE.sub(" ", "" if value is None else str(value))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message's content: a header-safe subject and its two bodies."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One stored change with what a reader needs to place it (names from sources.toml)."""
+
+    provider_id: str
+    provider: str
+    document: str
+    tier: str | None
+    url: str
+    captured_at: datetime
+    origin: str  # live | archive
+    severity: str | None
+    summary: Mapping[str, Any]
+
+    @property
+    def title(self) -> str:
+        return f"{self.provider} {self.document}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A document whose checks are failing (or whose clause selectors stopped matching)."""
+
+    provider_id: str
+    title: str
+    url: str
+    kind: str  # the fetch/extract error kind, or "selector" for clause misses
+    message: str
+    since: datetime  # first attempt of the current streak
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DigestData:
+    """Everything a digest reports for one period (already scoped to its recipient)."""
+
+    period_start: datetime | None
+    period_end: datetime
+    changes: Sequence[ChangeItem]  # substantive, newest first
+    cosmetic: int
+    failures: Sequence[Failure]
+    documents: int  # how many documents are watched (in scope)
+
+
+def change_item(config: Config, change: Change, doc: Document) -> ChangeItem:
+    """A ``ChangeItem`` for a stored change; a document no longer configured keeps its ids."""
+    found = config.documents(doc.provider, doc.slug)
+    conf = found[0] if found else None
+    return ChangeItem(
+        provider_id=doc.provider,
+        provider=conf.provider_name if conf else doc.provider,
+        document=conf.name if conf else doc.slug,
+        tier=conf.tier if conf else None,
+        url=conf.url if conf else doc.url,
+        captured_at=change.captured_at,
+        origin=change.origin,
+        severity=change.severity,
+        summary=json.loads(change.summary),
+    )
+
+
+# -- view-models -------------------------------------------------------------------------
+
+
+def diff_view(part: Mapping[str, Any], limit: int = MAX_SENTENCES) -> dict[str, Any]:
+    """Sentence-level diff of a summary (or of one clause diff): added, removed, and
+    modified sentences as word-level ``(op, words)``, capped at ``limit`` each (``more``
+    counts the rest)."""
+    added = [str(s) for s in part.get("added") or []]
+    removed = [str(s) for s in part.get("removed") or []]
+    modified = [
+        [(str(op), str(words)) for op, words in m.get("ops") or []]
+        or [("delete", str(m.get("before", ""))), ("insert", str(m.get("after", "")))]
+        for m in part.get("modified") or []
+    ]
+    more = sum(max(0, len(x) - limit) for x in (added, removed, modified))
+    return {
+        "added": added[:limit],
+        "removed": removed[:limit],
+        "modified": modified[:limit],
+        "more": more,
+        "empty": not (added or removed or modified),
+    }
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is http(s) (the only kind of link a message may contain)."""
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(moment: datetime | None) -> str:
+    return "the beginning" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def change_view(item: ChangeItem, clause: str | None = None) -> dict[str, Any]:
+    """What a template shows of one change; with ``clause``, only that clause's part."""
+    s = item.summary
+    facts = [f for f in s.get("facts") or [] if clause is None or f.get("clause") == clause]
+    part = (s.get("clause_diffs") or {}).get(clause, {}) if clause else s
+    return {
+        "title": item.title,
+        "provider": item.provider,
+        "document": item.document,
+        "tier": item.tier,
+        "url": safe_url(item.url),
+        "url_text": item.url,
+        "observed": when(item.captured_at),
+        "history": item.origin != "live",
+        "severity": (item.severity or "").upper(),
+        "clauses": list(s.get("clauses") or []),
+        "summary": s.get("summary") or "",
+        "facts": facts,
+        "diff": diff_view(part),
+    }
+
+
+def clause_label(clauses: Sequence[str]) -> str:
+    if not clauses:
+        return "text changed"
+    noun = "clause" if len(clauses) == 1 else "clauses"
+    return f"{', '.join(clauses)} {noun} changed"
+
+
+def top_severity(items: Iterable[ChangeItem]) -> str | None:
+    ranked = sorted(
+        (i.severity for i in items if i.severity), key=lambda s: SEVERITY_ORDER.get(s, 9)
+    )
+    return ranked[0] if ranked else None
+
+
+def subject_line(text: str) -> str:
+    """A header-safe subject: one line, collapsed spaces, at most ``MAX_SUBJECT`` characters."""
+    line = " ".join(inline(text).split())
+    return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1].rstrip(" ,") + "…"
+
+
+def alert_subject(items: Sequence[ChangeItem]) -> str:
+    """``[tos-monitor] HIGH: OpenAI Services Agreement — training clause changed`` (or N)."""
+    sev = top_severity(items)
+    prefix = f"[tos-monitor] {sev.upper()}: " if sev else "[tos-monitor] "
+    if len(items) == 1:
+        item = items[0]
+        return subject_line(f"{prefix}{item.title} — {clause_label(item.summary.get('clauses'))}")
+    parts = []
+    for item in items:
+        keys = ", ".join(item.summary.get("clauses") or [])
+        parts.append(f"{item.title} ({keys})" if keys else item.title)
+    return subject_line(f"{prefix}{len(items)} changes — {', '.join(dict.fromkeys(parts))}")
+
+
+# -- templates ---------------------------------------------------------------------------
+
+
+def _load(name: str) -> str | None:
+    resource = files("monitor.templates") / name
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+
+def _environment(html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def inline_all(value: Any) -> Any:
+    """Every string inside ``value`` (dicts, lists, tuples) made one safe line."""
+    if isinstance(value, str):
+        return inline(value)
+    if isinstance(value, Mapping):
+        return {k: inline_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(inline_all(v) for v in value)
+    return value
+
+
+_HTML = _environment(html=True)
+_TEXT = _environment(html=False)
+
+
+def render(name: str, subject: str, context: Mapping[str, Any]) -> Rendered:
+    """Render ``NAME.txt.j2`` and ``NAME.html.j2`` with ``context``."""
+    ctx = {**context, "subject": subject}
+    text = _TEXT.get_template(f"{name}.txt.j2").render(inline_all(ctx))
+    html = _HTML.get_template(f"{name}.html.j2").render(ctx)
+    return Rendered(subject, re.sub(r"\n{3,}", "\n\n", text), html)
+
+
+def render_alert(items: Sequence[ChangeItem]) -> Rendered:
+    """The immediate alert for ``items`` (substantive live changes), oldest first."""
+    return render("alert", alert_subject(items), {"changes": [change_view(item) for item in items]})
+
+
+def digest_subject(data: DigestData) -> str:
+    period = f"{day(data.period_start)} – {day(data.period_end)}"
+    n = len(data.changes)
+    what = "no changes" if n == 0 else f"{n} change{'s' if n != 1 else ''}"
+    highs = sum(1 for c in data.changes if c.severity == "high")
+    if highs:
+        what += f" ({highs} high)"
+    if data.failures:
+        k = len(data.failures)
+        what += f", {k} failing document{'s' if k != 1 else ''}"
+    return subject_line(f"[tos-monitor] Weekly digest {period}: {what}")
+
+
+def digest_groups(changes: Sequence[ChangeItem]) -> list[dict[str, Any]]:
+    """provider → document → clause → changes (newest first), in order of first appearance."""
+    providers: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    meta: dict[tuple[str, str], ChangeItem] = {}
+    for item in changes:
+        docs = providers.setdefault(item.provider, {})
+        clauses = docs.setdefault(item.document, {})
+        meta[(item.provider, item.document)] = item
+        for key in item.summary.get("clauses") or [None]:
+            view = change_view(item, key)
+            if key is not None and view["diff"]["empty"] and not view["facts"]:
+                view = {**view, "diff": diff_view(item.summary)}
+            clauses.setdefault(key or "other text", []).append(view)
+    return [
+        {
+            "provider": provider,
+            "documents": [
+                {
+                    "document": document,
+                    "tier": meta[(provider, document)].tier,
+                    "url": safe_url(meta[(provider, document)].url),
+                    "url_text": meta[(provider, document)].url,
+                    "clauses": [{"clause": k, "changes": v} for k, v in clauses.items()],
+                }
+                for document, clauses in docs.items()
+            ],
+        }
+        for provider, docs in providers.items()
+    ]
+
+
+def render_digest(data: DigestData) -> Rendered:
+    """The weekly digest: grouped changes, failing documents, or the short quiet form."""
+    failures = [
+        {
+            "title": f.title,
+            "url": safe_url(f.url),
+            "url_text": f.url,
+            "kind": f.kind,
+            "message": f.message,
+            "since": when(f.since),
+            "attempts": f.attempts,
+        }
+        for f in data.failures
+    ]
+    context = {
+        "start": day(data.period_start),
+        "end": day(data.period_end),
+        "groups": digest_groups(data.changes),
+        "count": len(data.changes),
+        "history": sum(1 for c in data.changes if c.origin != "live"),
+        "cosmetic": data.cosmetic,
+        "failures": failures,
+        "documents": data.documents,
+    }
+    return render("digest", digest_subject(data), context)
