@@ -64,7 +64,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bdo not train\b|\bnot (?:be )?used to train\b", 3),
             (r"\bfeedback\b", 1),
             # Customers' own model building (competing models, distillation): not our training.
-            (r"\bcompet\w+|\bdistill\w*|\bscrap(?:e|es|ed|ing)\b|\breverse engineer", -3),
+            (r"\bcompet\w+|\bdistill\w*|\bscrap(?:e|es|ed|ing)\b|\breverse engineer", -6),
         ),
         pull=(r"\btrain", r"\bmodel (?:improvement|performance|development)"),
         context=(
@@ -96,7 +96,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 r"(?:ownership|rights?|title|intellectual property)\b",
                 -4,
             ),
-            (r"\b(?:sell|retain),? use,? (?:or|and) disclose\b", -3),
+            (r"\b(?:sell|retain)\w*,? us\w*,? (?:or |and )?disclos\w*", -3),
             (r"\bunauthori[sz]ed\b|\baccidental\b", -1),
         ),
         pull=(
