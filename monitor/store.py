@@ -25,8 +25,10 @@ from .models import (
     Change,
     ClauseChange,
     ClauseText,
+    Digest,
     Document,
     FetchAttempt,
+    OutboxMessage,
     Snapshot,
     Version,
 )
@@ -470,3 +472,58 @@ def last_change(s: Session, document_id: int) -> Change | None:
         .order_by(Change.captured_at.desc(), Change.id.desc())
         .limit(1)
     ).first()
+
+
+# -- email: outbox and digests -------------------------------------------------------------
+
+
+def due_outbox(s: Session, now: datetime | None) -> list[OutboxMessage]:
+    """Unsent outbox messages, oldest first; with ``now``, only those whose backoff is over.
+
+    ``sending`` rows are included: one is left only by a sender that died between
+    claiming it and recording the server's answer (see ``notify``).
+    """
+    q = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state.in_(("pending", "sending")))
+        .order_by(OutboxMessage.id)
+    )
+    if now is not None:
+        q = q.where(
+            (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now)
+        )
+    return list(s.scalars(q))
+
+
+def unsent_outbox(s: Session) -> int:
+    """How many outbox messages are not yet accepted by the SMTP server."""
+    n = s.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.state.in_(("pending", "sending")))
+    )
+    return int(n or 0)
+
+
+def last_digest_end(s: Session) -> datetime | None:
+    """End of the period the previous digest covered (``None`` before the first digest)."""
+    return s.scalar(select(func.max(Digest.period_end)))
+
+
+def digest_changes(
+    s: Session, since: datetime | None, until: datetime
+) -> list[tuple[Change, Document]]:
+    """Changes for a digest of (since, until], newest first: those captured in the period,
+    and backfilled (archive) ones *recorded* in it, whatever their capture date."""
+    captured = Change.captured_at <= until
+    recorded = (Change.origin == "archive") & (Change.created_at <= until)
+    if since is not None:
+        captured = captured & (Change.captured_at > since)
+        recorded = recorded & (Change.created_at > since)
+    q = (
+        select(Change, Document)
+        .join(Document, Change.document_id == Document.id)
+        .where(captured | recorded)
+        .order_by(Change.captured_at.desc(), Change.id.desc())
+    )
+    return list(s.execute(q).tuples())
