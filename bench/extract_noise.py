@@ -18,24 +18,17 @@ from __future__ import annotations
 
 import json
 import lzma
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import DocumentConfig
+from monitor.diff import words  # the change classifier's own word tokens
 from monitor.errors import ExtractError
 from monitor.extract import extract
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-_WORD = re.compile(r"\w+")
-
-
-def words(text: str) -> tuple[str, ...]:
-    """The word sequence the change classifier compares: lowercased ``\\w+`` tokens, so
-    punctuation separates words and is otherwise ignored (``L.L.C.`` → ``l l c``)."""
-    return tuple(_WORD.findall(text.lower()))
 
 
 @dataclass
@@ -80,7 +73,7 @@ def replay_document(entry: dict[str, object], corpus: Path) -> Noise:
                 continue
             finally:
                 noise.seconds += time.perf_counter() - started
-            current = words(text)
+            current = tuple(words(text))
             if previous is not None:
                 changed = current != previous
                 if changed and not pending:

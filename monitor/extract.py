@@ -263,8 +263,8 @@ def _html_extraction(
             if not tag.decomposed:
                 tag.decompose()
     regions: list[Tag] = _outermost(soup.select(", ".join(doc.select))) if doc.select else [soup]
+    title = normalize(soup.title.get_text(" ")) if soup.title else ""
     if not regions:
-        title = soup.title.get_text(" ", strip=True) if soup.title else ""
         if _CHALLENGE.search(title) or _looks_blocked(soup):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page ({title[:80]!r}); "
@@ -272,6 +272,8 @@ def _html_extraction(
             )
         raise SelectorMissError(f"{doc.key}: selector matched nothing: {', '.join(doc.select)}")
     blocks = _keep(_walk(regions), ignore)
+    if _CHALLENGE.search(title) and sum(len(b.text) for b in blocks) < CHALLENGE_MAX_CHARS:
+        raise CollapsedError(f"{doc.key}: looks like a bot challenge or error page ({title!r})")
     clause_blocks, misses = _clauses(regions, doc.clauses, ignore)
     return Extraction(blocks, clause_blocks, misses)
 
@@ -303,9 +305,11 @@ def _clauses(
 
 
 def _walk(roots: list[Tag]) -> list[Block]:
+    """Blocks of ``roots`` (each read as the element it is: a matched heading stays one)."""
     walker = _Walker()
     for root in roots:
-        walker.container(root, "paragraph", 0)
+        walker.element(root)
+        walker.flush()
     return walker.blocks
 
 
