@@ -121,6 +121,8 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 3,
             ),
             (r"\bremains? (?:yours|your property|the property of)\b", 3),
+            (r"\b(?:does|do|will|shall) not (?:claim )?own(?:ership)?\b", 3),
+            (r"\bowns? (?:all|any|the) (?:rights?|outputs?|inputs?|content|data)\b", 3),
             (r"\bownership\b|\b(?:you|customer|user|we|provider)s? own(?:s|ed)?\b", 2),
             (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}", 3),
             (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),
@@ -176,8 +178,9 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
     "changes": ClauseRules(
         phrases=(
             (
-                r"\b(?:we|openai|anthropic|google|mistral(?: ai)?|provider|company)\b[^.;]{0,25}"
-                rf"\b(?:may|will|can|reserve the right to)\b[^.;]{{0,20}}"
+                # any provider as subject ("We", "Microsoft", "the Company") but not "you"
+                r"(?<!\byou )(?<!\bcustomer )"
+                rf"\b(?:may|will|can|reserves? the right to)\b[^.;]{{0,20}}"
                 rf"\b(?:modify|update|change|amend|revise)\b[^.;]{{0,40}}\b{_TERMS}",
                 3,
             ),
