@@ -1,0 +1,201 @@
+"""What changed between two versions of a document, for people and for JSON. Pure: no I/O.
+
+``summarize`` classifies the change (cosmetic changes are never alerted), diffs the whole
+text and every changed clause at sentence level, compares the clauses' facts
+(``facts.extract_facts``), grades severity and writes one deterministic line:
+
+    Training clause: stance changed from 'not used by default' to 'used unless you opt out';
+    2 sentences modified.
+
+Severity: ``high`` when a training, retention, ownership or audit fact changed; ``medium``
+when any clause's wording changed; ``low`` when only text outside every clause changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .config import BUILTIN_CLAUSES
+from .diff import ChangeKind, SentenceDiff, classify, diff_sentences, words
+from .facts import HIGH_FACTS, QUANTITIES, changed_values, extract_facts
+
+Severity = Literal["high", "medium", "low"]
+COSMETIC_SUMMARY = "Cosmetic change only (whitespace, punctuation, letter case or line breaks)."
+NOT_STATED = "not stated"
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """One fact of one clause whose value changed (``None``: not stated)."""
+
+    clause: str
+    fact: str
+    before: str | None
+    after: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "clause": self.clause,
+            "fact": self.fact,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """The change between two versions; ``as_dict`` is the stored JSON contract."""
+
+    kind: ChangeKind
+    severity: Severity | None
+    clauses: tuple[str, ...]
+    summary: str
+    diff: SentenceDiff = field(default_factory=SentenceDiff)
+    facts: tuple[FactChange, ...] = ()
+    clause_diffs: Mapping[str, SentenceDiff] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        whole = self.diff.as_dict()
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "clauses": list(self.clauses),
+            "summary": self.summary,
+            "added": whole["added"],
+            "removed": whole["removed"],
+            "modified": whole["modified"],
+            "facts": [f.as_dict() for f in self.facts],
+            "clause_diffs": {k: d.as_dict() for k, d in self.clause_diffs.items()},
+        }
+
+
+def summarize(
+    old_text: str,
+    new_text: str,
+    old_clauses: Mapping[str, str],
+    new_clauses: Mapping[str, str],
+) -> ChangeSummary:
+    """Summarize the change from ``old_text`` to ``new_text``.
+
+    Clause maps hold clause key → clause text (an absent key is an absent clause). Whether a
+    change is cosmetic is decided on the whole text, so a clause boundary moving without
+    the wording changing is never reported.
+    """
+    if classify(old_text, new_text) != "substantive":
+        return ChangeSummary("cosmetic", None, (), COSMETIC_SUMMARY)
+    keys = changed_clauses(old_clauses, new_clauses)
+    clause_diffs = {k: diff_sentences(old_clauses.get(k, ""), new_clauses.get(k, "")) for k in keys}
+    facts = tuple(f for k in keys for f in fact_changes(k, old_clauses.get(k), new_clauses.get(k)))
+    whole = diff_sentences(old_text, new_text)
+    outside = _outside(whole, clause_diffs.values())
+    line = " ".join(
+        [_clause_line(k, clause_diffs[k], facts, old_clauses, new_clauses) for k in keys]
+        + ([f"Text outside tracked clauses changed: {_counts(outside)}."] if outside else [])
+    )
+    return ChangeSummary(
+        kind="substantive",
+        severity=severity(keys, facts),
+        clauses=tuple(keys),
+        summary=line or "Wording changed.",
+        diff=whole,
+        facts=facts,
+        clause_diffs=clause_diffs,
+    )
+
+
+def changed_clauses(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """Clause keys whose words changed (appeared, vanished or reworded): built-in keys in
+    their fixed order first, then the others alphabetically."""
+    keys = set(old) | set(new)
+    ordered = [k for k in BUILTIN_CLAUSES if k in keys] + sorted(keys - set(BUILTIN_CLAUSES))
+    return [k for k in ordered if classify(old.get(k, ""), new.get(k, "")) == "substantive"]
+
+
+def fact_changes(key: str, old: str | None, new: str | None) -> list[FactChange]:
+    """Facts of clause ``key`` whose values differ between the two texts."""
+    before, after = extract_facts(key, old or ""), extract_facts(key, new or "")
+    names = list(dict.fromkeys([*before, *after]))
+    return [
+        FactChange(key, name, before.get(name), after.get(name))
+        for name in names
+        if before.get(name) != after.get(name)
+    ]
+
+
+def severity(keys: list[str], facts: tuple[FactChange, ...]) -> Severity:
+    """``high`` for a changed training/retention/ownership/audit fact, ``medium`` for any
+    changed clause, ``low`` for changes outside every clause."""
+    if any((f.clause, f.fact) in HIGH_FACTS for f in facts):
+        return "high"
+    return "medium" if keys else "low"
+
+
+def _outside(whole: SentenceDiff, clause_diffs: Any) -> SentenceDiff:
+    """The part of the whole-text diff that no clause diff accounts for."""
+    inside: set[tuple[str, ...]] = set()
+    for d in clause_diffs:
+        inside.update(tuple(words(s)) for s in [*d.added, *d.removed])
+        inside.update(tuple(words(m.after)) for m in d.modified)
+        inside.update(tuple(words(m.before)) for m in d.modified)
+    return SentenceDiff(
+        added=[s for s in whole.added if tuple(words(s)) not in inside],
+        removed=[s for s in whole.removed if tuple(words(s)) not in inside],
+        modified=[m for m in whole.modified if tuple(words(m.after)) not in inside],
+    )
+
+
+# -- wording ---------------------------------------------------------------------------------
+
+
+def label(key: str) -> str:
+    """``subprocessors`` → ``Subprocessors``; ``model-use`` → ``Model use``."""
+    return key.replace("_", " ").replace("-", " ").capitalize()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _counts(d: SentenceDiff) -> str:
+    """``2 sentences modified, 1 added``; the first count carries the noun."""
+    parts = [(len(d.modified), "modified"), (len(d.added), "added"), (len(d.removed), "removed")]
+    shown = [(n, verb) for n, verb in parts if n]
+    if not shown:
+        return "wording changed"
+    first = f"{_plural(shown[0][0], 'sentence')} {shown[0][1]}"
+    return ", ".join([first, *(f"{n} {verb}" for n, verb in shown[1:])])
+
+
+def _clause_line(
+    key: str,
+    d: SentenceDiff,
+    facts: tuple[FactChange, ...],
+    old: Mapping[str, str],
+    new: Mapping[str, str],
+) -> str:
+    """``Retention clause: 1 sentence modified (30 days → 90 days).``"""
+    state = " added" if key not in old else " removed" if key not in new else ""
+    mine = [f for f in facts if f.clause == key]
+    stated = [_fact_phrase(f) for f in mine if f.fact not in QUANTITIES]
+    amounts = [_amount_phrase(f) for f in mine if f.fact in QUANTITIES]
+    tail = f" ({'; '.join(amounts)})" if amounts else ""
+    return f"{label(key)} clause{state}: " + "; ".join([*stated, _counts(d) + tail]) + "."
+
+
+def _fact_phrase(f: FactChange) -> str:
+    """``stance changed from 'not used' to 'used'``."""
+    return f"{f.fact} changed from '{f.before or NOT_STATED}' to '{f.after or NOT_STATED}'"
+
+
+def _amount_phrase(f: FactChange) -> str:
+    """``30 days → 90 days``; ``90 days added``; ``30 days dropped``."""
+    gone, came = changed_values(f.before, f.after)
+    if gone and came:
+        return f"{', '.join(gone)} → {', '.join(came)}"
+    if came:
+        return f"{', '.join(came)} added"
+    if gone:
+        return f"{', '.join(gone)} dropped"
+    return f"{f.before or NOT_STATED} → {f.after or NOT_STATED}"  # same values, new order
