@@ -1,0 +1,98 @@
+"""Crash safety and contention with real processes: SIGKILL mid-check, two checks at once."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from procs import (
+    assert_consistent,
+    count,
+    page,
+    query,
+    run,
+    start,
+    versions_per_document,
+    wait_for,
+    write_config,
+)
+from servers import LocalServer, Reply
+
+DOCS = ("terms", "privacy", "usage")
+
+
+def serve(server: LocalServer, wording: str, delay: float = 0.0) -> dict[str, str]:
+    for doc in DOCS:
+        server.route(f"/{doc}", Reply(body=page(f"{doc}: {wording}"), delay=delay))
+    return {doc: server.url(f"/{doc}") for doc in DOCS}
+
+
+def test_a_check_killed_mid_fetch_leaves_a_stale_lock_the_next_run_takes_over(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """SIGKILL while a response stalls: nothing written; the next run redoes it exactly once."""
+    http_server.route("/terms", Reply(body=page("Version one."), delay=30))
+    config = write_config(tmp_path, {"terms": http_server.url("/terms")})
+    proc = start("check", "--no-notify", config=config)
+    wait_for(lambda: count(config, "locks") == 1 and http_server.hits("/terms") == 1, 15)
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert query(config, "SELECT pid FROM locks") == [(proc.pid,)]
+    assert count(config, "fetch_attempts") == 0
+
+    http_server.route("/terms", Reply(body=page("Version one.")))
+    done = run("check", "--no-notify", "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["checked"] == 1
+    assert f"taking over a stale lock of pid {proc.pid}" in done.stderr
+    assert versions_per_document(config) == {"acme/terms": 1}
+    assert_consistent(config)
+
+
+def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """Checks killed at random points, then clean runs: one version per wording, one change."""
+    config = write_config(tmp_path, serve(http_server, "We never train on your data.", 0.2))
+    rng = random.Random(7)
+    for attempt in range(1, 3):
+        proc = start("check", "--no-notify", config=config)
+        wait_for(lambda n=attempt: http_server.hits("/terms") >= n, 20, "the check to start")
+        time.sleep(rng.uniform(0.0, 0.5))  # while fetching, recording or committing
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    assert run("check", "--no-notify", config=config).returncode == 0
+    serve(http_server, "We may train on your data unless you opt out.")
+    second = run("check", "--no-notify", "--json", config=config)
+    assert second.returncode == 0, second.stderr
+    assert len(json.loads(second.stdout)["changed"]) == len(DOCS)
+    assert versions_per_document(config) == {f"acme/{doc}": 2 for doc in DOCS}
+    assert count(config, "changes") == len(DOCS)
+    assert_consistent(config)
+
+
+def test_two_checks_at_once_never_process_the_same_document_together(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """A cron check and another check overlap: each document is fetched by one at a time."""
+    delay = 1.5
+    config = write_config(tmp_path, serve(http_server, "Same words.", delay=delay))
+    procs = [start("check", "--no-notify", "--json", config=config) for _ in range(2)]
+    outputs = [p.communicate(timeout=30) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    reports = [json.loads(out) for out, _ in outputs]
+    locked = [r["document"] for report in reports for r in report["locked"]]
+    assert locked, "the two runs did not overlap"
+    arrivals: dict[str, list[float]] = defaultdict(list)
+    for request in http_server.requests:
+        arrivals[request.route].append(request.at)
+    for times in arrivals.values():
+        times.sort()
+        assert all(b - a >= delay * 0.9 for a, b in zip(times, times[1:], strict=False))
+    assert set(arrivals) == {f"/{doc}" for doc in DOCS}
+    assert versions_per_document(config) == {f"acme/{doc}": 1 for doc in DOCS}
+    assert_consistent(config)
