@@ -78,7 +78,8 @@ def _print_status(data: dict[str, Any], tz: Any) -> None:
     if failing:
         title += f", {failing} FAILING"
     table = Table(title=title, caption=f"times in {data['timezone']}")
-    for col in ("document", "state", "last success", "last change", "failures", "next check"):
+    table.add_column("document", no_wrap=True)
+    for col in ("state", "last success", "last change", "failures", "next check"):
         table.add_column(col)
     for d in data["documents"]:
         style = {"failing": "bold red", "never_checked": "yellow"}.get(d["state"], "")
