@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -48,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -110,7 +111,7 @@ def queue_message(
         subject=message.subject,
         text_body=message.text,
         html_body=message.html,
-        message_id=make_msgid(idstring=f"tosmon-{kind}", domain=domain),
+        message_id=f"<tosmon.{kind}.{secrets.token_hex(10)}@{domain}>",
         state="pending",
         attempts=0,
         created_at=now,

@@ -384,7 +384,7 @@ def pending_alerts(s: Session) -> list[tuple[Change, Document]]:
         .where(Change.alert == "pending")
         .order_by(Change.captured_at, Change.id)
     )
-    return list(s.execute(q).tuples())
+    return [(change, doc) for change, doc in s.execute(q)]
 
 
 # -- archive backfill --------------------------------------------------------------------
@@ -526,4 +526,4 @@ def digest_changes(
         .where(captured | recorded)
         .order_by(Change.captured_at.desc(), Change.id.desc())
     )
-    return list(s.execute(q).tuples())
+    return [(change, doc) for change, doc in s.execute(q)]
