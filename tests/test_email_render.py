@@ -1,0 +1,204 @@
+"""Rendering alerts and digests: escaping of hostile page text, subjects, and a look in a
+real (headless) browser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smtp import SmtpServer, add_change, summary, write_config
+
+from monitor.config import load_config
+from monitor.db import open_database
+from monitor.notify import notify_after_check
+from monitor.render import (
+    ChangeItem,
+    DigestData,
+    Failure,
+    alert_subject,
+    render_alert,
+    render_digest,
+)
+
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+HOSTILE_SCRIPT = "<script>document.body.innerHTML='PWNED'</script>"
+HOSTILE_LINK = "<a href=javascript:alert(1)>click here</a>"
+
+
+def item(data: dict[str, Any], provider: str = "OpenAI", origin: str = "live") -> ChangeItem:
+    return ChangeItem(
+        provider_id=provider.lower(),
+        provider=provider,
+        document="Services Agreement" if provider == "OpenAI" else "Privacy Policy",
+        tier="api",
+        url=f"https://{provider.lower()}.test/policies/terms",
+        captured_at=NOW,
+        origin=origin,
+        severity=data["severity"],
+        summary=data,
+    )
+
+
+def hostile() -> dict[str, Any]:
+    data = summary(
+        ["training", "retention\r\nBcc: victim@example.test"],
+        text="Training changed\r\nBcc: victim@example.test\x00 \u202eevil",
+        added=[HOSTILE_SCRIPT, HOSTILE_LINK, "<img src=x onerror=alert(1)>"],
+        removed=["We never train on your data.\nX-Injected: yes"],
+    )
+    data["facts"].append(
+        {"clause": "retention", "fact": "duration", "before": "30 days", "after": "<b>forever</b>"}
+    )
+    return data
+
+
+def realistic() -> list[ChangeItem]:
+    training = summary(
+        text="Training clause: stance changed from 'not used' to 'used'; 1 sentence modified.",
+        added=["You may opt out of training at any time in your account settings."],
+        removed=["We will notify you 30 days before any change to these terms."],
+    )
+    retention = summary(["retention"], "medium", "Retention clause: 30 days → 90 days.")
+    retention["facts"] = [
+        {"clause": "retention", "fact": "duration", "before": "30 days", "after": "90 days"}
+    ]
+    return [item(training), item(retention, "Anthropic")]
+
+
+def test_page_text_is_escaped_in_html_and_one_line_in_text() -> None:
+    """A page containing <script>, a javascript: link, an onerror image, CR/LF, NUL and a
+    bidi override shows as inert text: escaped in HTML, single-line in plain text."""
+    message = render_alert([item(hostile())])
+    html, text = message.html, message.text
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert 'href="javascript' not in html.lower() and "<a href=javascript" not in html.lower()
+    assert "&lt;script&gt;document.body.innerHTML=&#39;PWNED&#39;&lt;/script&gt;" in html
+    assert "&lt;b&gt;forever&lt;/b&gt;" in html
+    assert HOSTILE_SCRIPT in text and HOSTILE_LINK in text
+    lines = text.splitlines()
+    assert not [ln for ln in lines if ln.startswith(("Bcc:", "X-Injected"))]
+    assert "\x00" not in text and "\u202e" not in text and "\r" not in text
+
+
+def test_subject_never_contains_line_breaks_from_page_content() -> None:
+    """Clause keys or summaries with CR/LF cannot break the Subject header."""
+    subject = render_alert([item(hostile())]).subject
+    assert "\r" not in subject and "\n" not in subject
+    assert subject.startswith("[tos-monitor] HIGH: OpenAI Services Agreement — training, ")
+
+
+def test_hostile_content_delivered_by_smtp_injects_no_header(tmp_path: Path) -> None:
+    """Delivered over SMTP, hostile page text adds no header and no recipient."""
+    with SmtpServer() as server:
+        config = load_config(write_config(tmp_path, server.port))
+        sessions = open_database(config.database)
+        add_change(sessions, config, "anthropic", "privacy", hostile(), datetime.now(UTC))
+        notify_after_check(config, sessions)
+    assert [r.rcpt_tos for r in server.received] == [["legal@example.test"]]
+    msg = server.received[0].message
+    assert msg["Bcc"] is None and msg["X-Injected"] is None
+    assert "<script" not in msg.get_body(("html",)).get_content().lower()
+
+
+def test_subjects_say_what_matters() -> None:
+    """One change names the document and clause; several are counted and listed."""
+    one = item(summary())
+    assert alert_subject([one]) == (
+        "[tos-monitor] HIGH: OpenAI Services Agreement — training clause changed"
+    )
+    two = item(summary(["retention", "audit"], "medium"), "Anthropic")
+    assert alert_subject([two]) == (
+        "[tos-monitor] MEDIUM: Anthropic Privacy Policy — retention, audit clauses changed"
+    )
+    assert alert_subject([one, two, one]) == (
+        "[tos-monitor] HIGH: 3 changes — OpenAI Services Agreement (training), "
+        "Anthropic Privacy Policy (retention, audit)"
+    )
+    many = [item(summary([f"clause{n}" * 8])) for n in range(12)]
+    long = alert_subject(many)
+    assert len(long) <= 160 and long.endswith("…")
+
+
+def test_long_diffs_are_capped_and_counted() -> None:
+    """A rewrite of many sentences shows the first ones and counts the rest."""
+    data = summary(added=[f"New sentence number {n}." for n in range(30)])
+    message = render_alert([item(data)])
+    assert "New sentence number 11." in message.text
+    assert "New sentence number 12." not in message.text
+    assert "18 more sentence(s) not shown" in message.text
+
+
+def sample_digest() -> DigestData:
+    history = summary(["ownership"], "medium", "Ownership clause: outputs now owned by you.")
+    return DigestData(
+        period_start=NOW - timedelta(days=7),
+        period_end=NOW,
+        changes=[*realistic(), item(history, origin="archive")],
+        cosmetic=2,
+        failures=[
+            Failure(
+                "openai",
+                "OpenAI Usage Policies",
+                "https://openai.test/usage",
+                "collapsed",
+                "text collapsed: a bot challenge page",
+                NOW - timedelta(days=3),
+                3,
+            )
+        ],
+        documents=4,
+    )
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    exe = chromium()
+    assert exe is not None
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
+    return subprocess.run(
+        [exe, *flags, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+def test_alert_and_digest_render_in_a_headless_browser(tmp_path: Path) -> None:
+    """One alert (with hostile page text) and one digest open in headless Chromium: the
+    injected script does not run and screenshots at phone width are written to
+    test-artifacts/ for a look."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {
+        "alert": render_alert([*realistic(), item(hostile())]).html,
+        "digest": render_digest(sample_digest()).html,
+    }
+    for name, html in pages.items():
+        page = ARTIFACTS / f"{name}.html"
+        page.write_text(html, encoding="utf-8")
+        dom = browser(["--dump-dom", page.as_uri()], tmp_path / f"{name}-dom")
+        assert dom.returncode == 0, dom.stderr
+        assert "<h1" in dom.stdout and "PWNED</body>" not in dom.stdout
+        shot = ARTIFACTS / f"{name}-420.png"
+        shot.unlink(missing_ok=True)
+        run = browser(
+            [f"--screenshot={shot}", "--window-size=420,900", page.as_uri()],
+            tmp_path / f"{name}-shot",
+        )
+        assert run.returncode == 0, run.stderr
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
