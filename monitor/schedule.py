@@ -35,8 +35,10 @@ from apscheduler.triggers.cron import CronTrigger
 from . import store
 from .config import Config, DocumentConfig
 from .db import SessionFactory
+from .digest import run_digest
 from .errors import ConfigError
 from .locks import Locks
+from .notify import notify_after_check
 from .pipeline import DocumentReport, check_documents
 from .triggers import next_fire_times, parse_cron, parse_digest, parse_timezone
 
@@ -127,7 +129,7 @@ class Daemon:
         self.config = config
         self.sessions = sessions
         self.stop = stop or threading.Event()
-        self.notify = notify or run_notify
+        self.notify = notify or notify_after_check
         self.digest = digest or run_digest
         self.jobs = check_jobs(config)
         self.digest_trigger = digest_trigger(config)
@@ -246,27 +248,3 @@ def log_result(result: DocumentReport) -> None:
         log.info("%s: %s", result.key, result.outcome)
     if result.warning and result.outcome != "locked":
         log.warning("%s: %s", result.key, result.warning)
-
-
-def run_notify(config: Config, sessions: SessionFactory) -> None:
-    """The notify stage (``monitor.notify.notify_after_check``), when installed."""
-    try:
-        from .notify import notify_after_check
-    except ModuleNotFoundError as exc:
-        if exc.name != "monitor.notify":
-            raise
-        log.debug("notify: stage not installed")
-        return
-    notify_after_check(config, sessions)
-
-
-def run_digest(config: Config, sessions: SessionFactory) -> None:
-    """The weekly digest (``monitor.digest``), when installed."""
-    try:
-        from . import digest
-    except ModuleNotFoundError as exc:
-        if exc.name != "monitor.digest":
-            raise
-        log.warning("digest: stage not installed; nothing sent")
-        return
-    digest.run_digest(config, sessions)  # type: ignore[attr-defined]
