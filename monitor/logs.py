@@ -26,11 +26,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 class OneLineFormatter(logging.Formatter):
     """``TIME LEVEL logger: message [: ExcType: detail]``, tracebacks only when verbose."""
 
-    converter = time.gmtime
-
     def __init__(self, verbose: bool = False) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
         self.verbose = verbose
+        self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         record.name = record.name.removeprefix("monitor.")

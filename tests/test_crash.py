@@ -7,6 +7,7 @@ import random
 import signal
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 from procs import (
@@ -29,6 +30,10 @@ def serve(server: LocalServer, wording: str, delay: float = 0.0) -> dict[str, st
     for doc in DOCS:
         server.route(f"/{doc}", Reply(body=page(f"{doc}: {wording}"), delay=delay))
     return {doc: server.url(f"/{doc}") for doc in DOCS}
+
+
+def reached(server: LocalServer, path: str, hits: int) -> bool:
+    return server.hits(path) >= hits
 
 
 def test_a_check_killed_mid_fetch_leaves_a_stale_lock_the_next_run_takes_over(
@@ -63,7 +68,7 @@ def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
     for attempt, wording in enumerate(("We never train.", "We may train unless you opt out."), 1):
         serve(http_server, wording, 0.2)
         proc = start("check", "--no-notify", config=config)
-        wait_for(lambda n=attempt: http_server.hits("/terms") >= n, 20, "the check to start")
+        wait_for(partial(reached, http_server, "/terms", attempt), 20, "the check to start")
         time.sleep(rng.uniform(0.0, 0.5))  # while fetching, recording or committing
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)

@@ -135,3 +135,38 @@ def test_sigterm_during_a_stalled_fetch_exits_promptly_without_writing_it(
     assert proc.returncode == 0, stderr
     assert count(config, "fetch_attempts") == 0
     assert_consistent(config)
+
+
+def test_logs_are_one_line_per_event_with_tracebacks_only_when_verbose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Errors stay on one line (control characters removed) unless --verbose; env sets level."""
+    import io
+    import logging
+
+    from monitor.logs import resolve_level, setup_logging
+
+    monkeypatch.setenv("TOSMON_LOG_LEVEL", "warning")
+    assert resolve_level(None) == logging.WARNING
+    assert resolve_level("debug") == logging.DEBUG
+    with pytest.raises(ValueError, match="unknown log level"):
+        resolve_level("loud")
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    try:
+        for verbose in (False, True):
+            out = io.StringIO()
+            setup_logging("info", verbose=verbose, stream=out)
+            try:
+                raise RuntimeError("boom\nforged line")
+            except RuntimeError:
+                logging.getLogger("monitor.schedule").error("check\x1b[31m failed", exc_info=True)
+            text = out.getvalue()
+            assert "schedule: check [31m failed: RuntimeError: boom forged line" in text
+            assert ("Traceback" in text) is verbose
+            assert text.count("\n") == (1 if not verbose else text.count("\n"))
+    finally:
+        root.setLevel(saved[0])
+        for handler in list(root.handlers):
+            if handler not in saved[1]:
+                root.removeHandler(handler)
