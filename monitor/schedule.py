@@ -216,14 +216,12 @@ class Daemon:
             self._guarded("digest", self.digest)
 
     def _guarded(self, name: str, func: Callable[[Config, SessionFactory], None]) -> None:
-        """Run ``func`` under the database lock ``name``: one process sends at a time."""
-        assert self.locks is not None
+        """Run a notify/digest stage; a failure is logged and never stops the daemon.
+
+        Those stages serialise their own sending (the ``outbox`` lock of notify.py).
+        """
         try:
-            with self.locks.holding(name) as holder:
-                if holder is not None:
-                    log.info("%s: skipped, %s", name, holder.describe())
-                    return
-                func(self.config, self.sessions)
+            func(self.config, self.sessions)
         except Exception:
             log.error("%s: failed", name, exc_info=True)
 

@@ -170,3 +170,47 @@ def test_logs_are_one_line_per_event_with_tracebacks_only_when_verbose(
         for handler in list(root.handlers):
             if handler not in saved[1]:
                 root.removeHandler(handler)
+
+
+def test_the_daemon_notifies_after_each_check_and_runs_the_digest(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """Notify follows every check run, the digest runs on its own schedule; stop ends both."""
+    import threading
+
+    from monitor.db import open_database
+    from monitor.schedule import Daemon
+
+    http_server.route("/terms", Reply(body=page("Terms.")))
+    path = write_sources(
+        tmp_path,
+        {"terms": http_server.url("/terms")},
+        check="* * * * * *",
+        digest="*/2 * * * * *",
+    )
+    config = load_config(path)
+    sessions = open_database(config.database)
+    calls: list[tuple[str, int]] = []
+
+    def notify(cfg: object, sf: object) -> None:
+        calls.append(("notify", count(path, "fetch_attempts")))
+
+    def digest(cfg: object, sf: object) -> None:
+        calls.append(("digest", 0))
+        raise RuntimeError("SMTP down")  # logged; the daemon keeps going
+
+    stop = threading.Event()
+    daemon = Daemon(config, sessions, stop, notify=notify, digest=digest)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        wait_for(lambda: [k for k, _ in calls].count("digest") >= 2, 10, "two digests")
+        wait_for(lambda: [k for k, _ in calls].count("notify") >= 2, 10, "two notifies")
+    finally:
+        stop.set()
+        thread.join(10)
+        sessions.kw["bind"].dispose()
+    assert not thread.is_alive()
+    attempts_seen = [n for kind, n in calls if kind == "notify"]
+    assert attempts_seen[0] >= 1 and attempts_seen == sorted(attempts_seen)
+    assert_consistent(path)
