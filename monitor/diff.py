@@ -25,7 +25,7 @@ OpTag = Literal["equal", "insert", "delete"]
 WordOp = tuple[OpTag, str]
 
 MODIFIED_RATIO = 0.5  # word-level difflib ratio from which a removed/added pair is "modified"
-REWRITE_RATIO = 0.25  # ... when one sentence replaces exactly one other in the same place
+REWRITE_RATIO = 0.3  # ... when a run replaces as many sentences as it removes (in place)
 PAIR_WINDOW = 40  # in large changed runs, only sentences this close in position are paired
 LARGE_RUN = 2500  # removed x added sentence pairs above which the window applies
 
@@ -220,13 +220,13 @@ def _diff_run(old: str, new: str, result: SentenceDiff) -> None:
 def _pair(old_k: list[tuple[str, ...]], new_k: list[tuple[str, ...]]) -> list[tuple[int, int]]:
     """Removed/added sentence pairs similar enough to be one modified sentence.
 
-    A pair needs ``MODIFIED_RATIO`` (``REWRITE_RATIO`` when one sentence simply replaces
-    another). Best pairs first, each sentence used once, and pairs keep document order (no
+    A pair needs ``MODIFIED_RATIO`` (``REWRITE_RATIO`` when the run swaps n sentences for
+    n others: sentences rewritten in place). Best pairs first, each sentence used once, and pairs keep document order (no
     crossing), so a reordered paragraph is not read as a chain of rewrites. Returned in
     new-text order.
     """
     large = len(old_k) * len(new_k) > LARGE_RUN
-    threshold = REWRITE_RATIO if len(old_k) == len(new_k) == 1 else MODIFIED_RATIO
+    threshold = REWRITE_RATIO if len(old_k) == len(new_k) else MODIFIED_RATIO
     scored: list[tuple[float, int, int]] = []
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     for j, nk in enumerate(new_k):
