@@ -221,9 +221,9 @@ def _pair(old_k: list[tuple[str, ...]], new_k: list[tuple[str, ...]]) -> list[tu
     """Removed/added sentence pairs similar enough to be one modified sentence.
 
     A pair needs ``MODIFIED_RATIO`` (``REWRITE_RATIO`` when the run swaps n sentences for
-    n others: sentences rewritten in place). Best pairs first, each sentence used once, and pairs keep document order (no
-    crossing), so a reordered paragraph is not read as a chain of rewrites. Returned in
-    new-text order.
+    n others: sentences rewritten in place). Best pairs first, each sentence used once, and
+    pairs keep document order (no crossing), so a reordered paragraph is not read as a chain
+    of rewrites. Returned in new-text order.
     """
     large = len(old_k) * len(new_k) > LARGE_RUN
     threshold = REWRITE_RATIO if len(old_k) == len(new_k) else MODIFIED_RATIO
