@@ -3,17 +3,17 @@
 ``extract_facts(key, text)`` gives short canonical values, compared old vs new by
 ``summary``: a fact whose value changed is what makes a change *high* severity.
 
-=============  =============  ===============================================================
-clause         fact           values
-=============  =============  ===============================================================
-training       stance         not used | not used by default | used unless you opt out | used
-training       consent        opt-in | opt-out | opt-in and opt-out
-retention      duration       "30 days", "up to 2 years", "as long as your account is active"
-ownership      outputs        customer | licence | provider
-audit          audit right    yes | no
-changes        notice         "30 days' notice", "reasonable notice"
-subprocessors  notice         the same, for new subprocessors
-=============  =============  ===============================================================
+=============  ================  ============================================================
+clause         fact              values
+=============  ================  ============================================================
+training       stance            not used | not used by default | used unless you opt out | used
+training       consent           opt-in | opt-out | opt-in and opt-out
+retention      duration          "30 days", "up to 2 years", "as long as your account is active"
+ownership      output ownership  customer | licence | provider
+audit          audit right       yes | no
+changes        notice            "30 days' notice", "reasonable notice"
+subprocessors  notice            the same, for new subprocessors
+=============  ================  ============================================================
 
 Multi-valued facts (several durations) are joined with ``"; "`` in document order. The
 patterns are heuristics written against real provider wording (OpenAI, Anthropic, Google,
@@ -33,7 +33,7 @@ HIGH_FACTS: frozenset[tuple[str, str]] = frozenset(
         ("training", "stance"),
         ("training", "consent"),
         ("retention", "duration"),
-        ("ownership", "outputs"),
+        ("ownership", "output ownership"),
         ("audit", "audit right"),
     }
 )
@@ -230,7 +230,7 @@ def _ownership(text: str) -> dict[str, str]:
             if m and not re.search(r"\bnot\b", m.group(0), re.IGNORECASE):
                 owners.add(owner)
     found = [o for o in OWNERS if o in owners]
-    return {"outputs": found[0]} if found else {}
+    return {"output ownership": found[0]} if found else {}
 
 
 _AUDIT_RIGHT = _rx(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from monitor.facts import changed_values, durations, extract_facts
+from monitor.clauses import find_clauses
+from monitor.config import DocumentConfig
+from monitor.extract import extract
+from monitor.facts import changed_values, durations, extract_facts, split_values
 
 # -- training --------------------------------------------------------------------------------
 
@@ -208,7 +214,7 @@ def test_retention_without_duration_has_no_fact() -> None:
 )
 def test_output_ownership_of_sentences(text: str, owner: str) -> None:
     """Ownership of outputs reads as customer, licence or provider."""
-    assert extract_facts("ownership", text) == {"outputs": owner}
+    assert extract_facts("ownership", text) == {"output ownership": owner}
 
 
 def test_output_not_owned_by_anyone_is_not_ownership() -> None:
@@ -303,3 +309,39 @@ def test_changed_values_lists_what_left_and_what_came() -> None:
     """changed_values() splits multi-valued facts into dropped and new values."""
     assert changed_values("30 days; 1 year", "90 days; 1 year") == (["30 days"], ["90 days"])
     assert changed_values(None, "30 days") == ([], ["30 days"])
+
+
+# -- real captures (skipped without ../shared/corpus) ----------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("slug", "key", "fact", "value"),
+    [
+        ("anthropic-commercial-terms", "training", "stance", "not used"),
+        ("openai-services-agreement", "training", "stance", "not used by default"),
+        ("openai-eu-terms", "training", "stance", "used unless you opt out"),
+        ("openai-services-agreement", "ownership", "output ownership", "customer"),
+        ("openai-dpa", "audit", "audit right", "yes"),
+        ("anthropic-commercial-terms", "changes", "notice", "30 days' notice"),
+    ],
+)
+def test_facts_of_real_captures(slug: str, key: str, fact: str, value: str) -> None:
+    """Facts read from real captured pages (extracted, clauses found) are the expected ones."""
+    if not CORPUS.is_dir():
+        pytest.skip("no ../shared/corpus")
+    [entry] = [e for e in json.loads((CORPUS / "manifest.json").read_text()) if e["slug"] == slug]
+    doc = DocumentConfig(
+        provider="p",
+        id=slug,
+        name=slug,
+        provider_name="P",
+        url=entry["url"],
+        select=tuple(entry["select"]),
+        remove=tuple(entry.get("remove", ())),
+    )
+    extraction = extract((CORPUS / entry["file"]).read_bytes(), "text/html", doc)
+    clause = find_clauses(extraction).clauses[key]
+    assert value in split_values(extract_facts(key, clause.text)[fact])

@@ -178,3 +178,16 @@ def test_summary_is_deterministic() -> None:
     args = (_doc(TRAINING_OLD), _doc(TRAINING_NEW), {"training": TRAINING_OLD},
             {"training": TRAINING_NEW})  # fmt: skip
     assert summarize(*args).as_dict() == summarize(*args).as_dict()
+
+
+def test_output_ownership_change_is_high() -> None:
+    """Outputs moving from customer ownership to a licence is high and worded plainly."""
+    lead = "As between you and OpenAI, you (a) retain your ownership rights in Input and (b) "
+    old = lead + "own the Output."
+    new = lead + "receive a licence to use the Output."
+    s = summarize(_doc(old), _doc(new), {"ownership": old}, {"ownership": new})
+    assert s.severity == "high"
+    assert s.summary == (
+        "Ownership clause: output ownership changed from 'customer' to 'licence'; "
+        "1 sentence modified."
+    )
