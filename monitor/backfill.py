@@ -7,7 +7,9 @@
 Each capture is its own transaction, so an interrupted run loses at most the capture in
 flight and the next run continues where it stopped. Versions land in ``captured_at``
 order whatever the order of work (``record`` recomputes the changes around a capture
-older than what is stored); archive changes never alert.
+older than what is stored); archive changes never alert. No document lock is held: a
+backfill may take hours at the archive's polite rate, live checks must not wait for
+it, and each capture's transaction (BEGIN IMMEDIATE) reads its neighbours afresh.
 
 Which failures the next run retries (``is_settled``):
 

@@ -112,6 +112,11 @@ def history(config: Path) -> list[tuple[str, str, str | None, str | None]]:
         return out
 
 
+def fetched(archive: FakeWayback) -> list[str]:
+    """Timestamps of the captures the archive was asked for, in order."""
+    return [str(timestamp_from_url(p)) for p in archive.capture_requests()]
+
+
 def serve(archive: FakeWayback, *captures: tuple[str, str]) -> None:
     for timestamp, html in captures:
         archive.add(DOC_URL, timestamp, html)
@@ -177,8 +182,7 @@ def test_backfill_records_archived_captures_oldest_first(
         (T2, "archive", "substantive", "none"),
         (T3, "archive", "substantive", "none"),
     ]
-    fetched = [timestamp_from_url(p) for p in archive.capture_requests()]
-    assert sorted(fetched) == [T1, T2, T3]
+    assert sorted(fetched(archive)) == [T1, T2, T3]
 
 
 def test_a_capture_that_redirects_is_stored_at_the_actual_timestamp(
@@ -287,8 +291,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, archive: Fa
     seen = len(archive.capture_requests())
     report = asyncio.run(backfill(cfg, sessions, cfg.documents()))
     assert report.as_dict()["captures"] == 2
-    again = [timestamp_from_url(p) for p in archive.capture_requests()[seen:]]
-    assert sorted(again) == [T3, T4]
+    assert sorted(fetched(archive)[seen:]) == [T3, T4]
     assert [row[0] for row in history(config)] == [T1, T2, T3, T4]
 
 
