@@ -205,7 +205,7 @@ def _diff_run(old: str, new: str, result: SentenceDiff) -> None:
     for tag, i1, i2, j1, j2 in _opcodes(old_k, new_k):
         if tag == "equal":
             continue
-        if sum(old_k[i1:i2], ()) == sum(new_k[j1:j2], ()):
+        if _flat(old_k[i1:i2]) == _flat(new_k[j1:j2]):
             continue  # same words, different sentence breaks: re-wrapping
         removed, added = old_s[i1:i2], new_s[j1:j2]
         pairs = _pair(old_k[i1:i2], new_k[j1:j2])
@@ -215,6 +215,11 @@ def _diff_run(old: str, new: str, result: SentenceDiff) -> None:
         result.added.extend(s for j, s in enumerate(added) if j not in paired_new)
         for i, j in pairs:
             result.modified.append(Modified(removed[i], added[j], word_ops(removed[i], added[j])))
+
+
+def _flat(keys: list[tuple[str, ...]]) -> list[str]:
+    """The words of several sentences in one list."""
+    return [w for key in keys for w in key]
 
 
 def _pair(old_k: list[tuple[str, ...]], new_k: list[tuple[str, ...]]) -> list[tuple[int, int]]:
