@@ -68,6 +68,8 @@ class DocumentConfig:
     ignore: tuple[str, ...] = ()
     clauses: tuple[ClauseRule, ...] = ()
     schedule: str | None = None
+    # User-defined clause keys ([clauses.KEY]) apply to every document.
+    custom_clauses: tuple[ClauseDefinition, ...] = ()
 
     @property
     def key(self) -> str:
@@ -318,8 +320,7 @@ class _Parser:
         if database is None:
             db = resolve_sqlite_path(db, self.path.parent)
         custom = self.custom_clauses(raw.get("clauses", {}))
-        clause_keys = set(BUILTIN_CLAUSES) | {c.key for c in custom}
-        providers = self.providers(raw.get("providers", {}), clause_keys)
+        providers = self.providers(raw.get("providers", {}), custom)
         return Config(
             path=self.path,
             database=db,
@@ -441,7 +442,9 @@ class _Parser:
             out.append(ClauseDefinition(key, patterns, headings))
         return tuple(out)
 
-    def providers(self, raw: Any, clause_keys: set[str]) -> tuple[ProviderConfig, ...]:
+    def providers(
+        self, raw: Any, custom: tuple[ClauseDefinition, ...]
+    ) -> tuple[ProviderConfig, ...]:
         providers = self.table(raw, "providers", set(raw) if isinstance(raw, dict) else set())
         seen_urls: dict[str, str] = {}
         out = []
@@ -458,7 +461,7 @@ class _Parser:
                 p.get("documents", {}), f"{where}.documents", set(p.get("documents", {}))
             )
             for did, d in draw.items():
-                doc = self.document(pid, name, did, d, clause_keys)
+                doc = self.document(pid, name, did, d, custom)
                 if doc.url in seen_urls:
                     raise self.fail(
                         f"{where}.documents.{did}",
@@ -471,9 +474,10 @@ class _Parser:
         return tuple(out)
 
     def document(
-        self, pid: str, pname: str, did: str, raw: Any, clause_keys: set[str]
+        self, pid: str, pname: str, did: str, raw: Any, custom: tuple[ClauseDefinition, ...]
     ) -> DocumentConfig:
         where = f"providers.{pid}.documents.{did}"
+        clause_keys = set(BUILTIN_CLAUSES) | {c.key for c in custom}
         if not _ID.match(did):
             raise self.fail(where, "document ids must be lower-case letters, digits, '-' or '_'")
         d = self.table(
@@ -496,6 +500,7 @@ class _Parser:
             ignore=self.patterns(self.strings(d, "ignore", where), "ignore", where),
             clauses=self.clause_rules(d.get("clauses", {}), f"{where}.clauses", clause_keys),
             schedule=self.get(d, "schedule", where, str),
+            custom_clauses=custom,
         )
 
     def clause_rules(self, raw: Any, where: str, clause_keys: set[str]) -> tuple[ClauseRule, ...]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,7 +32,23 @@ from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
 from .record import Observation, record_observation
 
-EXTRACTOR_VERSION = "1"  # bump when extraction rules change: forces a re-parse of same bytes
+
+def _rules_version() -> str:
+    """Fingerprint of the code that turns bytes into text and clauses.
+
+    Part of every settings fingerprint, so upgrading tos-monitor with new extraction or
+    clause rules re-parses unchanged pages once instead of trusting the old result.
+    """
+    from . import clause_rules, clauses
+    from . import extract as extract_module
+
+    sources = [
+        Path(m.__file__).read_bytes() for m in (extract_module, clauses, clause_rules) if m.__file__
+    ]
+    return store.sha256(b"".join(sources))
+
+
+RULES_VERSION = _rules_version()
 
 
 @dataclass(frozen=True)
@@ -80,11 +97,12 @@ class CheckReport:
 def settings_fingerprint(doc: DocumentConfig) -> str:
     """What decides the text extracted from given bytes."""
     parts = [
-        EXTRACTOR_VERSION,
+        RULES_VERSION,
         doc.select,
         doc.remove,
         doc.ignore,
         [(r.key, r.select, r.heading) for r in doc.clauses],
+        [(c.key, c.patterns, c.headings) for c in doc.custom_clauses],
     ]
     return store.sha256(json.dumps(parts))
 
@@ -113,7 +131,7 @@ def process_capture(
         extraction = extract(
             capture.content, capture.content_type, doc, before.text if before else None
         )
-        clauses = find_clauses(extraction, doc.clauses)
+        clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
     except ExtractError as exc:
         return _failed(s, row.id, report, attempt, exc.kind, str(exc))
     snapshot = store.put_snapshot(s, row.id, capture.content, capture.content_type)
