@@ -357,7 +357,7 @@ def clause_history(
         q = q.limit(limit)
     return [
         ClauseHistoryRow(d.provider, d.slug, cc.key, cc.captured_at, cc.before, cc.after, ch)
-        for cc, ch, d in s.execute(q).tuples()
+        for cc, ch, d in s.execute(q)
     ]
 
 
@@ -373,7 +373,7 @@ def changes_since(
     )
     if since is not None:
         q = q.where(Change.captured_at > since)
-    return list(s.execute(q).tuples())
+    return [(change, doc) for change, doc in s.execute(q)]
 
 
 def pending_alerts(s: Session) -> list[tuple[Change, Document]]:
