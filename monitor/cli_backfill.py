@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .backfill import BackfillProgress, BackfillReport
+from .backfill import BackfillProgress, BackfillReport, CaptureError
 from .backfill import backfill as run_backfill
 from .cli_common import App, app_options, clean, console, is_terminal, print_json
 
@@ -96,21 +96,20 @@ def _print_report(report: BackfillReport) -> None:
             Text(str(len(d.errors)), style="red" if d.errors else ""),
         )
     out.print(table)
-    errors = report.errors
-    if not errors:
+    groups = _group_errors(report.errors)
+    if not groups:
         return
-    listing = Table(title=f"{len(errors)} capture(s) not recorded", title_style="red")
-    for col in ("document", "capture", "kind"):
-        listing.add_column(col, no_wrap=True)
-    listing.add_column("problem", overflow="fold")
-    for e in errors:
-        listing.add_row(
-            f"{e.provider}/{e.document}",
-            e.timestamp or "(listing)",
-            e.kind,
-            Text(clean(f"{e.message}\n{e.url}")),
-        )
-    out.print(listing)
+    total = sum(len(g) for g in groups)
+    out.print(Text(f"\n{total} capture(s) or listing(s) not recorded:", style="bold red"))
+    for group in groups:
+        first, last = group[0], group[-1]
+        when = first.timestamp or "CDX listing"
+        if len(group) > 1:
+            when = f"{len(group)} captures, {first.timestamp} … {last.timestamp}"
+        out.print(Text(f"  {first.provider}/{first.document}  {first.kind}  {when}", style="bold"))
+        out.print(Text(clean(f"      {first.message}")))
+        if len(group) == 1:
+            out.print(Text(clean(f"      {first.url}"), style="dim"))
     out.print(
         Text(
             "Fetch failures (timeouts, 429/5xx) are retried by the next backfill; "
@@ -118,3 +117,13 @@ def _print_report(report: BackfillReport) -> None:
             style="dim",
         )
     )
+
+
+def _group_errors(errors: list[CaptureError]) -> list[list[CaptureError]]:
+    """Errors of one document with the same kind and message together, oldest first."""
+    groups: dict[tuple[str, str, str, str], list[CaptureError]] = {}
+    for e in errors:
+        groups.setdefault((e.provider, e.document, e.kind, e.message), []).append(e)
+    for group in groups.values():
+        group.sort(key=lambda e: e.timestamp or "")
+    return list(groups.values())

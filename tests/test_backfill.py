@@ -382,12 +382,12 @@ def test_an_unreachable_listing_is_reported(tmp_path: Path, archive: FakeWayback
 def test_the_human_report_is_a_table_with_the_problems_listed(
     tmp_path: Path, archive: FakeWayback
 ) -> None:
-    """Without --json: counts per document, then each capture that was not recorded."""
-    serve(archive, (T1, OLD_LAYOUT), (T2, V1))
+    """Without --json: counts per document, then the captures not recorded, grouped by problem."""
+    serve(archive, (T1, OLD_LAYOUT), (T2, OLD_LAYOUT + "<!-- 2 -->"), (T3, V1))
     config = write_config(tmp_path, archive.base)
     out = run(config, "backfill").stdout
     assert "acme/terms" in out and "listed" in out and "substantive" in out
-    assert T1 in out and "selector" in out
+    assert f"selector  2 captures, {T1} … {T2}" in out
     assert "retried by the next backfill" in out
 
 
