@@ -191,7 +191,9 @@ def alert_subject(items: Sequence[ChangeItem]) -> str:
     prefix = f"[tos-monitor] {sev.upper()}: " if sev else "[tos-monitor] "
     if len(items) == 1:
         item = items[0]
-        return subject_line(f"{prefix}{item.title} — {clause_label(item.summary.get('clauses'))}")
+        return subject_line(
+            f"{prefix}{item.title} — {clause_label(item.summary.get('clauses') or [])}"
+        )
     parts = []
     for item in items:
         keys = ", ".join(item.summary.get("clauses") or [])
