@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from servers import LocalServer, Reply
 from smtp import (
     Certificates,
     SmtpServer,
@@ -383,3 +384,41 @@ def test_cli_notify_without_email_section_says_what_to_add(tmp_path: Path) -> No
     path = write_config(tmp_path, None)
     result = CliRunner().invoke(main, ["notify", "--config", str(path)])
     assert result.exit_code == 2 and "no [email] section" in result.output
+
+
+def test_tosmon_check_sends_the_alert_at_the_end_of_its_run(
+    tmp_path: Path, server: SmtpServer, http_server: LocalServer
+) -> None:
+    """`tosmon check` against a local site: the first run records a baseline and mails no
+    one; after the training clause flips, the next run ends by mailing the alert;
+    `--no-notify` leaves a further change pending."""
+    page = (
+        "<html><body><main><h2>Use of data</h2><p>We do not use your content to train our "
+        "models.</p><h2>Retention</h2><p>We retain API inputs for 30 days.</p><p>Other text "
+        "long enough to make this a real policy document body.</p></main></body></html>"
+    )
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        f'[monitor]\ndatabase = "sqlite:///{tmp_path / "tos.db"}"\nretries = 0\n'
+        '[providers.openai]\nname = "OpenAI"\n[providers.openai.documents.terms]\n'
+        f'name = "Services Agreement"\nurl = "{http_server.url("/terms")}"\n'
+        'select = ["main"]\ntier = "api"\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {server.port}\nsecurity = "none"\n'
+        'from = "monitor@example.test"\nto = ["legal@example.test"]\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    http_server.route("/terms", Reply(body=page))
+    assert runner.invoke(main, ["check", "--config", str(config)]).exit_code == 0
+    assert server.received == []
+    http_server.route("/terms", Reply(body=page.replace("do not use", "may use")))
+    result = runner.invoke(main, ["check", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert [str(r.message["Subject"]) for r in server.received] == [
+        "[tos-monitor] HIGH: OpenAI Services Agreement — training clause changed"
+    ]
+    http_server.route("/terms", Reply(body=page.replace("30 days", "90 days")))
+    assert runner.invoke(main, ["check", "--config", str(config), "--no-notify"]).exit_code == 0
+    assert len(server.received) == 1
+    sessions = open_database(f"sqlite:///{tmp_path / 'tos.db'}")
+    assert alert_states(sessions)[-1] == "pending"
