@@ -2,7 +2,8 @@
 
 ``notify`` queues pending alerts and sends *every* unsent outbox message now
 (backoff only paces the automatic retries of ``check`` and the daemon). ``digest``
-builds the weekly digest, queues and records it, and sends it; ``--dry-run`` prints
+builds the weekly digest, queues and records it, and sends it (with anything else
+still unsent in the outbox); ``--dry-run`` prints
 the plain-text version and ``--output FILE.html`` writes the HTML version, neither
 sending nor recording anything. Delivery failures exit 1 with one clear line each.
 """
