@@ -414,3 +414,22 @@ def test_from_after_to_is_a_usage_error(tmp_path: Path, archive: FakeWayback) ->
 def test_timestamps_are_utc() -> None:
     """A 14-digit Wayback timestamp is a UTC instant."""
     assert ArchivedCapture(T1, DOC_URL).captured_at == datetime(2023, 1, 5, 12, tzinfo=UTC)
+
+
+def test_requests_to_the_archive_are_paced_by_the_configured_rate(
+    tmp_path: Path, archive: FakeWayback
+) -> None:
+    """[archive].rate spaces every request (listing and captures) at least 1/rate apart."""
+    serve(archive, (T1, V1), (T2, V2), (T3, V3))
+    config = write_config(tmp_path, archive.base)
+    config.write_text(config.read_text().replace("rate = 1000", "rate = 2"))
+    cfg, sessions = open_db(config)
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    asyncio.run(backfill(cfg, sessions, cfg.documents(), sleep=no_sleep))
+    assert len(archive.requests) == 4
+    assert len(waits) >= 3 and all(w <= 0.5 * 4 for w in waits)
+    assert max(waits) >= 1.0  # the fourth request waits ~1.5 s behind the first
