@@ -20,17 +20,23 @@ from . import views as v
 from .cli_common import App, app_options, clean, console, is_terminal, parse_when, print_json
 from .db import current_revision, upgrade
 from .diff import unified
+from .logs import LEVELS, setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tosmon")
-def main() -> None:
+@click.option("--log-level", envvar="TOSMON_LOG_LEVEL", default="WARNING", show_default=True,
+              type=click.Choice(LEVELS, case_sensitive=False),
+              help="Log level of the one-line stderr log (env TOSMON_LOG_LEVEL).")
+@click.option("--verbose", is_flag=True, help="Add tracebacks to logged errors.")
+def main(log_level: str, verbose: bool) -> None:
     """tos-monitor: watch AI providers' legal pages; report real wording changes.
 
     Typical use: list documents in sources.toml, run `tosmon check` from cron (or
     `tosmon run` as a daemon), and ask `tosmon history PROVIDER DOCUMENT --clause training`.
     """
+    setup_logging(log_level, verbose)
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -92,7 +98,8 @@ def _print_check(report: CheckReport) -> None:
         table.add_column(col)
     for r in report.results:
         style = {"error": "red", "new_version": "bold yellow", "cosmetic": "dim"}.get(r.outcome, "")
-        detail = r.error or (r.change or {}).get("summary") or r.warning or ""
+        baseline = "first version (baseline)" if r.outcome == "new_version" and not r.change else ""
+        detail = r.error or (r.change or {}).get("summary") or r.warning or baseline
         if r.change and r.change.get("severity"):
             detail = f"[{r.change['severity'].upper()}] {detail}"
         table.add_row(

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -499,9 +500,21 @@ class _Parser:
             tier=tier,
             ignore=self.patterns(self.strings(d, "ignore", where), "ignore", where),
             clauses=self.clause_rules(d.get("clauses", {}), f"{where}.clauses", clause_keys),
-            schedule=self.get(d, "schedule", where, str),
+            schedule=self.document_schedule(d, where),
             custom_clauses=custom,
         )
+
+    def document_schedule(self, d: dict[str, Any], where: str) -> str | None:
+        """A per-document cron override, checked here so `sources validate` catches it."""
+        from .triggers import parse_cron
+
+        schedule: str | None = self.get(d, "schedule", where, str)
+        if schedule is not None:
+            try:
+                parse_cron(schedule, UTC)
+            except ValueError as exc:
+                raise self.fail(where, f"`schedule`: {exc}") from None
+        return schedule
 
     def clause_rules(self, raw: Any, where: str, clause_keys: set[str]) -> tuple[ClauseRule, ...]:
         rules = []

@@ -61,7 +61,7 @@ select = ["main"]
 def tosmon(project: Path, *args: str) -> Any:
     result = CliRunner().invoke(main, [*args, "--config", str(project)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output) if "--json" in args else result.output
+    return json.loads(result.stdout) if "--json" in args else result.stdout
 
 
 def check(project: Path) -> dict[str, Any]:

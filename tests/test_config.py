@@ -106,6 +106,10 @@ BAD_CASES = {
         GOOD.replace('tier = "business"', 'tier = "enterprise"'),
         ["`tier` must be one of consumer, business, api"],
     ),
+    "bad document schedule": (
+        GOOD.replace('tier = "business"', 'tier = "business"\nschedule = "61 * * * *"'),
+        ["providers.anthropic.documents.commercial-terms", "`schedule`", "not a valid cron"],
+    ),
     "bad clause regex": (
         GOOD.replace("(?i)use of customer content", "(unclosed"),
         ["commercial-terms.clauses.training", "invalid regular expression"],
