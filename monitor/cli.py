@@ -19,7 +19,7 @@ from . import __version__, store
 from . import views as v
 from .cli_common import App, app_options, clean, console, is_terminal, parse_when, print_json
 from .db import current_revision, upgrade
-from .diff import unified
+from .diff import render_word_diff, word_diff_segments
 from .logs import LEVELS, setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
 
@@ -211,29 +211,78 @@ def _print_unified(diff_text: str) -> None:
     "--from", "from_n", type=int, help="Older version number (default: the one before --to)."
 )
 @click.option("--to", "to_n", type=int, help="Newer version number (default: the latest).")
-def diff(app: App, provider: str, document: str, from_n: int | None, to_n: int | None) -> None:
-    """Unified diff of two versions of a document (default: the last two)."""
-    with app.sessions() as s:
-        row = v.require_document(s, provider, document)
-        versions = store.versions(s, row.id)
-        what = f"{provider}/{document}"
-        new = v.pick_version(versions, to_n, what)
-        new_n = versions.index(new) + 1
-        if from_n is None and new_n == 1:
-            raise click.ClickException(f"{what} has only one version: nothing to diff")
-        old = v.pick_version(versions, from_n if from_n is not None else new_n - 1, what)
-        text = unified(
-            old.text,
-            new.text,
-            f"v{versions.index(old) + 1} {old.captured_at:%Y-%m-%d %H:%M}",
-            f"v{new_n} {new.captured_at:%Y-%m-%d %H:%M}",
+@click.option("--clause", "-c", metavar="KEY", help="Diff only this clause's text (training, ...).")
+@click.option(
+    "--words", "-w", is_flag=True, help="Sentence view: added, removed, modified (changed words)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the change summary as JSON.")
+def diff(
+    app: App,
+    provider: str,
+    document: str,
+    from_n: int | None,
+    to_n: int | None,
+    clause: str | None,
+    words: bool,
+    as_json: bool,
+) -> None:
+    """Diff two versions of a document (default: the last two), or of one clause.
+
+    Unified line diff by default; `--words` lists added and removed sentences and shows
+    modified ones with the changed words highlighted; `--json` prints the change summary
+    (kind, severity, clauses, summary, added/removed/modified, facts).
+    """
+    if clause is not None and clause not in app.config.clause_keys:
+        raise click.UsageError(
+            f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
         )
-    if not text:
-        console().print("The two versions have the same text.")
+    with app.sessions() as s:
+        data = v.version_diff(s, provider, document, from_n, to_n, clause)
+    if as_json:
+        print_json(data)
+        return
+    part = data["clause"] or data
+    if clause is not None and part["before"] is None and part["after"] is None:
+        console().print(Text(f"Neither version addresses the {clause} clause."))
+    elif not part["diff"]:
+        what = f"the same {clause} clause text" if clause else "the same text"
+        console().print(Text(f"The two versions have {what}."))
+    elif words:
+        _print_sentences(data, part)
     elif is_terminal():
-        _print_unified(text)
+        _print_unified(part["diff"])
     else:
-        click.echo(clean(text), nl=False)
+        click.echo(clean(part["diff"]), nl=False)
+
+
+_WORD_STYLES = {"insert": "bold green underline", "delete": "red strike", "equal": ""}
+
+
+def _print_sentences(data: dict[str, Any], part: dict[str, Any]) -> None:
+    """``diff --words``: ``+``/``-`` sentences, and ``~`` ones with their changed words
+    styled (plain ``[-old-]{+new+}`` markers when the output is not a terminal)."""
+    out, styled = console(), is_terminal()
+    where = f" {part['key']} clause" if data["clause"] else ""
+    out.print(
+        Text(
+            f"{data['provider']}/{data['document']}{where}: v{data['from']['version']} → "
+            f"v{data['to']['version']}",
+            style="bold",
+        )
+    )
+    for sentence in part["removed"]:
+        out.print(Text("- " + clean(sentence), style="red"))
+    for sentence in part["added"]:
+        out.print(Text("+ " + clean(sentence), style="green"))
+    for modified in part["modified"]:
+        ops = [(tag, text) for tag, text in modified["ops"]]
+        if not styled:
+            out.print(Text("~ " + clean(render_word_diff(ops))))
+            continue
+        line = Text("~ ")
+        for text, tag in word_diff_segments(ops):
+            line.append(clean(text), style=_WORD_STYLES[tag])
+        out.print(line)
 
 
 @main.command()

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import store
-from .diff import unified
+from .diff import diff_sentences, unified
 from .errors import TosmonError
 from .models import Change, Document, Version
+from .summary import summarize
 
 
 class NotFound(TosmonError):
@@ -128,3 +129,76 @@ def clause_history(
     if document_id is not None:
         out = {"provider": provider, "document": document, **out}
     return out
+
+
+# -- tosmon diff -----------------------------------------------------------------------------
+
+
+def version_pair(
+    versions: Sequence[Version], from_n: int | None, to_n: int | None, what: str
+) -> tuple[tuple[int, Version], tuple[int, Version]]:
+    """The ``(number, version)`` pair ``diff`` compares: ``to_n`` (default: the latest) and
+    ``from_n`` (default: the version just before it)."""
+    new = pick_version(versions, to_n, what)
+    new_n = versions.index(new) + 1
+    if from_n is None and new_n == 1:
+        raise NotFound(f"{what} has only one version: nothing to diff")
+    old = pick_version(versions, from_n if from_n is not None else new_n - 1, what)
+    return (versions.index(old) + 1, old), (new_n, new)
+
+
+def _label(n: int, version: Version, clause: str | None = None) -> str:
+    return f"v{n}{f' {clause}' if clause else ''} {version.captured_at:%Y-%m-%d %H:%M}"
+
+
+def clause_diff(
+    s: Session, old: tuple[int, Version], new: tuple[int, Version], key: str
+) -> dict[str, Any]:
+    """One clause's text in both versions (``None``: not addressed), sentence and line diffs."""
+    before = store.clause_texts(s, old[1].id).get(key)
+    after = store.clause_texts(s, new[1].id).get(key)
+    old_text, new_text = before.text if before else None, after.text if after else None
+    return {
+        "key": key,
+        "before": old_text,
+        "after": new_text,
+        **diff_sentences(old_text or "", new_text or "").as_dict(),
+        "diff": unified(
+            old_text or "", new_text or "", _label(*old, clause=key), _label(*new, clause=key)
+        ),
+    }
+
+
+def version_diff(
+    s: Session,
+    provider: str,
+    document: str,
+    from_n: int | None = None,
+    to_n: int | None = None,
+    clause: str | None = None,
+) -> dict[str, Any]:
+    """``diff --json``: the change summary between two versions (``history --json``'s change
+    object: kind, severity, clauses, summary, added/removed/modified, facts), the versions
+    compared, the line diff, and with ``clause`` that clause's texts and diffs.
+    ``kind`` is ``None`` when the two versions have the same text."""
+    row = require_document(s, provider, document)
+    old, new = version_pair(store.versions(s, row.id), from_n, to_n, f"{provider}/{document}")
+    if old[1].text == new[1].text:
+        change: dict[str, Any] = {
+            **summarize("", "", {}, {}).as_dict(),
+            "kind": None,
+            "summary": "The two versions have the same text.",
+        }
+    else:
+        old_clauses = {k: c.text for k, c in store.clause_texts(s, old[1].id).items()}
+        new_clauses = {k: c.text for k, c in store.clause_texts(s, new[1].id).items()}
+        change = summarize(old[1].text, new[1].text, old_clauses, new_clauses).as_dict()
+    return {
+        "provider": provider,
+        "document": document,
+        "from": {"version": old[0], "captured_at": _iso(old[1].captured_at)},
+        "to": {"version": new[0], "captured_at": _iso(new[1].captured_at)},
+        **change,
+        "diff": unified(old[1].text, new[1].text, _label(*old), _label(*new)),
+        "clause": clause_diff(s, old, new, clause) if clause else None,
+    }
