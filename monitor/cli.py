@@ -8,6 +8,7 @@ included), 1 on a runtime error, 2 on bad configuration or usage.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from typing import Any
 
 import click
@@ -24,11 +25,44 @@ from .logs import LEVELS, setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group; commands of the later stages are imported only when used.
+
+    Keeps `tosmon check` from cron cheap: the scheduler, SMTP and archive code load
+    only for `run`/`status`, `notify`/`digest` and `backfill`.
+    """
+
+    LAZY = {
+        "backfill": "monitor.cli_backfill",
+        "notify": "monitor.cli_email",
+        "digest": "monitor.cli_email",
+        "run": "monitor.cli_daemon",
+        "status": "monitor.cli_daemon",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            command: click.Command = getattr(importlib.import_module(self.LAZY[cmd_name]), cmd_name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="tosmon")
-@click.option("--log-level", envvar="TOSMON_LOG_LEVEL", default="WARNING", show_default=True,
-              type=click.Choice(LEVELS, case_sensitive=False),
-              help="Log level of the one-line stderr log (env TOSMON_LOG_LEVEL).")
+@click.option(
+    "--log-level",
+    envvar="TOSMON_LOG_LEVEL",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(LEVELS, case_sensitive=False),
+    help="Log level of the one-line stderr log (env TOSMON_LOG_LEVEL).",
+)
 @click.option("--verbose", is_flag=True, help="Add tracebacks to logged errors.")
 def main(log_level: str, verbose: bool) -> None:
     """tos-monitor: watch AI providers' legal pages; report real wording changes.
@@ -84,11 +118,9 @@ def check(
 
 
 def _after_check_notify(app: App) -> None:
-    """Hook for the notification stage (queues and sends alerts when configured)."""
-    try:
-        from .notify import notify_after_check
-    except ImportError:  # notification stage not installed in this build
-        return
+    """Queue pending alerts and send what is due (when [email] is configured)."""
+    from .notify import notify_after_check  # imported on use: SMTP and Jinja2 load only here
+
     notify_after_check(app.config, app.sessions)
 
 
@@ -385,25 +417,3 @@ def db_upgrade(app: App) -> None:
     engine = app.sessions.kw["bind"]
     upgrade(engine)
     click.echo(f"database at revision {current_revision(engine)}: {engine.url!r}")
-
-
-def _register_optional_commands() -> None:
-    """Commands of later stages live in their own modules."""
-    import importlib
-
-    for module, names in (
-        ("monitor.cli_backfill", ("backfill",)),
-        ("monitor.cli_email", ("notify", "digest")),
-        ("monitor.cli_daemon", ("run", "status")),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            main.add_command(getattr(mod, name))
-
-
-_register_optional_commands()
