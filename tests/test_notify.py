@@ -82,7 +82,7 @@ def test_alert_is_a_multipart_message_with_the_usual_headers(
     )
     rows = outbox(sessions)
     assert {r.message_id for r in rows} == {r.message["Message-ID"] for r in server.received}
-    assert abs(parsedate_to_datetime(msg["Date"]) - NOW) < timedelta(minutes=5)
+    assert abs(parsedate_to_datetime(msg["Date"]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert [r.state for r in rows] == ["sent", "sent"]
     assert alert_states(sessions) == ["queued"]
     text = msg.get_body(("plain",)).get_content()
