@@ -16,7 +16,8 @@ opens a fresh SQLite database there, and feeds the captures in chronological ord
 * missed: truth reports a change since the last recorded capture but no substantive change
   was recorded;
 * refused: the pipeline reported an error (selector miss, collapsed page); the next good
-  capture is compared with the last good one, as ``bench/extract_noise.py`` does.
+  capture is compared with the last good one, as ``bench/extract_noise.py`` does (a truth
+  change followed only by refused captures is *unscored*, reported separately).
 
 Exits 1 when any document has a false alert or a missed change. ``--jobs`` replays
 documents in parallel processes (each with its own database); figures are the same.
@@ -68,6 +69,7 @@ class DocumentResult:
     false_alerts: list[str] = field(default_factory=list)  # captured_at of each
     missed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # "captured_at: error kind"
+    unscored: int = 0  # truth changes after the last good capture (refused to the end)
     seconds: float = 0.0
 
     @property
@@ -162,6 +164,7 @@ def replay_document(corpus: Path, entry: dict[str, Any], folder: Path) -> Docume
         elif baseline and pending and kind != "substantive":
             result.missed.append(when)
         baseline, pending = True, False
+    result.unscored = int(pending)
     result.substantive, result.alerts = stored_counts(sessions, doc)
     sessions.kw["bind"].dispose()
     return result
@@ -240,6 +243,8 @@ def markdown(results: list[DocumentResult], wall: float) -> str:
         "`pipeline.process_capture` (live checks, temporary SQLite).",
     ]
     for r in results:
+        if r.unscored:
+            lines.append(f"- {r.slug}: a truth change after the last good capture is unscored")
         if not r.ok:
             lines.append(f"- {r.slug}: false alerts at {r.false_alerts}, missed at {r.missed}")
     lines.append(CREDIT)

@@ -99,7 +99,17 @@ def test_refused_capture_defers_the_comparison(tmp_path: Path) -> None:
     )
     [result] = replay_eval.run(corpus)
     assert result.refused == ["2024-01-02T00:00:00Z: selector"]
-    assert result.substantive == 1 and result.ok
+    assert result.substantive == 1 and result.ok and result.unscored == 0
+
+
+def test_truth_change_hidden_by_refusals_to_the_end_is_unscored(tmp_path: Path) -> None:
+    """A truth change followed only by refused captures cannot be scored and says so."""
+    corpus = synthetic_corpus(tmp_path, [("We keep data 30 days.", False), ("", True)])
+    [result] = replay_eval.run(corpus)
+    assert result.unscored == 1 and result.missed == []
+    assert "acme-terms: a truth change after the last good capture is unscored" in (
+        replay_eval.markdown([result], 1.0)
+    )
 
 
 def test_output_credits_open_terms_archive(tmp_path: Path) -> None:
@@ -132,4 +142,5 @@ def test_replay_has_no_false_alert_and_no_miss(
     assert result.captures > 0 and result.truth_changes > 0
     assert result.false_alerts == [], result.false_alerts
     assert result.missed == [], result.missed
+    assert result.unscored == 0  # every truth change was followed by a recorded capture
     assert result.substantive == result.alerts  # live substantive changes all await alerting
