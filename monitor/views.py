@@ -102,9 +102,9 @@ def clause_history(
     numbers: dict[int, dict[int, int]] = {}
     changes = []
     for row in store.clause_history(s, key, document_id):
-        doc_numbers = numbers.setdefault(
-            row.change.document_id, store.version_numbers(s, row.change.document_id)
-        )
+        if row.change.document_id not in numbers:  # once per document, not once per row
+            numbers[row.change.document_id] = store.version_numbers(s, row.change.document_id)
+        doc_numbers = numbers[row.change.document_id]
         summary = change_dict(row.change)
         clause_diff = summary.get("clause_diffs", {}).get(key, {})
         changes.append(
