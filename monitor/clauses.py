@@ -54,6 +54,23 @@ class _Rules:
     pull: tuple[re.Pattern[str], ...]
     context: tuple[re.Pattern[str], ...]
     negatives: bool  # built-in keys avoid the NEGATIVE_* topics; user keys do not
+    any_phrase: re.Pattern[str] | None = None  # matches where some phrase does (a prefilter)
+
+
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _any_of(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
+    """One alternation of ``patterns``: no match means none of them matches (one scan).
+
+    None (no prefilter) when a pattern refers to a group by number or name: in one
+    alternation its references would point at other patterns' groups."""
+    if any(_GROUP_REFERENCE.search(p) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
+    except re.error:  # e.g. a user pattern with inline global flags: no prefilter
+        return None
 
 
 def _compile_builtin(rules: cr.ClauseRules) -> _Rules:
@@ -62,6 +79,7 @@ def _compile_builtin(rules: cr.ClauseRules) -> _Rules:
         pull=tuple(re.compile(p, re.IGNORECASE) for p in rules.pull),
         context=tuple(re.compile(p, re.IGNORECASE) for p in rules.context),
         negatives=True,
+        any_phrase=_any_of([p for p, _ in rules.phrases], re.IGNORECASE),
     )
 
 
@@ -77,6 +95,7 @@ def _compile_custom(definition: ClauseDefinition) -> _Rules:
         pull=tuple(re.compile(p) for p in definition.headings),
         context=(),
         negatives=False,
+        any_phrase=_any_of(definition.patterns),
     )
 
 
@@ -252,4 +271,6 @@ class _Document:
 
 def _phrase_score(text: str, rules: _Rules) -> int:
     """Sum of the weights of the clause's phrase patterns found in ``text``."""
+    if rules.any_phrase is not None and not rules.any_phrase.search(text):
+        return 0
     return sum(w for p, w in rules.phrases if p.search(text))

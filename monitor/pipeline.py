@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import store
-from .clauses import find_clauses
+from .clauses import ClauseResult, find_clauses
 from .config import Config, DocumentConfig
 from .db import SessionFactory
 from .errors import ExtractError
 from .extract import extract
 from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
+from .models import Version
 from .record import Observation, record_observation
 
 
@@ -126,12 +127,17 @@ def process_capture(
     if last and last.snapshot_sha256 == digest and last.settings_sha256 == fingerprint:
         store.add_attempt(s, row.id, outcome="unchanged", snapshot_sha256=digest, **attempt)
         return report
-    before, _ = store.neighbours(s, row.id, capture.captured_at)
+    before, after = store.neighbours(s, row.id, capture.captured_at)
     try:
         extraction = extract(
             capture.content, capture.content_type, doc, before.text if before else None
         )
-        clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
+        if not doc.clauses and _same_text(extraction.text, before, after):
+            # record_observation keeps the neighbour whose text this is and never reads the
+            # clauses; with no clause rules of the document there are no misses to report.
+            clauses = ClauseResult(clauses={}, misses=())
+        else:
+            clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
     except ExtractError as exc:
         return _failed(s, row.id, report, attempt, exc.kind, str(exc))
     snapshot = store.put_snapshot(s, row.id, capture.content, capture.content_type)
@@ -164,6 +170,12 @@ def process_capture(
             "summary": json.loads(recorded.change.summary).get("summary"),
         }
     return report
+
+
+def _same_text(text: str, before: Version | None, after: Version | None) -> bool:
+    """Whether ``text`` is that of a neighbouring version (no new version to record)."""
+    digest = store.sha256(text)
+    return any(v is not None and v.text_sha256 == digest for v in (before, after))
 
 
 def _failed(
