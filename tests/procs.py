@@ -71,6 +71,7 @@ def start(*args: str, config: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=config.parent,  # not the checkout: its monitor/ would shadow the installed package
     )
 
 
@@ -80,6 +81,7 @@ def run(*args: str, config: Path, timeout: float = 20) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=config.parent,
     )
 
 
