@@ -217,6 +217,8 @@ class Fetcher:
                     out.final_url, out.status = str(response.url), response.status_code
                     if response.is_success:
                         out.content = await self._read(response)
+                    elif response.status_code == 304:  # no body; reading to its end lets
+                        await response.aread()  # the connection be reused, not closed
                 finally:
                     await response.aclose()
         return response
