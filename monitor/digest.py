@@ -25,7 +25,7 @@ from .config import Config
 from .db import SessionFactory
 from .errors import NotifyError
 from .models import Digest, FetchAttempt
-from .notify import in_scope, queue_message, recipients, send_pending, utcnow
+from .notify import in_scope, queue_message, recipients, send_logged, utcnow
 from .render import DigestData, Failure, Rendered, change_item, render_digest
 
 log = logging.getLogger(__name__)
@@ -163,12 +163,4 @@ def run_digest(config: Config, sessions: SessionFactory) -> None:
         return
     ids = queue_digest(config, sessions)
     log.info("digest: queued %d message(s)", len(ids))
-    try:
-        report = send_pending(config, sessions)
-    except NotifyError as exc:
-        log.warning("digest: %s", exc)
-        return
-    if report.failed:
-        log.warning(
-            "digest: %d message(s) not delivered; they stay in the outbox", len(report.failed)
-        )
+    send_logged(config, sessions, "digest")

@@ -414,15 +414,21 @@ def notify_after_check(config: Config, sessions: SessionFactory) -> None:
     queued = queue_alerts(config, sessions)
     if queued:
         log.info("notify: queued %d alert message(s)", queued)
+    send_logged(config, sessions, "notify")
+
+
+def send_logged(config: Config, sessions: SessionFactory, what: str) -> None:
+    """Send what is due; delivery problems are logged, and the messages stay in the outbox."""
     try:
         report = send_pending(config, sessions)
     except NotifyError as exc:
-        log.warning("notify: %s", exc)
+        log.warning("%s: %s", what, exc)
         return
     if report.failed:
         log.warning(
-            "notify: %d message(s) not delivered, %d left in the outbox; next retry by "
+            "%s: %d message(s) not delivered, %d left in the outbox; next retry by "
             "`tosmon check`/the daemon after backoff, or now with `tosmon notify`",
+            what,
             len(report.failed),
             report.waiting,
         )
