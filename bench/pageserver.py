@@ -180,7 +180,9 @@ class Site:
         data, etag, modified = self.bodies[i]
         page, _ = self.doc(i)
         if self.validators:
-            return Reply(body=data, content_type=page.content_type, etag=etag, last_modified=modified)
+            return Reply(
+                body=data, content_type=page.content_type, etag=etag, last_modified=modified
+            )
         return Reply(body=data, content_type=page.content_type)
 
     def docs(self) -> list[dict[str, Any]]:
