@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import zstandard
 from sqlalchemy import (
     DateTime,
     Float,
@@ -48,6 +49,26 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class CompressedText(TypeDecorator[str]):
+    """Text stored zstd-compressed: version texts and change summaries are large and many.
+
+    Compression is per value and self-contained, so any row reads on its own.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else _ZSTD_C.compress(value.encode("utf-8"))
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else _ZSTD_D.decompress(value).decode("utf-8")
+
+
+_ZSTD_C = zstandard.ZstdCompressor(level=12)
+_ZSTD_D = zstandard.ZstdDecompressor()
 
 
 class Base(DeclarativeBase):
@@ -113,7 +134,7 @@ class Version(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CompressedText)
     text_sha256: Mapped[str] = mapped_column(String(64))
     snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("snapshots.sha256"))
     origin: Mapped[str] = mapped_column(String(10))  # live | archive
@@ -144,7 +165,7 @@ class Change(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the new version's
     kind: Mapped[str] = mapped_column(String(20))  # cosmetic | substantive
     severity: Mapped[str | None] = mapped_column(String(10))  # high | medium | low
-    summary: Mapped[str] = mapped_column(Text)  # JSON of summary.ChangeSummary.as_dict()
+    summary: Mapped[str] = mapped_column(CompressedText)  # JSON of summary.ChangeSummary.as_dict()
     origin: Mapped[str] = mapped_column(String(10))  # live | archive
     alert: Mapped[str] = mapped_column(String(10), default="none")  # none | pending | queued
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from functools import partial
 from pathlib import Path
 
+import zstandard
 from procs import (
     assert_consistent,
     count,
@@ -77,7 +78,7 @@ def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
     assert not json.loads(done.stdout)["errors"]
     for doc in DOCS:
         texts = [
-            text
+            zstandard.ZstdDecompressor().decompress(text).decode()  # stored compressed
             for (text,) in query(
                 config,
                 "SELECT v.text FROM versions v JOIN documents d ON d.id = v.document_id "
