@@ -150,9 +150,22 @@ def _print_check(report: CheckReport) -> None:
 @click.option(
     "--clause", "-c", "clause", metavar="KEY", help="History of one clause (training, ...)."
 )
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="With --clause: the newest N changes (0 = all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(
-    app: App, provider: str | None, document: str | None, clause: str | None, as_json: bool
+    app: App,
+    provider: str | None,
+    document: str | None,
+    clause: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """Versions of a document, oldest first; or, with --clause, when that clause changed.
 
@@ -169,7 +182,7 @@ def history(
         )
     with app.sessions() as s:
         if clause is not None:
-            data = v.clause_history(s, clause, provider, document)
+            data = v.clause_history(s, clause, provider, document, limit or None)
         else:
             assert provider is not None and document is not None
             data = v.document_history(s, provider, document)
@@ -211,10 +224,14 @@ def _print_clause_history(data: dict[str, Any]) -> None:
         return
     out.print(
         Text(
-            f"{data['clause']} clause{where}: {len(data['changes'])} change(s), newest first",
+            f"{data['clause']} clause{where}: {data['total']} change(s), newest first",
             style="bold",
         )
     )
+    if data["total"] > len(data["changes"]):
+        out.print(
+            Text(f"showing the newest {len(data['changes'])}; --limit 0 shows all", style="dim")
+        )
     for ch in data["changes"]:
         sev = f" [{ch['severity'].upper()}]" if ch.get("severity") else ""
         out.print(

@@ -361,6 +361,13 @@ def clause_history(
     ]
 
 
+def count_clause_changes(s: Session, key: str, document_id: int | None = None) -> int:
+    q = select(func.count()).select_from(ClauseChange).where(ClauseChange.key == key)
+    if document_id is not None:
+        q = q.where(ClauseChange.document_id == document_id)
+    return int(s.scalar(q) or 0)
+
+
 def changes_since(
     s: Session, since: datetime | None, until: datetime
 ) -> list[tuple[Change, Document]]:

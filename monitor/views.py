@@ -95,13 +95,20 @@ def clauses_at(
 
 
 def clause_history(
-    s: Session, key: str, provider: str | None = None, document: str | None = None
+    s: Session,
+    key: str,
+    provider: str | None = None,
+    document: str | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """``history --clause KEY --json``: when that clause changed, newest first, with diffs."""
+    """``history --clause KEY --json``: when that clause changed, newest first, with diffs.
+
+    ``limit`` keeps the newest changes only (``total`` still counts them all).
+    """
     document_id = require_document(s, provider, document).id if provider and document else None
     numbers: dict[int, dict[int, int]] = {}
     changes = []
-    for row in store.clause_history(s, key, document_id):
+    for row in store.clause_history(s, key, document_id, limit):
         if row.change.document_id not in numbers:  # once per document, not once per row
             numbers[row.change.document_id] = store.version_numbers(s, row.change.document_id)
         doc_numbers = numbers[row.change.document_id]
@@ -125,7 +132,8 @@ def clause_history(
                 "diff": unified(row.before or "", row.after or "", "before", "after"),
             }
         )
-    out: dict[str, Any] = {"clause": key, "changes": changes}
+    total = store.count_clause_changes(s, key, document_id)
+    out: dict[str, Any] = {"clause": key, "total": total, "changes": changes}
     if document_id is not None:
         out = {"provider": provider, "document": document, **out}
     return out

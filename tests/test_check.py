@@ -46,12 +46,12 @@ name = "Acme"
 
 [providers.acme.documents.terms]
 name = "Terms"
-url = "{http_server.url('/terms')}"
+url = "{http_server.url("/terms")}"
 select = ["main"]
 
 [providers.acme.documents.privacy]
 name = "Privacy"
-url = "{http_server.url('/privacy')}"
+url = "{http_server.url("/privacy")}"
 select = ["main"]
 """)
     http_server.route("/privacy", Reply(body=page(7)))
@@ -101,8 +101,7 @@ def test_unchanged_words_make_no_new_version(project: Path, http_server: LocalSe
     assert len(versions(project)) == 1
 
 
-def test_changed_words_make_a_version_and_a_change(project: Path,
-                                                    http_server: LocalServer) -> None:
+def test_changed_words_make_a_version_and_a_change(project: Path, http_server: LocalServer) -> None:
     """A changed retention period is a substantive change, reported and kept in history."""
     http_server.route("/terms", Reply(body=page(30)))
     check(project)
@@ -149,7 +148,8 @@ def test_429_retry_after_is_honoured(project: Path, http_server: LocalServer) ->
 
 
 def test_timeout_is_reported_and_the_other_document_stored(
-        project: Path, http_server: LocalServer) -> None:
+    project: Path, http_server: LocalServer
+) -> None:
     """A document that times out is an error in the report; the other one is stored."""
     http_server.route("/terms", Reply(body=page(), delay=3))
     report = check(project)
@@ -165,13 +165,17 @@ def test_oversize_body_is_refused(project: Path, http_server: LocalServer) -> No
     assert outcomes(report) == {"acme/terms": "too_large"}
 
 
-def test_selector_miss_is_an_error_not_a_deletion(project: Path,
-                                                  http_server: LocalServer) -> None:
+def test_selector_miss_is_an_error_not_a_deletion(project: Path, http_server: LocalServer) -> None:
     """A redesigned page without <main> is reported; the stored version stays the latest."""
     http_server.route("/terms", Reply(body=page()))
     check(project)
-    http_server.route("/terms", Reply(body="<html><body><div>New layout, lots of words "
-                                           "about the terms of service here.</div></body></html>"))
+    http_server.route(
+        "/terms",
+        Reply(
+            body="<html><body><div>New layout, lots of words "
+            "about the terms of service here.</div></body></html>"
+        ),
+    )
     report = check(project)
     assert outcomes(report) == {"acme/terms": "selector"}
     assert "main" in report["errors"][0]["error"]
@@ -182,8 +186,12 @@ def test_error_page_in_place_of_the_document(project: Path, http_server: LocalSe
     """A 200 bot-challenge page inside the region is reported, never stored as a version."""
     http_server.route("/terms", Reply(body=page()))
     check(project)
-    http_server.route("/terms", Reply(body="<html><main><h1>Just a moment...</h1>"
-                                           "<p>Checking your browser.</p></main></html>"))
+    http_server.route(
+        "/terms",
+        Reply(
+            body="<html><main><h1>Just a moment...</h1><p>Checking your browser.</p></main></html>"
+        ),
+    )
     report = check(project)
     assert outcomes(report) == {"acme/terms": "collapsed"}
     assert len(versions(project)) == 1
@@ -195,12 +203,16 @@ def test_every_attempt_is_recorded(project: Path, http_server: LocalServer) -> N
     http_server.route("/terms", Reply(404))
     check(project)
     conn = sqlite3.connect(project.parent / "tos.db")
-    rows = conn.execute("select d.slug, a.status, a.outcome, a.error, a.bytes, a.duration_ms "
-                        "from fetch_attempts a join documents d on d.id = a.document_id "
-                        "order by d.slug").fetchall()
+    rows = conn.execute(
+        "select d.slug, a.status, a.outcome, a.error, a.bytes, a.duration_ms "
+        "from fetch_attempts a join documents d on d.id = a.document_id "
+        "order by d.slug"
+    ).fetchall()
     conn.close()
-    assert [(r[0], r[1], r[2]) for r in rows] == [("privacy", 200, "new_version"),
-                                                  ("terms", 404, "error")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("privacy", 200, "new_version"),
+        ("terms", 404, "error"),
+    ]
     assert "404" in rows[1][3]
     assert rows[0][4] > 0 and rows[0][5] > 0
 
@@ -211,3 +223,23 @@ def test_human_output_is_a_table(project: Path, http_server: LocalServer) -> Non
     output = tosmon(project, "check", "--no-notify")
     assert "acme/terms" in output and "error" in output and "HTTP 404" in output
     assert "acme/privacy" in output and "new_version" in output
+
+
+def test_clause_history_answers_when_a_clause_last_changed(
+    project: Path, http_server: LocalServer
+) -> None:
+    """`history --clause retention` lists the retention changes newest first; --limit keeps
+    the newest while `total` still counts every change."""
+    for days in (30, 60, 90):
+        http_server.route("/terms", Reply(body=page(days)))
+        check(project)
+    everything = tosmon(project, "history", "--clause", "retention", "--json")
+    assert everything["total"] == 2
+    assert ["90 days" in c["after"] for c in everything["changes"]] == [True, False]
+    assert everything["changes"][0]["severity"] == "high"
+    newest = tosmon(
+        project, "history", "acme", "terms", "--clause", "retention", "--limit", "1", "--json"
+    )
+    assert newest["total"] == 2 and len(newest["changes"]) == 1
+    assert newest["changes"][0]["version"] == 3
+    assert "60 days" in newest["changes"][0]["before"]
