@@ -148,7 +148,7 @@ class ClauseText(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(50))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CompressedText)
     source: Mapped[str] = mapped_column(String(10))  # select | heading | default
 
 
@@ -180,8 +180,8 @@ class ClauseChange(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(50))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    before: Mapped[str | None] = mapped_column(Text)
-    after: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(CompressedText)
+    after: Mapped[str | None] = mapped_column(CompressedText)
 
 
 class OutboxMessage(Base):

@@ -33,7 +33,7 @@ from .models import (
     Version,
 )
 
-MAX_DELTA_DEPTH = 32  # a full snapshot every so often, so reading one never unpacks a long chain
+MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
 ZSTD_LEVEL = 10
 _raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
 
