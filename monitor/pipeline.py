@@ -287,6 +287,7 @@ async def check_documents(
                 )
                 for task in done:
                     doc, result = task.result()
+                    del tasks[task]  # let the page body go: memory stays flat with N
                     outcome = _record(sf, guard, doc, result)
                     report.results.append(outcome)
                     on_result(outcome)
