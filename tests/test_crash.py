@@ -99,9 +99,11 @@ def test_two_checks_at_once_never_process_the_same_document_together(
     tmp_path: Path, http_server: LocalServer
 ) -> None:
     """A cron check and another check overlap: each document is fetched by one at a time."""
-    delay = 1.5
+    delay = 4.0  # long enough to cover the second process's start-up on a loaded machine
     config = write_config(tmp_path, serve(http_server, "Same words.", delay=delay))
-    procs = [start("check", "--no-notify", "--json", config=config) for _ in range(2)]
+    procs = [start("check", "--no-notify", "--json", config=config)]
+    wait_for(lambda: len(http_server.requests) >= 1, 30, "the first check to fetch")
+    procs.append(start("check", "--no-notify", "--json", config=config))
     outputs = [p.communicate(timeout=30) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     reports = [json.loads(out) for out, _ in outputs]
