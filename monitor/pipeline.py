@@ -30,8 +30,7 @@ from .errors import ExtractError
 from .extract import extract
 from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
-from .models import Version
-from .record import Observation, record_observation
+from .record import Observation, matching_neighbour, record_observation
 
 
 def _rules_version() -> str:
@@ -132,7 +131,7 @@ def process_capture(
         extraction = extract(
             capture.content, capture.content_type, doc, before.text if before else None
         )
-        if not doc.clauses and _same_text(extraction.text, before, after):
+        if not doc.clauses and matching_neighbour(before, after, extraction.text):
             # record_observation keeps the neighbour whose text this is and never reads the
             # clauses; with no clause rules of the document there are no misses to report.
             clauses = ClauseResult(clauses={}, misses=())
@@ -170,12 +169,6 @@ def process_capture(
             "summary": json.loads(recorded.change.summary).get("summary"),
         }
     return report
-
-
-def _same_text(text: str, before: Version | None, after: Version | None) -> bool:
-    """Whether ``text`` is that of a neighbouring version (no new version to record)."""
-    digest = store.sha256(text)
-    return any(v is not None and v.text_sha256 == digest for v in (before, after))
 
 
 def _failed(

@@ -48,11 +48,11 @@ def record_observation(
 ) -> Recorded:
     """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting."""
     before, after = store.neighbours(s, document_id, obs.captured_at)
-    text_sha = store.sha256(obs.text)
-    if before is not None and before.text_sha256 == text_sha:
+    match = matching_neighbour(before, after, obs.text)
+    if match is not None and match is before:
         return Recorded("unchanged", before)
-    if after is not None and after.text_sha256 == text_sha:
-        return Recorded("unchanged", _move_back(s, document_id, before, after, obs))
+    if match is not None:
+        return Recorded("unchanged", _move_back(s, document_id, before, match, obs))
     clauses = _with_missed_clauses(s, before, obs)
     version = store.add_version(
         s,
@@ -74,6 +74,15 @@ def record_observation(
         "cosmetic" if change is not None and change.kind == "cosmetic" else "new_version"
     )
     return Recorded(outcome, version, change)
+
+
+def matching_neighbour(before: Version | None, after: Version | None, text: str) -> Version | None:
+    """The version around a capture whose text is ``text``: then nothing new is recorded.
+
+    (Consecutive versions always differ, so at most one neighbour matches.)
+    """
+    digest = store.sha256(text)
+    return next((v for v in (before, after) if v is not None and v.text_sha256 == digest), None)
 
 
 def _move_back(
