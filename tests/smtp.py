@@ -8,6 +8,7 @@ DATA (before answering). It can require STARTTLS and AUTH, or speak implicit TLS
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -50,6 +51,15 @@ class Received:
         return parsed
 
 
+def body_of(msg: EmailMessage, kind: str) -> str:
+    """The text of ``msg``'s ``kind`` ("plain" or "html") body; fails the test when absent."""
+    part = msg.get_body((kind,))
+    assert part is not None, f"message has no text/{kind} body"
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
 @dataclass
 class Handler:
     """aiosmtpd handler: records accepted messages; misbehaves on request."""
@@ -70,8 +80,9 @@ class Handler:
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         if self.drop_data > 0:
             self.drop_data -= 1
-            assert server.transport is not None
-            server.transport.abort()
+            transport = server.transport
+            assert isinstance(transport, asyncio.Transport)
+            transport.abort()
             return "451 dropped"  # never reaches the client
         if self.refuse_data:
             return self.refuse_data

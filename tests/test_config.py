@@ -97,8 +97,7 @@ BAD_CASES = {
         ["commercial-terms", "must be an http(s) URL", "file:///etc/passwd"],
     ),
     "same url twice": (
-        GOOD
-        + '\n[providers.anthropic.documents.copy]\nurl = "https://www.anthropic.com/legal/'
+        GOOD + '\n[providers.anthropic.documents.copy]\nurl = "https://www.anthropic.com/legal/'
         'commercial-terms"\nselect = ["main"]\n',
         ["providers.anthropic.documents.copy", "already watched by anthropic/commercial-terms"],
     ),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from smtp import SmtpServer, add_change, summary, write_config
+from smtp import SmtpServer, add_change, body_of, summary, write_config
 from sqlalchemy import select
 
 from monitor import store
@@ -205,8 +205,8 @@ def test_digest_is_queued_recorded_and_sent_then_the_next_starts_where_it_ended(
     run_digest(config, sessions)
     by_rcpt = {r.rcpt_tos[0]: r.message for r in server.received}
     assert sorted(by_rcpt) == ["legal@example.test", "openai-owner@example.test"]
-    legal = by_rcpt["legal@example.test"].get_body(("plain",)).get_content()
-    owner = by_rcpt["openai-owner@example.test"].get_body(("plain",)).get_content()
+    legal = body_of(by_rcpt["legal@example.test"], "plain")
+    owner = body_of(by_rcpt["openai-owner@example.test"], "plain")
     assert "openai t" in legal and "anthropic a" in legal
     assert "openai t" in owner and "anthropic a" not in owner
     with sessions() as s:

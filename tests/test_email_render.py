@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp import SmtpServer, add_change, summary, write_config
+from smtp import SmtpServer, add_change, body_of, summary, write_config
 
 from monitor.config import load_config
 from monitor.db import open_database
@@ -102,7 +102,7 @@ def test_hostile_content_delivered_by_smtp_injects_no_header(tmp_path: Path) -> 
     assert [r.rcpt_tos for r in server.received] == [["legal@example.test"]]
     msg = server.received[0].message
     assert msg["Bcc"] is None and msg["X-Injected"] is None
-    assert "<script" not in msg.get_body(("html",)).get_content().lower()
+    assert "<script" not in body_of(msg, "html").lower()
 
 
 def test_subjects_say_what_matters() -> None:

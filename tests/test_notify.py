@@ -18,6 +18,7 @@ from smtp import (
     SmtpServer,
     add_change,
     authenticator,
+    body_of,
     free_port,
     summary,
     write_config,
@@ -85,7 +86,7 @@ def test_alert_is_a_multipart_message_with_the_usual_headers(
     assert abs(parsedate_to_datetime(msg["Date"]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert [r.state for r in rows] == ["sent", "sent"]
     assert alert_states(sessions) == ["queued"]
-    text = msg.get_body(("plain",)).get_content()
+    text = body_of(msg, "plain")
     assert "We [-do not-] {+may+} use your content" in text
     assert "stance (training): not used -> used" in text
     assert "Tier: api" in text and "https://openai.test/policies/services-agreement" in text
@@ -150,7 +151,7 @@ def test_one_message_per_run_and_recipient_lists_every_change(
     )
     owner = by_rcpt["openai-owner@example.test"]
     assert owner["Subject"].startswith("[tos-monitor] HIGH: 2 changes — ")
-    assert "Anthropic" not in owner.get_body(("plain",)).get_content()
+    assert "Anthropic" not in body_of(owner, "plain")
     assert alert_states(sessions) == ["queued", "queued", "queued"]
 
 

@@ -14,8 +14,14 @@ from monitor.config import DocumentConfig
 from monitor.db import SessionFactory, open_database
 from monitor.record import Observation, record_observation
 
-DOC = DocumentConfig(provider="acme", id="terms", name="Terms", provider_name="Acme",
-                     url="https://acme.test/terms", select=("main",))
+DOC = DocumentConfig(
+    provider="acme",
+    id="terms",
+    name="Terms",
+    provider_name="Acme",
+    url="https://acme.test/terms",
+    select=("main",),
+)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -24,14 +30,26 @@ def sessions(tmp_path: Path) -> SessionFactory:
     return open_database(f"sqlite:///{tmp_path / 'tos.db'}")
 
 
-def observe(sessions: SessionFactory, text: str, day: int, origin: str = "live",
-            clauses: dict[str, str] | None = None, misses: tuple[str, ...] = ()) -> str:
+def observe(
+    sessions: SessionFactory,
+    text: str,
+    day: int,
+    origin: str = "live",
+    clauses: dict[str, str] | None = None,
+    misses: tuple[str, ...] = (),
+) -> str:
     """Record one observation of DOC and return its outcome."""
     with sessions.begin() as s:
         row = store.ensure_document(s, DOC)
         snap = store.put_snapshot(s, row.id, f"<main>{text}</main>".encode(), "text/html")
-        obs = Observation(T0 + timedelta(days=day), origin, snap, text,
-                          {k: (t, "default") for k, t in (clauses or {}).items()}, misses)
+        obs = Observation(
+            T0 + timedelta(days=day),
+            origin,
+            snap,
+            text,
+            {k: (t, "default") for k, t in (clauses or {}).items()},
+            misses,
+        )
         return record_observation(s, row.id, obs).outcome
 
 
@@ -41,9 +59,10 @@ def history(sessions: SessionFactory) -> list[tuple[int, str, str | None]]:
         row = store.find_document(s, "acme", "terms")
         assert row is not None
         changes = store.changes_by_version(s, row.id)
-        return [((v.captured_at - T0).days, v.text,
-                 changes[v.id].kind if v.id in changes else None)
-                for v in store.versions(s, row.id)]
+        return [
+            ((v.captured_at - T0).days, v.text, changes[v.id].kind if v.id in changes else None)
+            for v in store.versions(s, row.id)
+        ]
 
 
 def test_migrations_give_wal_and_foreign_keys(tmp_path: Path, sessions: SessionFactory) -> None:
@@ -80,8 +99,7 @@ def test_delta_chains_round_trip(sessions: SessionFactory) -> None:
     with sessions.begin() as s:
         row = store.ensure_document(s, DOC)
         digests = [store.put_snapshot(s, row.id, p, "text/html") for p in pages]
-        sizes = s.connection().exec_driver_sql(
-            "select codec, length(content) from snapshots").all()
+        sizes = s.connection().exec_driver_sql("select codec, length(content) from snapshots").all()
     assert any(codec == "zstd-delta" for codec, _ in sizes)
     delta_sizes = [size for codec, size in sizes if codec == "zstd-delta"]
     assert max(delta_sizes) < 200  # a delta of a one-line change is tiny
@@ -95,8 +113,10 @@ def test_versions_only_when_text_differs(sessions: SessionFactory) -> None:
     assert observe(sessions, "We keep data for 30 days.", 0) == "new_version"
     assert observe(sessions, "We keep data for 30 days.", 1) == "unchanged"
     assert observe(sessions, "We keep data for 90 days.", 2) == "new_version"
-    assert history(sessions) == [(0, "We keep data for 30 days.", None),
-                                 (2, "We keep data for 90 days.", "substantive")]
+    assert history(sessions) == [
+        (0, "We keep data for 30 days.", None),
+        (2, "We keep data for 90 days.", "substantive"),
+    ]
 
 
 def test_live_substantive_changes_are_pending_alerts(sessions: SessionFactory) -> None:
@@ -109,17 +129,20 @@ def test_live_substantive_changes_are_pending_alerts(sessions: SessionFactory) -
     assert [json.loads(c.summary)["kind"] for c, _ in pending] == ["substantive"]
 
 
-def test_older_capture_lands_in_order_and_changes_are_recomputed(
-        sessions: SessionFactory) -> None:
+def test_older_capture_lands_in_order_and_changes_are_recomputed(sessions: SessionFactory) -> None:
     """A backfilled capture between two versions gets its place; changes around it follow."""
     observe(sessions, "Alpha terms.", 0)
     observe(sessions, "Gamma terms.", 10)
     assert observe(sessions, "Beta terms.", 5, origin="archive") == "new_version"
-    assert history(sessions) == [(0, "Alpha terms.", None), (5, "Beta terms.", "substantive"),
-                                 (10, "Gamma terms.", "substantive")]
+    assert history(sessions) == [
+        (0, "Alpha terms.", None),
+        (5, "Beta terms.", "substantive"),
+        (10, "Gamma terms.", "substantive"),
+    ]
     with sessions() as s:
-        summaries = [json.loads(c.summary) for c, _ in store.changes_since(
-            s, None, T0 + timedelta(days=30))]
+        summaries = [
+            json.loads(c.summary) for c, _ in store.changes_since(s, None, T0 + timedelta(days=30))
+        ]
     assert len(summaries) == 2  # alpha→beta and beta→gamma; alpha→gamma is gone
 
 
