@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -308,7 +308,7 @@ def _walk(roots: list[Tag]) -> list[Block]:
     """Blocks of ``roots`` (each read as the element it is: a matched heading stays one)."""
     walker = _Walker()
     for root in roots:
-        walker.element(root)
+        walker.run(root)
         walker.flush()
     return walker.blocks
 
@@ -336,8 +336,16 @@ def _heading_level(tag: Tag) -> int:
     return min(6, max(1, int(digits))) if digits.isdigit() else 2
 
 
+_Step = Callable[[], None]
+_Item = Tag | NavigableString | _Step
+
+
 class _Walker:
-    """One pass over the tree: inline text accumulates, block elements close blocks."""
+    """One pass over the tree: inline text accumulates, block elements close blocks.
+
+    Iterative: an explicit stack of nodes to visit and of steps to run when an element's
+    children are done, so any nesting depth is read (no recursion limit).
+    """
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
@@ -346,6 +354,19 @@ class _Walker:
         self.level = 0
         self.depth = 0  # list nesting
         self.flat = 0  # >0 inside a table cell: block boundaries become spaces
+        self.stack: list[_Item] = []
+
+    def run(self, root: Tag) -> None:
+        """Read ``root`` as an element, then everything pushed while reading it."""
+        self.stack.append(root)
+        while self.stack:
+            item = self.stack.pop()
+            if isinstance(item, NavigableString):
+                self.buf.append(item)
+            elif isinstance(item, Tag):
+                self.element(item)
+            else:
+                item()
 
     def flush(self) -> None:
         """Close the pending inline text as one block of the current kind."""
@@ -357,22 +378,30 @@ class _Walker:
             line = Block(self.kind, text, self.level).line()
             self.blocks.append(_parse_line(line))  # canonical: exactly what the line reads as
 
+    def walk(self, node: Tag, then: _Step | None = None) -> None:
+        """Schedule ``node``'s visible children in order, then ``then``."""
+        if then is not None:
+            self.stack.append(then)
+        children: list[_Item] = []
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):  # comments, doctype, CDATA
+                    children.append(child)
+            elif isinstance(child, Tag) and child.name not in _SKIP and not _hidden(child):
+                children.append(child)
+        self.stack.extend(reversed(children))
+
     def container(self, tag: Tag, kind: BlockKind, level: int) -> None:
         """Walk a block element whose own text forms blocks of ``kind``/``level``."""
         self.flush()
         saved = self.kind, self.level
         self.kind, self.level = kind, level
-        self.walk(tag)
-        self.flush()
-        self.kind, self.level = saved
 
-    def walk(self, node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, PreformattedString):  # comments, doctype, CDATA
-                    self.buf.append(child)
-            elif isinstance(child, Tag) and child.name not in _SKIP and not _hidden(child):
-                self.element(child)
+        def close() -> None:
+            self.flush()
+            self.kind, self.level = saved
+
+        self.walk(tag, close)
 
     def element(self, tag: Tag) -> None:
         name = tag.name
@@ -380,16 +409,13 @@ class _Walker:
             self.buf.append(" ")
         elif self.flat and (name in _BLOCKS or name in _HEADINGS):
             self.buf.append(" ")
-            self.walk(tag)
-            self.buf.append(" ")
+            self.walk(tag, lambda: self.buf.append(" "))
         elif level := _heading_level(tag):
             self.container(tag, "heading", level)
         elif name in _LISTS:
             self.flush()
             self.depth += 1
-            self.walk(tag)
-            self.flush()
-            self.depth -= 1
+            self.walk(tag, self.close_list)
         elif name == "li":
             self.container(tag, "item", max(1, self.depth))
         elif name == "tr":
@@ -399,6 +425,10 @@ class _Walker:
         else:
             self.walk(tag)
 
+    def close_list(self) -> None:
+        self.flush()
+        self.depth -= 1
+
     def row(self, tr: Tag) -> None:
         """A table row: non-empty cells joined with `` | ``; a lone cell is walked as-is."""
         cells = [c for c in tr.find_all(("td", "th"), recursive=False) if not _hidden(c)]
@@ -406,16 +436,22 @@ class _Walker:
             self.container(tr, self.kind, self.level)
             return
         self.flush()
-        texts = []
+        texts: list[str] = []
         self.flat += 1
-        for cell in cells:
-            self.walk(cell)
+
+        def cell_done() -> None:
             texts.append(normalize("".join(self.buf)))
             self.buf.clear()
-        self.flat -= 1
-        line = " | ".join(t for t in texts if t)
-        if line:
-            self.blocks.append(_parse_line(line))
+
+        def row_done() -> None:
+            self.flat -= 1
+            line = " | ".join(t for t in texts if t)
+            if line:
+                self.blocks.append(_parse_line(line))
+
+        self.stack.append(row_done)
+        for cell in reversed(cells):
+            self.walk(cell, cell_done)
 
 
 # -- PDF and plain text ----------------------------------------------------------------------
