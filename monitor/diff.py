@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -180,14 +181,20 @@ def _key(text: str) -> tuple[str, ...]:
 
 def diff_sentences(old: str, new: str) -> SentenceDiff:
     """Sentence-level diff: lines are matched first (cheap on long documents), then the
-    sentences of each changed run of lines; a removed and an added sentence similar enough
+    sentences of each changed run of lines. Identical sentences are paired first, across
+    the whole text, so a sentence that only moved (or sits in a changed line) is never shown
+    removed and added; then a removed and an added sentence similar enough
     (``MODIFIED_RATIO``) are paired as *modified*. Re-wrapped or re-punctuated text whose
     words are unchanged produces nothing."""
-    result = SentenceDiff()
+    groups: list[tuple[list[str], list[str]]] = []
     old_lines, new_lines = old.split("\n"), new.split("\n")
     for tag, i1, i2, j1, j2 in _opcodes([_key(x) for x in old_lines], [_key(x) for x in new_lines]):
         if tag != "equal":
-            _diff_run("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]), result)
+            groups.extend(_changed_groups("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])))
+    moved = _moved([s for r, _ in groups for s in r], [s for _, a in groups for s in a])
+    result = SentenceDiff()
+    for removed, added in groups:
+        _pair_group(_without(removed, moved), _without(added, moved), result)
     return result
 
 
@@ -198,23 +205,56 @@ def _opcodes(
     return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
 
 
-def _diff_run(old: str, new: str, result: SentenceDiff) -> None:
-    """Sentences of one changed run of lines, matched and paired into ``result``."""
+def _changed_groups(old: str, new: str) -> list[tuple[list[str], list[str]]]:
+    """(removed, added) sentences of one changed run of lines, one pair per changed stretch."""
     old_s, new_s = split_sentences(old), split_sentences(new)
     old_k, new_k = [_key(s) for s in old_s], [_key(s) for s in new_s]
+    groups = []
     for tag, i1, i2, j1, j2 in _opcodes(old_k, new_k):
         if tag == "equal":
             continue
         if _flat(old_k[i1:i2]) == _flat(new_k[j1:j2]):
             continue  # same words, different sentence breaks: re-wrapping
-        removed, added = old_s[i1:i2], new_s[j1:j2]
-        pairs = _pair(old_k[i1:i2], new_k[j1:j2])
-        paired_old = {i for i, _ in pairs}
-        paired_new = {j for _, j in pairs}
-        result.removed.extend(s for i, s in enumerate(removed) if i not in paired_old)
-        result.added.extend(s for j, s in enumerate(added) if j not in paired_new)
-        for i, j in pairs:
-            result.modified.append(Modified(removed[i], added[j], word_ops(removed[i], added[j])))
+        groups.append((old_s[i1:i2], new_s[j1:j2]))
+    return groups
+
+
+def _moved(removed: Sequence[str], added: Sequence[str]) -> Counter[tuple[str, ...]]:
+    """Sentences (by words) both removed and added: as many of each as appear on both sides."""
+    return Counter(_key(s) for s in removed) & Counter(_key(s) for s in added)
+
+
+def _without(sentences: Sequence[str], moved: Counter[tuple[str, ...]]) -> list[str]:
+    """``sentences`` minus those in ``moved`` (consumed: each cancels one occurrence per side)."""
+    left = Counter(moved)
+    out = []
+    for s in sentences:
+        key = _key(s)
+        if left[key] > 0:
+            left[key] -= 1
+        else:
+            out.append(s)
+    return out
+
+
+def cancel_moved(removed: Sequence[str], added: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``removed`` and ``added`` without the sentences found on both sides (unchanged
+    sentences that only moved): for summaries stored before the diff paired them itself."""
+    moved = _moved(removed, added)
+    return _without(removed, moved), _without(added, moved)
+
+
+def _pair_group(removed: list[str], added: list[str], result: SentenceDiff) -> None:
+    """One stretch's removed and added sentences, paired into modified ones, into ``result``."""
+    if not removed and not added:
+        return
+    pairs = _pair([_key(s) for s in removed], [_key(s) for s in added])
+    paired_old = {i for i, _ in pairs}
+    paired_new = {j for _, j in pairs}
+    result.removed.extend(s for i, s in enumerate(removed) if i not in paired_old)
+    result.added.extend(s for j, s in enumerate(added) if j not in paired_new)
+    for i, j in pairs:
+        result.modified.append(Modified(removed[i], added[j], word_ops(removed[i], added[j])))
 
 
 def _flat(keys: list[tuple[str, ...]]) -> list[str]:

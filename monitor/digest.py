@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from . import store
 from .config import Config
 from .db import SessionFactory
+from .digest_view import render_digest
 from .errors import NotifyError
 from .models import Digest, FetchAttempt
 from .notify import in_scope, queue_message, recipients, send_logged, utcnow
-from .render import DigestData, Failure, Rendered, change_item, render_digest
+from .render import DigestData, Failure, Rendered, change_item
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,16 @@ def collect(
 ) -> DigestData:
     """The digest's data for providers in ``scope`` (``None``: all)."""
     items, cosmetic = [], 0
+    numbers: dict[int, dict[int, int]] = {}
     for change, doc in store.digest_changes(s, since, until):
         if not in_scope(scope, doc.provider):
             continue
         if change.kind != "substantive":
             cosmetic += 1
-        else:
-            items.append(change_item(config, change, doc))
+            continue
+        if doc.id not in numbers:
+            numbers[doc.id] = store.version_numbers(s, doc.id)
+        items.append(change_item(config, change, doc, numbers[doc.id].get(change.to_version_id)))
     docs = [d for d in config.documents() if in_scope(scope, d.provider)]
     return DigestData(
         period_start=since,
@@ -65,6 +69,7 @@ def collect(
         cosmetic=cosmetic,
         failures=failures(config, s, scope),
         documents=len(docs),
+        watched=[(d.provider, d.id, d.title) for d in docs],
     )
 
 

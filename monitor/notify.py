@@ -143,7 +143,8 @@ def queue_alerts(config: Config, sessions: SessionFactory, now: datetime | None 
         items: list[ChangeItem] = []
         for change, doc in store.pending_alerts(s):
             if alerting(settings, change.severity, change.origin, change.kind):
-                items.append(change_item(config, change, doc))
+                number = store.version_numbers(s, doc.id).get(change.to_version_id)
+                items.append(change_item(config, change, doc, number))
                 change.alert = "queued"
             else:
                 change.alert = "skipped"

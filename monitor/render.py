@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .config import Config
+from .diff import cancel_moved
 from .models import Change, Document
+from .position_text import position_changes
 
-MAX_SENTENCES = 12  # per change and kind (added/removed/modified); the rest is counted
+MAX_SENTENCES = 12  # sentences shown per change; the rest is counted and folded
 MAX_SUBJECT = 160
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -58,10 +60,18 @@ class ChangeItem:
     origin: str  # live | archive
     severity: str | None
     summary: Mapping[str, Any]
+    document_id: str = ""  # the document's id in sources.toml (for `tosmon diff` hints)
+    version: int | None = None  # the number of the version the change leads to
 
     @property
     def title(self) -> str:
         return f"{self.provider} {self.document}"
+
+    @property
+    def diff_command(self) -> str:
+        """The command showing this change in full."""
+        to = f" --to {self.version}" if self.version else ""
+        return f"tosmon diff {self.provider_id} {self.document_id or '…'}{to} --words"
 
 
 @dataclass(frozen=True)
@@ -87,10 +97,15 @@ class DigestData:
     cosmetic: int
     failures: Sequence[Failure]
     documents: int  # how many documents are watched (in scope)
+    # (provider id, document id, title) of every watched document in scope, in file order
+    watched: Sequence[tuple[str, str, str]] = ()
 
 
-def change_item(config: Config, change: Change, doc: Document) -> ChangeItem:
-    """A ``ChangeItem`` for a stored change; a document no longer configured keeps its ids."""
+def change_item(
+    config: Config, change: Change, doc: Document, version: int | None = None
+) -> ChangeItem:
+    """A ``ChangeItem`` for a stored change (``version``: the number of the version it leads
+    to); a document no longer configured keeps its ids."""
     found = config.documents(doc.provider, doc.slug)
     conf = found[0] if found else None
     return ChangeItem(
@@ -103,29 +118,39 @@ def change_item(config: Config, change: Change, doc: Document) -> ChangeItem:
         origin=change.origin,
         severity=change.severity,
         summary=json.loads(change.summary),
+        document_id=doc.slug,
+        version=version,
     )
 
 
 # -- view-models -------------------------------------------------------------------------
 
 
-def diff_view(part: Mapping[str, Any], limit: int = MAX_SENTENCES) -> dict[str, Any]:
-    """Sentence-level diff of a summary (or of one clause diff): added, removed, and
-    modified sentences as word-level ``(op, words)``, capped at ``limit`` each (``more``
-    counts the rest)."""
-    added = [str(s) for s in part.get("added") or []]
-    removed = [str(s) for s in part.get("removed") or []]
+def diff_view(
+    part: Mapping[str, Any], command: str = "", limit: int = MAX_SENTENCES
+) -> dict[str, Any]:
+    """Sentence-level diff of a summary (or of one clause diff): modified sentences as
+    word-level ``(op, words)``, then removed and added ones; a sentence both removed and
+    added (it only moved) is not shown. At most ``limit`` sentences in all: ``more`` counts
+    the rest, ``command`` is what shows them."""
+    removed, added = cancel_moved(
+        [str(s) for s in part.get("removed") or []], [str(s) for s in part.get("added") or []]
+    )
     modified = [
         [(str(op), str(words)) for op, words in m.get("ops") or []]
         or [("delete", str(m.get("before", ""))), ("insert", str(m.get("after", "")))]
         for m in part.get("modified") or []
     ]
-    more = sum(max(0, len(x) - limit) for x in (added, removed, modified))
+    shown_modified = modified[:limit]
+    shown_removed = removed[: limit - len(shown_modified)]
+    shown_added = added[: limit - len(shown_modified) - len(shown_removed)]
+    shown = len(shown_modified) + len(shown_removed) + len(shown_added)
     return {
-        "added": added[:limit],
-        "removed": removed[:limit],
-        "modified": modified[:limit],
-        "more": more,
+        "added": shown_added,
+        "removed": shown_removed,
+        "modified": shown_modified,
+        "more": len(modified) + len(removed) + len(added) - shown,
+        "command": command or "tosmon diff",
         "empty": not (added or removed or modified),
     }
 
@@ -143,11 +168,9 @@ def day(moment: datetime | None) -> str:
     return "the beginning" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-def change_view(item: ChangeItem, clause: str | None = None) -> dict[str, Any]:
-    """What a template shows of one change; with ``clause``, only that clause's part."""
+def change_view(item: ChangeItem) -> dict[str, Any]:
+    """What a template shows of one change: position changes first, then facts and diff."""
     s = item.summary
-    facts = [f for f in s.get("facts") or [] if clause is None or f.get("clause") == clause]
-    part = (s.get("clause_diffs") or {}).get(clause, {}) if clause else s
     return {
         "title": item.title,
         "provider": item.provider,
@@ -160,8 +183,9 @@ def change_view(item: ChangeItem, clause: str | None = None) -> dict[str, Any]:
         "severity": (item.severity or "").upper(),
         "clauses": list(s.get("clauses") or []),
         "summary": s.get("summary") or "",
-        "facts": facts,
-        "diff": diff_view(part),
+        "positions": [asdict(p) | {"label": p.label} for p in position_changes(s)],
+        "facts": list(s.get("facts") or []),
+        "diff": diff_view(s, item.diff_command),
     }
 
 
@@ -246,74 +270,3 @@ def render(name: str, subject: str, context: Mapping[str, Any]) -> Rendered:
 def render_alert(items: Sequence[ChangeItem]) -> Rendered:
     """The immediate alert for ``items`` (substantive live changes), oldest first."""
     return render("alert", alert_subject(items), {"changes": [change_view(item) for item in items]})
-
-
-def digest_subject(data: DigestData) -> str:
-    period = f"{day(data.period_start)} – {day(data.period_end)}"
-    n = len(data.changes)
-    what = "no changes" if n == 0 else f"{n} change{'s' if n != 1 else ''}"
-    highs = sum(1 for c in data.changes if c.severity == "high")
-    if highs:
-        what += f" ({highs} high)"
-    if data.failures:
-        k = len(data.failures)
-        what += f", {k} failing document{'s' if k != 1 else ''}"
-    return subject_line(f"[tos-monitor] Weekly digest {period}: {what}")
-
-
-def digest_groups(changes: Sequence[ChangeItem]) -> list[dict[str, Any]]:
-    """provider → document → clause → changes (newest first), in order of first appearance."""
-    providers: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
-    meta: dict[tuple[str, str], ChangeItem] = {}
-    for item in changes:
-        docs = providers.setdefault(item.provider, {})
-        clauses = docs.setdefault(item.document, {})
-        meta[(item.provider, item.document)] = item
-        for key in item.summary.get("clauses") or [None]:
-            view = change_view(item, key)
-            if key is not None and view["diff"]["empty"] and not view["facts"]:
-                view = {**view, "diff": diff_view(item.summary)}
-            clauses.setdefault(key or "other text", []).append(view)
-    return [
-        {
-            "provider": provider,
-            "documents": [
-                {
-                    "document": document,
-                    "tier": meta[(provider, document)].tier,
-                    "url": safe_url(meta[(provider, document)].url),
-                    "url_text": meta[(provider, document)].url,
-                    "clauses": [{"clause": k, "changes": v} for k, v in clauses.items()],
-                }
-                for document, clauses in docs.items()
-            ],
-        }
-        for provider, docs in providers.items()
-    ]
-
-
-def render_digest(data: DigestData) -> Rendered:
-    """The weekly digest: grouped changes, failing documents, or the short quiet form."""
-    failures = [
-        {
-            "title": f.title,
-            "url": safe_url(f.url),
-            "url_text": f.url,
-            "kind": f.kind,
-            "message": f.message,
-            "since": when(f.since),
-            "attempts": f.attempts,
-        }
-        for f in data.failures
-    ]
-    context = {
-        "start": day(data.period_start),
-        "end": day(data.period_end),
-        "groups": digest_groups(data.changes),
-        "count": len(data.changes),
-        "history": sum(1 for c in data.changes if c.origin != "live"),
-        "cosmetic": data.cosmetic,
-        "failures": failures,
-        "documents": data.documents,
-    }
-    return render("digest", digest_subject(data), context)

@@ -8,6 +8,7 @@ import pytest
 
 from monitor.diff import (
     Modified,
+    cancel_moved,
     classify,
     diff_sentences,
     render_word_diff,
@@ -238,6 +239,37 @@ def test_modified_pairs_do_not_cross() -> None:
     )
     assert len(d.modified) == 1
     assert len(d.added) == 1 and len(d.removed) == 1
+
+
+def test_moved_sentence_is_neither_removed_nor_added() -> None:
+    """A sentence moved to another paragraph, next to a real edit, is not shown at all: only
+    the edited sentence is reported."""
+    old = "We keep logs for 30 days.\nWe never sell data.\nYou may contact us."
+    new = "You may contact us.\nWe keep logs for 90 days.\nWe never sell data."
+    d = diff_sentences(old, new)
+    shown = [*d.added, *d.removed, *(m.before for m in d.modified), *(m.after for m in d.modified)]
+    assert not any("contact" in s for s in shown)
+    assert [(m.before, m.after) for m in d.modified] == [
+        ("We keep logs for 30 days.", "We keep logs for 90 days.")
+    ]
+
+
+def test_unchanged_sentence_in_a_changed_line_is_paired_first() -> None:
+    """Inside a rewritten line, a sentence kept word for word is paired with itself before
+    any similarity pairing, so it is never reported removed and added."""
+    old = "Customer owns Output. We retain Inputs for thirty days. Fees are due monthly."
+    new = "Fees are due monthly. We delete Inputs at once. Customer owns Output."
+    d = diff_sentences(old, new)
+    assert "Fees are due monthly." not in d.added + d.removed
+    assert "Customer owns Output." not in d.added + d.removed
+    assert [*d.removed, *(m.before for m in d.modified)] == ["We retain Inputs for thirty days."]
+
+
+def test_cancel_moved_drops_sentences_on_both_sides_once_each() -> None:
+    """Stored lists with a sentence both removed and added lose it on both sides, as many
+    times as it appears on both (a sentence added twice and removed once stays added once)."""
+    removed, added = cancel_moved(["A b c.", "Old one."], ["A  b c!", "A b c.", "New one."])
+    assert (removed, added) == (["Old one."], ["A b c.", "New one."])
 
 
 def test_word_ops_treat_punctuation_and_case_as_equal() -> None:

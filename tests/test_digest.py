@@ -16,8 +16,8 @@ from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.db import SessionFactory, open_database
 from monitor.digest import collect, failures, preview, queue_digest, run_digest
+from monitor.digest_view import provider_groups, render_digest
 from monitor.models import Digest, OutboxMessage
-from monitor.render import render_digest
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -45,34 +45,41 @@ def attempt(
         )
 
 
-def week(sessions: SessionFactory, config: Config) -> list[tuple[str, str, str, list[str]]]:
-    """(provider, document, clause, [summary...]) in the digest's order."""
+def week(sessions: SessionFactory, config: Config) -> list[tuple[str, str, list[str]]]:
+    """(provider, document, [summary...]) in the digest's order."""
     with sessions() as s:
         data = collect(config, s, NOW - timedelta(days=7), datetime.now(UTC))
-    from monitor.render import digest_groups
-
     return [
-        (p["provider"], d["document"], c["clause"], [x["summary"] for x in c["changes"]])
-        for p in digest_groups(data.changes)
+        (p["provider"], d["document"], [x["summary"] for x in d["changes"]])
+        for p in provider_groups(data.changes)
         for d in p["documents"]
-        for c in d["clauses"]
     ]
 
 
-def test_changes_are_grouped_by_provider_document_clause_newest_first(tmp_path: Path) -> None:
-    """Substantive changes of the week group under provider → document → clause, newest
-    first; cosmetic ones are only counted; older ones are left out."""
+def test_changes_are_grouped_by_provider_then_document_highest_severity_first(
+    tmp_path: Path,
+) -> None:
+    """Substantive changes of the week group under provider → document, the provider with
+    the most severe change first, each change once (newest first) whatever the number of
+    clauses it touched; cosmetic ones are only counted; older ones are left out."""
     config, sessions = setup(tmp_path, None)
     add_change(
         sessions, config, "openai", "terms", summary(text="too old"), NOW - timedelta(days=9)
     )
-    add_change(sessions, config, "openai", "terms", summary(text="t1"), NOW - timedelta(days=5))
     add_change(
         sessions,
         config,
         "openai",
         "terms",
-        summary(["training", "retention"], text="t2"),
+        summary(severity="low", text="t1"),
+        NOW - timedelta(days=5),
+    )
+    add_change(
+        sessions,
+        config,
+        "openai",
+        "terms",
+        summary(["training", "retention"], "medium", text="t2"),
         NOW - timedelta(days=2),
     )
     add_change(
@@ -80,7 +87,7 @@ def test_changes_are_grouped_by_provider_document_clause_newest_first(tmp_path: 
         config,
         "anthropic",
         "privacy",
-        summary(["audit"], "low", text="a1"),
+        summary(["audit"], "high", text="a1"),
         NOW - timedelta(days=3),
     )
     add_change(
@@ -92,9 +99,8 @@ def test_changes_are_grouped_by_provider_document_clause_newest_first(tmp_path: 
         NOW - timedelta(days=1),
     )
     assert week(sessions, config) == [
-        ("OpenAI", "Services Agreement", "training", ["t2", "t1"]),
-        ("OpenAI", "Services Agreement", "retention", ["t2"]),
-        ("Anthropic", "Privacy Policy", "audit", ["a1"]),
+        ("Anthropic", "Privacy Policy", ["a1"]),
+        ("OpenAI", "Services Agreement", ["t2", "t1"]),
     ]
     with sessions() as s:
         data = collect(config, s, NOW - timedelta(days=7), datetime.now(UTC))
@@ -102,7 +108,9 @@ def test_changes_are_grouped_by_provider_document_clause_newest_first(tmp_path: 
     assert data.cosmetic == 1 and "1 cosmetic change not listed" in message.text
     assert "commas" not in message.text and "too old" not in message.text
     assert message.subject.startswith("[tos-monitor] Weekly digest ")
-    assert message.subject.endswith(": 3 changes (2 high)")
+    assert message.subject.endswith(": 3 changes (1 high)")
+    assert message.text.count("t2") == 1, "a change touching two clauses is shown once"
+    assert "-- [MEDIUM] " in message.text and "training, retention clauses --" in message.text
 
 
 def test_backfilled_changes_recorded_this_week_appear_marked_as_history(tmp_path: Path) -> None:
@@ -254,3 +262,56 @@ def test_preview_works_without_email_section(tmp_path: Path) -> None:
     assert "Nothing changed" in preview(config, sessions).text
     result = CliRunner().invoke(main, ["digest", "--config", str(tmp_path / "sources.toml")])
     assert result.exit_code == 2 and "no [email] section" in result.output
+
+
+def test_digest_reads_top_down(tmp_path: Path) -> None:
+    """The digest opens with counts by severity, then the period's position changes, then
+    failing documents, then the changes by provider (effective date shown when it moved),
+    and ends with one line naming the documents that did not change."""
+    config, sessions = setup(tmp_path, None)
+    data = summary(["training"], "high", text="Training use: not used → opt-out.")
+    data["positions"] = [
+        {
+            "key": "training_use",
+            "before": ["not_used"],
+            "after": ["opt_out"],
+            "scope_before": None,
+            "scope_after": None,
+            "evidence_before": ["We do not use your content to train our models."],
+            "evidence_after": ["We may use your content to train our models."],
+        },
+        {"key": "effective_date", "before": "2025-06-17", "after": "2025-10-08"},
+    ]
+    add_change(sessions, config, "openai", "terms", data, NOW - timedelta(days=2))
+    add_change(
+        sessions, config, "openai", "terms", summary([], "low", text="o1"), NOW - timedelta(days=1)
+    )
+    attempt(
+        sessions, config, NOW - timedelta(hours=5), "error", error_kind="http", error="HTTP 503"
+    )
+    with sessions() as s:
+        message = render_digest(collect(config, s, NOW - timedelta(days=7), datetime.now(UTC)))
+    text = message.text
+    day = (NOW - timedelta(days=2)).strftime("%Y-%m-%d")
+    marks = [
+        "Overview: 2 substantive changes (1 high, 1 low); 1 failing document.",
+        "######## Position changes ########",
+        f"* {day}  OpenAI Services Agreement - Training use: not used -> opt-out",
+        f"* {day}  OpenAI Services Agreement - Effective date: 2025-06-17 -> 2025-10-08",
+        "######## Documents that are failing ########",
+        "######## OpenAI ########",
+        "== [HIGH] Services Agreement (api tier) ==",
+        "Effective date: 2025-06-17 → 2025-10-08",
+        "text outside clauses --\no1",
+        "training clause --\nTraining use: not used → opt-out.",
+        "No change: Anthropic Privacy Policy.",
+    ]
+    at = 0
+    for mark in marks:  # each part present, in this order
+        found = text.find(mark, at)
+        assert found >= 0, f"{mark!r} missing or out of order in:\n{text}"
+        at = found + len(mark)
+    html = message.html
+    assert html.index("Position changes") < html.index("Documents that are failing")
+    assert html.index("Documents that are failing") < html.index("<h2", html.index("HTTP 503"))
+    assert "No change: Anthropic Privacy Policy." in html

@@ -14,6 +14,7 @@ from smtp import SmtpServer, add_change, body_of, summary, write_config
 
 from monitor.config import load_config
 from monitor.db import open_database
+from monitor.digest_view import render_digest
 from monitor.notify import notify_after_check
 from monitor.render import (
     ChangeItem,
@@ -21,7 +22,6 @@ from monitor.render import (
     Failure,
     alert_subject,
     render_alert,
-    render_digest,
 )
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -41,6 +41,8 @@ def item(data: dict[str, Any], provider: str = "OpenAI", origin: str = "live") -
         origin=origin,
         severity=data["severity"],
         summary=data,
+        document_id="terms" if provider == "OpenAI" else "privacy",
+        version=7,
     )
 
 
@@ -125,12 +127,68 @@ def test_subjects_say_what_matters() -> None:
 
 
 def test_long_diffs_are_capped_and_counted() -> None:
-    """A rewrite of many sentences shows the first ones and counts the rest."""
+    """A rewrite of many sentences shows 12 in all (the modified one first) and folds the
+    rest into a count with the command that shows them."""
     data = summary(added=[f"New sentence number {n}." for n in range(30)])
     message = render_alert([item(data)])
-    assert "New sentence number 11." in message.text
-    assert "New sentence number 12." not in message.text
-    assert "18 more sentence(s) not shown" in message.text
+    assert "New sentence number 10." in message.text
+    assert "New sentence number 11." not in message.text
+    assert "and 19 more — see `tosmon diff openai terms --to 7 --words`" in message.text
+    assert (
+        "and 19 more" in message.html and "tosmon diff openai terms --to 7 --words" in message.html
+    )
+
+
+def positions_summary() -> dict[str, Any]:
+    data = summary(text="Training use: not used → opt-out (free services).")
+    data["positions"] = [
+        {
+            "key": "training_use",
+            "before": ["not_used"],
+            "after": ["opt_out"],
+            "scope_before": None,
+            "scope_after": ["free services"],
+            "evidence_before": ["We do not use your content to train our models."],
+            "evidence_after": ["We may use <b>your</b> content to train our models."],
+        },
+        {
+            "key": "effective_date",
+            "before": "2025-06-17",
+            "after": "2025-10-08",
+            "scope_before": None,
+            "scope_after": None,
+            "evidence_before": [],
+            "evidence_after": ["Effective October 8, 2025."],
+        },
+    ]
+    return data
+
+
+def test_alert_shows_position_changes_with_evidence_before_the_diff() -> None:
+    """An alert names each moved position (before → after, with scope) and quotes the
+    sentences behind both values, above the sentence diff; page text stays escaped."""
+    message = render_alert([item(positions_summary())])
+    text = message.text
+    line = "  > Training use: not used -> opt-out (free services)"
+    assert line in text
+    assert '      before: "We do not use your content to train our models."' in text
+    assert text.index(line) < text.index("Changes:") < text.index("  ~ We [-do not-]")
+    assert "Effective date: 2025-06-17 -> 2025-10-08" in text
+    html = message.html
+    assert "opt-out (free services)" in html and "&lt;b&gt;your&lt;/b&gt;" in html
+    assert html.index("Training use") < html.index('<del style="background:#ffcecb')
+
+
+def test_a_sentence_stored_as_removed_and_added_is_not_shown() -> None:
+    """A summary stored before the diff paired identical sentences lists a moved sentence
+    as removed and added; messages show neither."""
+    data = summary(
+        added=["We keep logs for 90 days.", "Contact us at any time."],
+        removed=["Contact us at any time.", "We keep logs for 30 days."],
+    )
+    message = render_alert([item(data)])
+    assert "Contact us" not in message.text and "Contact us" not in message.html
+    assert "  + We keep logs for 90 days." in message.text
 
 
 def sample_digest() -> DigestData:
