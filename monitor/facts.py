@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .diff import split_sentences
 
@@ -90,9 +91,44 @@ _NUM_WORD = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True
 _DURATION = _rx(
     r"(?:\b(?P<qual>up to|no more than|no longer than|not more than|a maximum of|maximum of"
     r"|within|at least|no less than|not less than|a minimum of|minimum of)\s+)?"
-    rf"(?:\b(?P<word>{_NUM_WORD})\s*(?:\(\s*(?P<paren>\d+)\s*\)\s*)?|(?P<digits>\d+)\s*)"
-    r"(?P<kind>calendar |business |working |rolling )?(?P<unit>day|week|month|year)s?\b"
+    rf"(?:\b(?P<word>{_NUM_WORD})[\s-]*(?:\(\s*(?P<paren>\d+)\s*\)[\s-]*)?"
+    r"|(?<![\d.,])(?P<digits>\d+)[\s-]*)"
+    r"(?P<kind>calendar[\s-]|business[\s-]|working[\s-]|rolling[\s-])?(?P<unit>day|week|month|year)s?\b"
 )
+_DAYS_PER = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One explicit period in a text: "thirty (30) days" → 30 days, "1 rolling year" → 365."""
+
+    n: int
+    unit: str  # day | week | month | year
+    business: bool  # business / working days
+    qual: str  # "up to" | "at least" | ""
+    start: int
+    end: int
+
+    @property
+    def days(self) -> int:
+        """In days: a month = 30, a year = 365, business days as written."""
+        return self.n * _DAYS_PER[self.unit]
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every explicit period in ``text``, in order (digits, words or "thirty (30)")."""
+    found = []
+    for m in _DURATION.finditer(text):
+        word = m.group("word")
+        n = int(m.group("paren") or m.group("digits") or _NUMBER_WORDS[word.lower()])
+        kind = (m.group("kind") or "").strip(" -").lower()
+        qual = (m.group("qual") or "").lower()
+        qual = "up to" if qual in _UPPER else "at least" if qual else ""
+        found.append(Amount(n, m.group("unit").lower(), kind in ("business", "working"), qual,
+                            m.start(), m.end()))  # fmt: skip
+    return found
+
+
 _UPPER = {"up to", "no more than", "no longer than", "not more than", "a maximum of"}
 _UPPER |= {"maximum of", "within"}
 _OPEN_ENDED = (
@@ -113,15 +149,12 @@ def durations(text: str) -> list[str]:
     """Canonical durations in ``text``, first mention of each amount, in order:
     "thirty (30) days" → "30 days", "for up to 2 years" → "up to 2 years"."""
     found: dict[tuple[int, str], str] = {}
-    for m in _DURATION.finditer(text):
-        word = m.group("word")
-        n = int(m.group("paren") or m.group("digits") or _NUMBER_WORDS[word.lower()])
-        unit = m.group("unit").lower()
-        kind = (m.group("kind") or "").strip().lower()
-        kind = "business " if kind in ("business", "working") else ""
-        qual = (m.group("qual") or "").lower()
-        qual = "up to " if qual in _UPPER else "at least " if qual else ""
-        found.setdefault((n, kind + unit), f"{qual}{n} {kind}{unit}{'' if n == 1 else 's'}")
+    for a in amounts(text):
+        kind = "business " if a.business else ""
+        qual = f"{a.qual} " if a.qual else ""
+        found.setdefault(
+            (a.n, kind + a.unit), f"{qual}{a.n} {kind}{a.unit}{'' if a.n == 1 else 's'}"
+        )
     return list(found.values())
 
 

@@ -1,0 +1,352 @@
+"""Readers of the ownership, audit, subprocessor, notice and date positions. Pure: no I/O.
+
+Same conventions as ``position_rules``: sentence-level families of legal phrasing, the
+enclosing headings as context, and nothing read where the sentence negates the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from .facts import Amount, amounts
+from .position_rules import APOS, NEG, PARTY, Reading, Unit, rx, scope
+
+# -- notice periods -------------------------------------------------------------------------------
+
+_NOTICE_AFTER = rx(
+    rf"^\s*{APOS}?s?\s*(?:\(\s*\d+\s*\)\s*)?(?:(?:prior|advance|written|calendar|business)\s+)*"
+    r"notice\b|^\s*(?:in advance|before|prior to|ahead of)\b"
+)
+_NOTICE_BEFORE = rx(r"\bnotice (?:period )?of\s*$")
+_TAKES_EFFECT = rx(
+    r"\b(?:effective|takes? effect|comes? into (?:effect|force)|becomes? effective|appl(?:y|ies))"
+    r"\b[^.;]{0,30}$"
+)
+_FROM_NOTICE = rx(r"^\s*(?:after|from|following)\b")
+
+
+def notice_periods(text: str) -> list[Amount]:
+    """Periods of prior notice in ``text``: "30 days' notice", "at least 14 days before",
+    "effective 30 days after posting". A window counted *from* a notice ("object within
+    30 days of the notice") is not one."""
+    out = []
+    for a in amounts(text):
+        if text[a.start : a.end].lower().startswith("within"):
+            continue
+        after, before = text[a.end : a.end + 60], text[max(0, a.start - 60) : a.start]
+        if (
+            _NOTICE_AFTER.search(after)
+            or _NOTICE_BEFORE.search(before)
+            or (_TAKES_EFFECT.search(before) and _FROM_NOTICE.search(after))
+        ):
+            out.append(a)
+    return out
+
+
+# -- changes to the terms --------------------------------------------------------------------------
+
+_CHANGE = rx(r"\b(?:chang|modif|updat|amend|revis)\w*")
+_TERMS = rx(r"\b(?:terms|agreement|polic(?:y|ies)|addendum|dpa|conditions|contract)\b")
+_NOT_TERMS = rx(r"\b(?:fees?|prices?|pricing|rates|charges|sub-?processors?|sub-?contractors?)\b")
+_MATERIAL = rx(r"\b(?:material\w*|adverse\w*|substantial\w*|significant\w*)\b")
+
+
+def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
+    """Days of notice before changed terms take effect (the one for material changes
+    when several are stated)."""
+    found = []
+    for u in us:
+        if u.heading or not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
+            continue
+        if not (
+            _TERMS.search(u.text)
+            or "changes" in u.clauses
+            or any(_TERMS.search(c) and _CHANGE.search(c) for c in (u.context, u.previous))
+        ):
+            continue
+        for a in notice_periods(u.text):
+            found.append(
+                (not _MATERIAL.search(u.text), a.days, Reading(a.days, u.text, scope(u.text)))
+            )
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [r for _, _, r in found]
+
+
+# -- subprocessors ---------------------------------------------------------------------------------
+
+_SUBPROCESSOR = rx(r"\bsub-?\s?processors?\b|\bsub-?contractors?\b|\bsub-?processing\b")
+_NEW = rx(r"\b(?:new|additional|replace\w*|chang\w*|add\w*|engag\w*|appoint\w*)\b")
+_OBJECT = rx(r"\bobject(?:s|ing|ion|ions)?\b")
+_NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?entitled to) object")
+
+
+def _about_subprocessors(u: Unit) -> bool:
+    if u.heading:
+        return False
+    return bool(
+        _SUBPROCESSOR.search(u.text) or (_SUBPROCESSOR.search(u.context) and _NEW.search(u.text))
+    )
+
+
+def subprocessor_notice_days(us: Sequence[Unit]) -> list[Reading]:
+    """Days of prior notice before a new subprocessor is engaged."""
+    return [
+        Reading(a.days, u.text, scope(u.text))
+        for u in us
+        if _about_subprocessors(u) and _NEW.search(u.text)
+        for a in notice_periods(u.text)
+    ]
+
+
+def subprocessor_objection(us: Sequence[Unit]) -> list[Reading]:
+    """True when the customer may object to a new subprocessor."""
+    return [
+        Reading(True, u.text, scope(u.text))
+        for u in us
+        if _about_subprocessors(u) and _OBJECT.search(u.text) and not _NO_OBJECTION.search(u.text)
+    ]
+
+
+# -- audit -----------------------------------------------------------------------------------------
+
+_AUDITOR = rf"(?:{PARTY}|(?:its|their|an?|the) (?:\w+[- ])*auditors?|controller)"
+_ON_SITE = (
+    rx(rf"\b(?:permit|allow|enable)s?\b[^.;]{{0,40}}\b{_AUDITOR}\b[^.;]{{0,60}}\bto (?:\w+ )?"
+       r"(?:audit|inspect|conduct (?:an? )?(?:\w+ )?(?:audit|inspection))"),
+    rx(rf"\b{_AUDITOR}\b[^.;]{{0,60}}\b(?:may|can|shall be entitled to|is entitled to|will be "
+       r"entitled to|ha(?:s|ve) the right to|shall have the right to)"
+       r"[\s,]+(?:[\w’']+[\s,]+){0,5}?"
+       r"(?:audit|inspect|conduct (?:an? |up to \w+ (?:\(\d+\) )?)?(?:\w+[- ])?"
+       r"(?:audit|inspection))"
+       r"(?! logs?| trails?)"),
+    rx(r"\b(?:allow for and contribute to|contribute to|submit to) audits\b"),
+    rx(r"\bon-?site (?:audits?|inspections?)\b"),
+    rx(r"\b(?:right to audit|audit rights?)\b"),
+)  # fmt: skip
+_REPORTS = rx(
+    r"\b(?:audit reports?|soc ?[123]|iso(?:/iec)? ?270\d\d|certifications?|questionnaires?"
+    r"|penetration test\w*|attestations?|third[- ]party (?:audit )?reports?|summary reports?)\b"
+)
+_PROVIDE = rx(
+    rf"\b(?:provide|make available|furnish|share|deliver|give|send)s?\b[^.;]{{0,40}}\b{PARTY}"
+    rf"|\b{PARTY}\b[^.;]{{0,40}}\b(?:may|can) (?:request|obtain|receive|access|review)"
+)
+
+
+def _negated(text: str, m: re.Match[str]) -> bool:
+    return bool(NEG.search(text[max(0, m.start() - 25) : m.end()]))
+
+
+def audit_right(us: Sequence[Unit]) -> list[Reading]:
+    """on_site when the customer or its auditor may audit or inspect the provider;
+    reports when only reports, certifications or questionnaires are given to it."""
+    on_site, reports = [], []
+    for u in us:
+        if u.heading:
+            continue
+        for pattern in _ON_SITE:
+            m = pattern.search(u.text)
+            if m and not _negated(u.text, m):
+                on_site.append(Reading("on_site", u.text, scope(u.text)))
+                break
+        else:
+            if _REPORTS.search(u.text) and _PROVIDE.search(u.text):
+                reports.append(Reading("reports", u.text, scope(u.text)))
+    return on_site or reports
+
+
+_AUDIT = rx(r"\baudit\w*|\binspect\w*")
+
+
+def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
+    """Days of advance notice the customer gives before an audit."""
+    return [
+        Reading(a.days, u.text, scope(u.text))
+        for u in us
+        if not u.heading and _AUDIT.search(u.text)
+        for a in notice_periods(u.text)
+    ]
+
+
+# -- ownership -------------------------------------------------------------------------------------
+
+_INPUT = (
+    r"(?:inputs?|prompts?|content|customer data|customer content|user content|materials"
+    r"|submissions|your data)"
+)
+_OUTPUT = r"(?:outputs?|generated (?:content|outputs?|materials?|text|images?)|completions?)"
+_PROVIDER_SUBJECT = re.compile(
+    rf"\b(?:[Ww]e|us)\b\s*(?:\w+\s*)?$|\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?\s+(?:hereby\s+)?$"
+)
+_PARTY_RX = rx(rf"\b{PARTY}\b")
+_PROVIDER_RX = re.compile(r"\b(?:[Ww]e|us)\b")
+_DET = r"(?: all| any| the| its| their| your| such)*"
+_RIGHTS = (
+    r"(?:all |any |its |their |your )*"
+    r"(?:ownership|rights?|right, title,? and interest|title|intellectual property)"
+)
+
+
+def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
+    return (
+        rx(rf"\b(?P<verb>owns?)\b{_DET}\s+"
+           rf"(?:\w+,?\s+(?:and|&)\s+(?:all |any |the |its |their |your )?)?{obj}\b"),
+        rx(rf"\b(?P<verb>retains?|keeps?|holds?|maintains?|owns?)\b[^.;]{{0,10}}{_RIGHTS}\b"
+           rf"[^.;]{{0,50}}?\b(?:in|to|of|over)\b(?: and to)?{_DET}\s+{obj}\b"),
+    )  # fmt: skip
+
+
+def _remains_yours(obj: str) -> re.Pattern[str]:
+    return rx(
+        rf"\b{obj}\b[^.;]{{0,40}}\b(?:remains?|is|are|shall remain|will remain|stays?)\s+"
+        r"(?:\w+\s+)?(?:yours|your (?:property|own)|the (?:sole |exclusive )?property of "
+        r"(?:you|customers?)|owned by (?:you|customers?))\b"
+    )
+
+
+_CLAIM = rx(
+    rf"(?:\bnot|\bnever|n{APOS}t)\s+(?:\w+\s+)?claim (?:any )?ownership (?:of|in|over|to)\s+"
+    r"(?P<o>[^.;]{0,40})"
+)
+_ANAPHOR = rx(r"^(?:that|such|this|the) (?:content|material)|^(?:it|them)\b")
+_GENERATED = rx(r"\bgenerat\w+|\bcreat\w+ (?:with|using)")
+
+
+def _customer_owns(text: str, obj: str) -> bool:
+    """``text`` says the customer owns (retains rights in) ``obj``, not negated."""
+    for pattern in _owns(obj):
+        for m in pattern.finditer(text):
+            prefix = text[: m.start("verb")]
+            if NEG.search(text[max(0, m.start("verb") - 25) : m.end()]):
+                continue
+            party = [p.end() for p in _PARTY_RX.finditer(prefix)]
+            ours = [p.end() for p in _PROVIDER_RX.finditer(prefix)]
+            if (
+                party
+                and (not ours or party[-1] > ours[-1])
+                and not _PROVIDER_SUBJECT.search(prefix)
+            ):
+                return True
+    yours = _remains_yours(obj).search(text)
+    return bool(yours and not NEG.search(yours.group(0)))
+
+
+def _claims(u: Unit) -> str | None:
+    """input / output when the provider says it does not claim ownership of it."""
+    m = _CLAIM.search(u.text)
+    if not m:
+        return None
+    obj = m.group("o")
+    if re.search(rf"\b{_OUTPUT}\b", obj, re.I):
+        return "output"
+    if _ANAPHOR.search(obj):
+        return "output" if _GENERATED.search(u.previous) else "input"
+    return "input" if re.search(rf"\b{_INPUT}\b", obj, re.I) else None
+
+
+def input_ownership(us: Sequence[Unit]) -> list[Reading]:
+    """customer when the customer or user owns (retains rights in) its inputs/content."""
+    return [
+        Reading("customer", u.text, scope(u.text))
+        for u in us
+        if not u.heading and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
+    ]
+
+
+_ASSIGNS = rx(
+    rf"\bassigns?\b[^.;]{{0,20}}\bto (?:you|customers?|the customer|users?)\b"
+    rf"[^.;]{{0,100}}?\b{_OUTPUT}\b"
+)
+_PROVIDER_OWNS = (
+    re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)
+        rf"(?:\b[Ww]e|(?:\b[Tt]he )?\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?)\s+(?:\w+\s+)?"
+        rf"(?i:owns?\b{_DET}\s+{_OUTPUT})\b"
+    ),
+    rx(
+        rf"\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:belongs? to|(?:is|are) owned by|(?:is|are|remains?) "
+        r"the (?:sole |exclusive )?property of) (?:us|we)\b"
+    ),
+)
+
+
+def output_ownership(us: Sequence[Unit]) -> list[Reading]:
+    """customer when the customer owns outputs (or is assigned them), provider when the
+    provider owns them; the customer's reading wins when both are stated."""
+    customer, provider = [], []
+    for u in us:
+        if u.heading:
+            continue
+        m = _ASSIGNS.search(u.text)
+        if (
+            _customer_owns(u.text, _OUTPUT)
+            or (m and not _negated(u.text, m))
+            or _claims(u) == "output"
+        ):
+            customer.append(Reading("customer", u.text, scope(u.text)))
+        elif any(
+            (owned := p.search(u.text)) and not _negated(u.text, owned) for p in _PROVIDER_OWNS
+        ):
+            provider.append(Reading("provider", u.text, scope(u.text)))
+    return customer or provider
+
+
+# -- effective date --------------------------------------------------------------------------------
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_MON = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE = (
+    rf"(?:{_MON}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MON.replace('mon>', 'mon2>')},?\s+"
+    r"(?P<y2>\d{4})"
+    r"|(?P<iso>\d{4}-\d{2}-\d{2}))(?!\d)"
+)
+_DATED = rx(
+    r"\b(?P<label>effective(?: date)?|last (?:updated|modified|revised|changed|amended)|updated"
+    r"|modified|revised|date of last (?:revision|update)|version date)"
+    rf"\s*(?:(?:on|as of|from|:|-|–|—)\s*)*(?:the\s+)?{_DATE}"
+)
+_PREVIOUS = rx(r"\b(?:previous|prior|archived|earlier|former|old)\b[^.;]{0,30}$")
+
+
+def _iso(m: re.Match[str]) -> str | None:
+    if m.group("iso"):
+        y, mo, d = (int(x) for x in m.group("iso").split("-"))
+    else:
+        mon = (m.group("mon") or m.group("mon2")).lower()[:3]
+        y, mo, d = (
+            int(m.group("y") or m.group("y2")),
+            _MONTHS[mon],
+            int(m.group("d") or m.group("d2")),
+        )
+    try:
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def effective_date(us: Sequence[Unit]) -> list[Reading]:
+    """The date the document states as its effective (else last-updated) date."""
+    effective: list[Reading] = []
+    updated: list[Reading] = []
+    for u in us:
+        for m in _DATED.finditer(u.text):
+            if _PREVIOUS.search(u.text[: m.start()]):
+                continue
+            iso = _iso(m)
+            if iso is not None:
+                label = m.group("label").lower()
+                (effective if label.startswith("effective") else updated).append(
+                    Reading(iso, u.text)
+                )
+                break
+    return (effective or updated)[:1]

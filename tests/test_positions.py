@@ -1,0 +1,340 @@
+"""Behaviour of monitor.positions on wordings of providers outside the corpus.
+
+The sentences are written the way other AI providers' terms, privacy policies and DPAs
+phrase the rules (none is copied from a corpus page), so that these tests check the
+families of phrasing, not one document's wording.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.extract import blocks_from_text
+from monitor.positions import (
+    POSITION_KEYS,
+    Position,
+    PositionKey,
+    position_from_json,
+    position_to_json,
+    read_positions,
+)
+
+
+def read(text: str, clauses: dict[str, str] | None = None) -> dict[PositionKey, Position]:
+    return read_positions(blocks_from_text(text), clauses or {})
+
+
+def value(text: str, key: PositionKey) -> object:
+    return read(text)[key].value
+
+
+# -- the interface ----------------------------------------------------------------------------
+
+
+def test_every_key_is_present_and_unstated_positions_are_null() -> None:
+    """A document that states nothing gives all 11 keys, each null with no evidence."""
+    positions = read("# Acceptable use\nDo not use the service to send spam.")
+    assert tuple(positions) == POSITION_KEYS
+    assert len(POSITION_KEYS) == 11
+    for key, p in positions.items():
+        assert p.key == key
+        assert (p.value, p.evidence, p.scope) == (None, (), None)
+
+
+def test_positions_carry_the_sentences_that_justify_them() -> None:
+    """Each stated position quotes the document's own sentence as evidence."""
+    text = (
+        "# Data\nWe will not use Customer Data to train our models. "
+        "Logs are deleted within 30 days."
+    )
+    positions = read(text)
+    assert positions["training_use"].evidence == (
+        "We will not use Customer Data to train our models.",
+    )
+    assert positions["retention_days"].evidence == ("Logs are deleted within 30 days.",)
+
+
+def test_json_round_trip_keeps_values_evidence_and_scope() -> None:
+    """A position written as JSON and read back is the same position."""
+    text = (
+        "If you use our free services, we may use your prompts to train our models unless you "
+        "opt out in settings. We retain logs for 2 years and backups for ninety (90) days."
+    )
+    for key, p in read(text).items():
+        data = position_to_json(p)
+        assert position_from_json(key, data) == p
+    training = position_to_json(read(text)["training_use"])
+    assert training["value"] == ["opt_out"]
+    assert training["scope"] == ["free services"]
+    assert position_to_json(read(text)["retention_days"])["value"] == [90, 730]
+
+
+def test_stored_text_gives_the_same_positions_as_the_blocks() -> None:
+    """Positions read from the normalized text are those read from its blocks."""
+    text = "# Changes\n- We may amend these Terms upon thirty (30) days' prior written notice."
+    blocks = blocks_from_text(text)
+    joined = "\n".join(b.line() for b in blocks)
+    assert read_positions(blocks, {}) == read(joined)
+    assert read(text)["change_notice_days"].value == 30
+
+
+# -- training_use -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We will not use Customer Data to train our models.", ("not_used",)),
+        ("Your prompts and completions are never used to train or fine-tune our models.",
+         ("not_used",)),
+        ("Acme does not train its AI models on business customers' content.", ("not_used",)),
+        ("You may opt out of having your conversations used for model improvement.",
+         ("opt_out",)),
+        ("We use your chats to improve our models unless you turn off the training setting.",
+         ("opt_out",)),
+        ("We may use your Content to provide, maintain and improve the Services.", ("used",)),
+        ("Submissions may be used to develop and improve our products and AI models.",
+         ("used",)),
+        ("We will only use your inputs to train our models if you opt in.", ("opt_in",)),
+        ("We do not train on your content unless you expressly consent to such use.",
+         ("opt_in",)),
+        ("By default, conversations are not used to improve our models.", ("opt_in",)),
+    ],
+)  # fmt: skip
+def test_training_rules_of_other_providers(text: str, expected: tuple[str, ...]) -> None:
+    """Negation, opt-out, opt-in and bare use of content for training each give their value."""
+    assert value(text, "training_use") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You may not use the Output to develop models that compete with us.",
+        "All employees with access to personal data receive regular privacy training.",
+        "We use aggregated usage statistics and telemetry to improve the performance of the "
+        "service.",
+        "If you send us feedback, we may use it to improve our services without obligation to you.",
+        "Our models are trained on publicly available information from the internet.",
+    ],
+)
+def test_what_is_not_a_training_rule_for_users_content(text: str) -> None:
+    """Prohibitions on the customer, staff training, telemetry, feedback and public data
+    state no training position."""
+    assert value(text, "training_use") is None
+
+
+def test_a_rule_limited_to_a_tier_is_scoped_not_flattened() -> None:
+    """A free tier's opt-out next to a paid tier's no-training keeps both, with the scope."""
+    text = (
+        "Customer Data submitted under a free plan may be used to train our models unless "
+        "Customer opts out. We never use Customer Data to train models when you use the "
+        "Enterprise edition."
+    )
+    p = read(text)["training_use"]
+    assert p.value == ("not_used", "opt_out")
+    by_value = {r.value: r.scope for r in p.readings}
+    assert by_value == {"opt_out": "free plan", "not_used": "Enterprise edition"}
+    assert p.scope == ("Enterprise edition", "free plan")
+
+
+def test_safety_review_after_opt_out_is_an_exception_not_a_use() -> None:
+    """Content reviewed for safety after an opt-out stays opt_out; no separate "used"."""
+    text = (
+        "You can opt out of training in your privacy settings. Content flagged for abuse may "
+        "still be reviewed and used to train our safety classifiers."
+    )
+    assert value(text, "training_use") == ("opt_out",)
+
+
+def test_a_bare_use_with_an_opt_out_elsewhere_is_opt_out() -> None:
+    """"We may use your content to train" plus "you can opt out" is one rule: opt_out."""
+    text = (
+        "We may use the content you share with us to train our models. You can opt out at "
+        "any time from your account settings."
+    )
+    assert value(text, "training_use") == ("opt_out",)
+
+
+# -- retention --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We delete your prompts from our servers within 30 days.", (30,)),
+        ("Chat history is retained for up to eighteen months, after which it is purged.",
+         (540,)),
+        ("Backups are kept for no longer than 2 weeks.", (14,)),
+        ("Upon termination, Provider shall destroy all Customer Data within sixty (60) days.",
+         (60,)),
+        ("Server logs are stored for 12 months. Deleted files are erased from backups within "
+         "35 days.", (35, 360)),
+    ],
+)  # fmt: skip
+def test_retention_periods_in_days(text: str, expected: tuple[int, ...]) -> None:
+    """Explicit keeping or deletion periods become days (a month = 30, a year = 365)."""
+    assert value(text, "retention_days") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Invoices are payable within 30 days of the invoice date.",
+        "We may change these terms with 30 days' notice to you.",
+        "You must be at least 18 years old to create an account.",
+        "Customer may audit our records once every 12 months.",
+        "We will respond to your data access request within one month.",
+    ],
+)
+def test_payment_notice_age_audit_and_response_periods_are_not_retention(text: str) -> None:
+    """Payment, notice, age, audit and response periods are not retention periods."""
+    assert value(text, "retention_days") is None
+
+
+def test_a_retention_table_under_a_how_long_heading_counts_without_a_verb() -> None:
+    """Under a "How long we keep data" heading, each row or item's period counts."""
+    text = (
+        "## How long do we keep your information?\n- Account information: for 3 years after "
+        "account closure.\n- Support tickets: 6 months from resolution."
+    )
+    assert value(text, "retention_days") == (180, 1095)
+
+
+def test_a_lead_in_brings_its_list_into_the_sentence() -> None:
+    """"Within 45 days after termination, we will:" followed by "delete" items is retention."""
+    text = (
+        "Within forty-five (45) days after termination, the Processor will:\n"
+        "- delete or return all Personal Data; and\n- certify the deletion in writing."
+    )
+    assert value(text, "retention_days") == (45,)
+
+
+def test_zero_data_retention_offered_or_described() -> None:
+    """Zero data retention is true when offered, null when the document does not say it."""
+    assert value("Eligible API customers may request Zero Data Retention.", "zero_data_retention")
+    assert value("API data is kept for 30 days.", "zero_data_retention") is None
+
+
+# -- ownership ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "outputs"),
+    [
+        ("Customer owns all Output.", None, "customer"),
+        ("You retain all intellectual property rights in the prompts you submit.",
+         "customer", None),
+        ("As between the parties, you own your Inputs and the Outputs.", "customer", "customer"),
+        ("We hereby assign to you all of our right, title and interest in the generated content.",
+         None, "customer"),
+        ("The Company owns all outputs generated by the service.", None, "provider"),
+        ("Outputs are the exclusive property of us and our licensors.", None, "provider"),
+        ("Your content remains your property.", "customer", None),
+        ("You do not own the Output, and it may be similar to other users' output.", None, None),
+        ("You grant us a licence to use your content to operate the service.", None, None),
+    ],
+)  # fmt: skip
+def test_ownership_of_inputs_and_outputs(text: str, inputs: object, outputs: object) -> None:
+    """Customer ownership, assignment and provider ownership; a licence or a negation is no
+    ownership position."""
+    positions = read(text)
+    assert (positions["input_ownership"].value, positions["output_ownership"].value) == (
+        inputs,
+        outputs,
+    )
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Customer may, at its own cost, audit Processor's compliance with this DPA once per year.",
+         "on_site"),
+        ("Provider shall permit an independent auditor appointed by Customer to inspect its "
+         "facilities.", "on_site"),
+        ("Upon request, we will make available to you our most recent SOC 2 Type II report.",
+         "reports"),
+        ("We completed a SOC 2 audit and hold an ISO 27001 certification.", None),
+        ("Administrators can export an audit log of all user activity.", None),
+    ],
+)  # fmt: skip
+def test_audit_rights(text: str, expected: object) -> None:
+    """An audit by the customer is on_site; reports given to it are reports; the provider's
+    own certification or an audit log is no audit right."""
+    assert value(text, "audit_right") == expected
+
+
+def test_audit_notice_in_business_days() -> None:
+    """Business days count as written: "10 business days' notice" → 10."""
+    text = "Customer must give at least ten (10) business days' prior written notice of any audit."
+    assert value(text, "audit_notice_days") == 10
+
+
+# -- subprocessors ------------------------------------------------------------------------------
+
+
+def test_subprocessor_notice_and_objection() -> None:
+    """Prior notice of a new subprocessor is a notice period; the customer may object."""
+    text = (
+        "We will notify Customer at least fourteen (14) days before authorizing any new "
+        "Sub-processor. Customer may object to the new Sub-processor on reasonable grounds."
+    )
+    positions = read(text)
+    assert positions["subprocessor_notice_days"].value == 14
+    assert positions["subprocessor_objection"].value is True
+
+
+def test_an_objection_window_counted_from_the_notice_is_not_a_notice_period() -> None:
+    """"Object within 30 days of the notice" leaves the notice period null."""
+    text = "Customer may object to a new subprocessor within thirty (30) days of such notice."
+    positions = read(text)
+    assert positions["subprocessor_notice_days"].value is None
+    assert positions["subprocessor_objection"].value is True
+
+
+def test_no_objection_right_is_null_not_false() -> None:
+    """A document that denies an objection right states no objection position."""
+    text = "Customer may not object to the engagement of subprocessors."
+    assert value(text, "subprocessor_objection") is None
+
+
+# -- changes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We may modify these Terms upon thirty (30) days' prior written notice.", 30),
+        ("Amendments to this Agreement take effect 15 days after we post them.", 15),
+        ("We will notify you of material changes to this Policy at least 60 days before they "
+         "become effective. Other changes take effect 7 days after posting.", 60),
+        ("We may update these Terms from time to time by posting the new version.", None),
+        ("We may change our fees on 30 days' notice.", None),
+    ],
+)  # fmt: skip
+def test_change_notice(text: str, expected: object) -> None:
+    """Notice before changed terms apply; the material-change period when several; fees and
+    changes without a period give none."""
+    assert value(text, "change_notice_days") == expected
+
+
+# -- effective date ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("# Terms of Use\nLast updated: 3 March 2025", "2025-03-03"),
+        ("# Privacy Notice\nEffective date: Sept. 1st, 2024", "2024-09-01"),
+        ("Last revised on 2025-11-20.\nEffective as of December 1, 2025", "2025-12-01"),
+        ("This policy was last modified on the 4th of July 2023.", "2023-07-04"),
+        ("We updated these terms on 1 May 2024 to add a new section.", None),
+        ("Previous version effective January 1, 2020", None),
+    ],
+)
+def test_effective_date(text: str, expected: object) -> None:
+    """The effective date wins over the last-updated one; a narrative date or an archived
+    version's date is not the document's."""
+    assert value(text, "effective_date") == expected
