@@ -147,7 +147,7 @@ def test_safety_review_after_opt_out_is_an_exception_not_a_use() -> None:
 
 
 def test_a_bare_use_with_an_opt_out_elsewhere_is_opt_out() -> None:
-    """"We may use your content to train" plus "you can opt out" is one rule: opt_out."""
+    """A bare "we may use your content to train" plus "you can opt out" is one rule: opt_out."""
     text = (
         "We may use the content you share with us to train our models. You can opt out at "
         "any time from your account settings."
@@ -201,7 +201,7 @@ def test_a_retention_table_under_a_how_long_heading_counts_without_a_verb() -> N
 
 
 def test_a_lead_in_brings_its_list_into_the_sentence() -> None:
-    """"Within 45 days after termination, we will:" followed by "delete" items is retention."""
+    """A lead-in "Within 45 days after termination, we will:" with "delete" items is retention."""
     text = (
         "Within forty-five (45) days after termination, the Processor will:\n"
         "- delete or return all Personal Data; and\n- certify the deletion in writing."
@@ -287,7 +287,7 @@ def test_subprocessor_notice_and_objection() -> None:
 
 
 def test_an_objection_window_counted_from_the_notice_is_not_a_notice_period() -> None:
-    """"Object within 30 days of the notice" leaves the notice period null."""
+    """An objection window ("object within 30 days of the notice") is no notice period."""
     text = "Customer may object to a new subprocessor within thirty (30) days of such notice."
     positions = read(text)
     assert positions["subprocessor_notice_days"].value is None
