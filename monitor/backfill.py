@@ -34,12 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import store
 from .archive import (
+    PAGE_ROWS,
     ArchivedCapture,
+    ArchiveLayout,
     capture_url,
-    cdx_url,
     format_timestamp,
-    in_range,
-    parse_cdx,
+    memento_timestamp,
     parse_timestamp,
     timestamp_from_url,
 )
@@ -47,6 +47,7 @@ from .config import Config, DocumentConfig, FetchSettings
 from .db import SessionFactory
 from .errors import FetchError, StoreError
 from .fetch import Fetcher, FetchResult
+from .listing import list_captures
 from .pipeline import Capture, DocumentReport, process_capture, settings_fingerprint
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
@@ -79,6 +80,7 @@ class DocumentBackfill:
     versions: int = 0  # new versions recorded
     substantive: int = 0  # substantive changes recorded into these versions
     errors: list[CaptureError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a listing cut at a server limit
 
     @property
     def key(self) -> str:
@@ -101,11 +103,13 @@ class BackfillReport:
             "captures": sum(d.fetched for d in docs),
             "versions": sum(d.versions for d in docs),
             "errors": [asdict(e) for e in self.errors],
+            "warnings": [f"{d.key}: {w}" for d in docs for w in d.warnings],
             "listed": sum(d.listed for d in docs),
             "skipped": sum(d.skipped for d in docs),
             "substantive_changes": sum(d.substantive for d in docs),
             "per_document": [
-                {k: v for k, v in asdict(d).items() if k != "errors"} | {"errors": len(d.errors)}
+                {k: v for k, v in asdict(d).items() if k not in ("errors", "warnings")}
+                | {"errors": len(d.errors), "warnings": len(d.warnings)}
                 for d in docs
             ],
         }
@@ -178,24 +182,25 @@ async def backfill(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     on_progress: ProgressCallback = lambda p: None,
     window: int = WINDOW,
+    page_rows: int = PAGE_ROWS,
 ) -> BackfillReport:
     """Backfill ``docs`` from ``[archive].wayback_url``; see the module docstring."""
     report = BackfillReport([DocumentBackfill(d.provider, d.id) for d in docs])
-    base = config.archive.wayback_url
+    where = config.archive.layout
     fetcher = Fetcher(
         archive_fetch_settings(config), transport=transport, rate=config.archive.rate, sleep=sleep
     )
     async with fetcher:
         pairs = zip(docs, report.documents, strict=True)
         listings = await asyncio.gather(
-            *(_list(fetcher, base, d, e, since, until) for d, e in pairs)
+            *(_list(fetcher, where, d, e, since, until, page_rows) for d, e in pairs)
         )
         work: list[_Item] = []
         for doc, entry, listing in zip(docs, report.documents, listings, strict=True):
             done = await asyncio.to_thread(_settled, sf, doc)
             todo = [c for c in listing if c.timestamp not in done]
             entry.skipped = len(listing) - len(todo)
-            work.extend(_Item(doc, entry, c, capture_url(base, c)) for c in todo)
+            work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
         on_progress(BackfillProgress(len(work), 0))
         await _run(fetcher, sf, work, on_progress, window)
     return report
@@ -211,25 +216,23 @@ class _Item:
 
 async def _list(
     fetcher: Fetcher,
-    base: str,
+    where: ArchiveLayout,
     doc: DocumentConfig,
     entry: DocumentBackfill,
     since: date | None,
     until: date | None,
+    page_rows: int,
 ) -> list[ArchivedCapture]:
     """The document's captures in range, oldest first; a failed listing is reported, empty."""
-    url = cdx_url(base, doc.url, since, until)
-    result = await fetcher.fetch(url)
     try:
-        if result.error is not None:
-            raise result.error
-        captures = [c for c in parse_cdx(result.content or b"") if in_range(c, since, until)]
+        listing = await list_captures(fetcher, where, doc.url, since, until, page_rows)
     except FetchError as exc:  # ArchiveError included: an answer that is not a CDX listing
         message = f"CDX listing failed: {exc}"
+        url = where.cdx.replace("{url}", doc.url)
         entry.errors.append(CaptureError(doc.provider, doc.id, None, url, exc.kind, message))
         return []
-    entry.listed = len(captures)
-    return captures
+    entry.listed, entry.warnings = len(listing.captures), listing.warnings
+    return listing.captures
 
 
 def _settled(sf: SessionFactory, doc: DocumentConfig) -> set[str]:
@@ -279,6 +282,15 @@ async def _run(
         await asyncio.gather(*(t for _, t in ahead), return_exceptions=True)
 
 
+def captured_timestamp(result: FetchResult, listed: ArchivedCapture) -> str:
+    """When the capture was really taken: Memento-Datetime, the redirect's URL, the listing."""
+    return (
+        memento_timestamp(result.memento_datetime)
+        or timestamp_from_url(result.final_url)
+        or listed.timestamp
+    )
+
+
 def _process(sf: SessionFactory, item: _Item, result: FetchResult) -> DocumentReport:
     """Record one fetched capture (or its failure) in its own transaction."""
     doc = item.doc
@@ -293,7 +305,7 @@ def _process(sf: SessionFactory, item: _Item, result: FetchResult) -> DocumentRe
         with sf.begin() as s:
             if result.error is not None or result.content is None:
                 return _fetch_failed(s, doc, item, result, attempt)
-            actual = timestamp_from_url(result.final_url) or item.capture.timestamp
+            actual = captured_timestamp(result, item.capture)
             capture = Capture(
                 result.content, result.content_type, parse_timestamp(actual), "archive"
             )
@@ -333,7 +345,7 @@ def _tally(item: _Item, result: FetchResult, outcome: DocumentReport) -> None:
     if result.error is None:
         entry.fetched += 1
     if outcome.outcome == "error":
-        timestamp = timestamp_from_url(result.final_url) or item.capture.timestamp
+        timestamp = captured_timestamp(result, item.capture)
         entry.errors.append(
             CaptureError(
                 entry.provider,

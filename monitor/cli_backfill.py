@@ -96,6 +96,9 @@ def _print_report(report: BackfillReport) -> None:
             Text(str(len(d.errors)), style="red" if d.errors else ""),
         )
     out.print(table)
+    for d in report.documents:
+        for warning in d.warnings:
+            out.print(Text(clean(f"Warning: {d.key}: {warning}"), style="yellow"))
     groups = _group_errors(report.errors)
     if not groups:
         return

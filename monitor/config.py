@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import soupsieve
 
+from .archive import ARCHIVE_KINDS, ArchiveKind, ArchiveLayout, layout, template_problem
 from .errors import ConfigError
 
 BUILTIN_CLAUSES: tuple[str, ...] = (
@@ -112,6 +113,13 @@ class ArchiveSettings:
     rate: float = 1.0  # requests per second
     retries: int = 4
     timeout: float = 60.0
+    kind: ArchiveKind = "wayback"  # endpoint layout: the Internet Archive's or pywb's
+    cdx_url: str | None = None  # template overriding the CDX endpoint ({url} optional)
+    capture_url: str | None = None  # template overriding capture URLs ({timestamp}, {url})
+
+    @property
+    def layout(self) -> ArchiveLayout:
+        return layout(self.kind, self.wayback_url, self.cdx_url, self.capture_url)
 
 
 @dataclass(frozen=True)
@@ -348,15 +356,34 @@ class _Parser:
 
     def archive(self, raw: Any) -> ArchiveSettings:
         w = "archive"
-        archive = self.table(raw, w, {"wayback_url", "rate", "retries", "timeout"})
+        keys = {"wayback_url", "rate", "retries", "timeout", "kind", "cdx_url", "capture_url"}
+        archive = self.table(raw, w, keys)
         url = self.get(archive, "wayback_url", w, str, default="https://web.archive.org")
         self.check_url(url, w, "wayback_url")
+        kind = self.get(archive, "kind", w, str, default="wayback")
+        if kind not in ARCHIVE_KINDS:
+            raise self.fail(w, f"`kind` must be one of {', '.join(ARCHIVE_KINDS)}, got {kind!r}")
         return ArchiveSettings(
             wayback_url=url.rstrip("/"),
             rate=self.number(archive, "rate", w, 1.0, 0.001),
             retries=self.number(archive, "retries", w, 4, 0, int),
             timeout=self.number(archive, "timeout", w, 60.0, 0.1),
+            kind=kind,
+            cdx_url=self.template(archive, "cdx_url", (), ("url",)),
+            capture_url=self.template(archive, "capture_url", ("timestamp", "url"), ()),
         )
+
+    def template(
+        self, raw: Mapping[str, Any], key: str, required: tuple[str, ...], optional: tuple[str, ...]
+    ) -> str | None:
+        """An ``[archive]`` URL template, checked for its placeholders."""
+        value: str | None = self.get(raw, key, "archive", str)
+        if value is None:
+            return None
+        problem = template_problem(value, required, required + optional)
+        if problem is not None:
+            raise self.fail("archive", f"`{key}` {problem}: {value!r}")
+        return value
 
     def schedule(self, raw: Any) -> ScheduleSettings:
         w = "schedule"

@@ -69,6 +69,7 @@ class FetchResult:
     duration: float
     attempts: int
     error: FetchError | None
+    memento_datetime: str | None = None  # an archive's Memento-Datetime header, if sent
 
     @property
     def not_modified(self) -> bool:
@@ -92,6 +93,7 @@ class _Outcome:
     error: FetchError | None = None
     retry: bool = False
     retry_after: float | None = None
+    memento_datetime: str | None = None
 
 
 class Fetcher:
@@ -164,6 +166,7 @@ class Fetcher:
             duration=time.monotonic() - start,
             attempts=attempts,
             error=_with_attempts(out.error, attempts),
+            memento_datetime=out.memento_datetime,
         )
 
     async def _attempt(self, url: str, headers: dict[str, str]) -> _Outcome:
@@ -270,6 +273,7 @@ def _finish(response: httpx.Response, out: _Outcome) -> None:
     if response.is_success or status == 304:
         headers = response.headers
         out.validators = Validators(headers.get("ETag"), headers.get("Last-Modified"))
+        out.memento_datetime = headers.get("Memento-Datetime")
         return
     out.error = FetchError(f"HTTP {status} {response.reason_phrase}".rstrip(), "http", status)
     out.retry = status == 429 or status >= 500

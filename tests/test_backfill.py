@@ -14,7 +14,14 @@ from click.testing import CliRunner, Result
 from wayback import FakeWayback
 
 from monitor import store
-from monitor.archive import ArchivedCapture, capture_url, cdx_url, parse_cdx, timestamp_from_url
+from monitor.archive import (
+    ArchivedCapture,
+    capture_url,
+    cdx_url,
+    layout,
+    read_cdx,
+    timestamp_from_url,
+)
 from monitor.backfill import BackfillProgress, backfill, is_settled
 from monitor.cli import main
 from monitor.config import Config, load_config
@@ -47,7 +54,7 @@ def archive() -> Iterator[FakeWayback]:
         yield server
 
 
-def write_config(tmp_path: Path, base: str, doc_url: str = DOC_URL) -> Path:
+def write_config(tmp_path: Path, base: str, doc_url: str = DOC_URL, kind: str = "wayback") -> Path:
     path, database = tmp_path / "sources.toml", tmp_path / "tosmon.db"
     path.write_text(
         f"""
@@ -56,6 +63,7 @@ database = "sqlite:///{database}"
 backoff = 0
 
 [archive]
+kind = "{kind}"
 wayback_url = "{base}"
 rate = 1000
 retries = 2
@@ -135,18 +143,19 @@ def test_cdx_answers_parse_into_captures_oldest_first() -> None:
         ["k", "20230102000000", "http://a.example/x", "text/html", "200", "A", "9"],
         ["k", "20220102000000", "https://a.example/x", "text/html", "404", "C", "9"],
     ]
-    captures = parse_cdx(json.dumps(rows).encode())
+    captures = read_cdx(json.dumps(rows).encode()).captures
     assert [c.timestamp for c in captures] == ["20230102000000", "20240102000000"]
-    assert parse_cdx(b"[]") == [] and parse_cdx(b"  ") == []
+    assert read_cdx(b"[]").captures == [] and read_cdx(b"  ").captures == []
 
 
 def test_capture_urls_keep_a_path_prefix_and_their_timestamp_reads_back() -> None:
     """A self-hosted archive under a path prefix gets the same URLs, relative to the prefix."""
     capture = ArchivedCapture("20230105120000", DOC_URL)
-    url = capture_url("http://h:8080/wayback/", capture)
+    url = capture_url(layout("wayback", "http://h:8080/wayback/"), capture)
     assert url == "http://h:8080/wayback/web/20230105120000id_/https://acme.example/terms"
     assert timestamp_from_url(url) == "20230105120000"
-    query = cdx_url("http://h:8080/wayback", DOC_URL, date(2023, 1, 1), date(2023, 12, 31))
+    where = layout("wayback", "http://h:8080/wayback")
+    query = cdx_url(where, DOC_URL, date(2023, 1, 1), date(2023, 12, 31))
     assert query.startswith("http://h:8080/wayback/cdx/search/cdx?url=https%3A%2F%2Facme")
     assert "collapse=digest" in query and "from=20230101" in query and "to=20231231" in query
 

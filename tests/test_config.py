@@ -113,6 +113,22 @@ BAD_CASES = {
         GOOD.replace("(?i)use of customer content", "(unclosed"),
         ["commercial-terms.clauses.training", "invalid regular expression"],
     ),
+    "unknown archive kind": (
+        GOOD.replace("[archive]\n", '[archive]\nkind = "heritrix"\n'),
+        ["[archive]", "`kind` must be one of wayback, pywb, got 'heritrix'"],
+    ),
+    "capture template without timestamp": (
+        GOOD.replace("[archive]\n", '[archive]\ncapture_url = "http://h/{url}"\n'),
+        ["[archive]", "`capture_url` lacks the {timestamp} placeholder"],
+    ),
+    "cdx template with an unknown placeholder": (
+        GOOD.replace("[archive]\n", '[archive]\ncdx_url = "http://h/{coll}/cdx"\n'),
+        ["[archive]", "`cdx_url` has an unknown placeholder {coll}; allowed: {url}"],
+    ),
+    "unbalanced template": (
+        GOOD.replace("[archive]\n", '[archive]\ncapture_url = "http://h/{timestamp/{url}"\n'),
+        ["[archive]", "`capture_url` is not a valid template"],
+    ),
     "unknown clause key": (
         GOOD.replace("audit = {", "auditing = {"),
         ["commercial-terms.clauses", "unknown key 'auditing'", "training"],

@@ -8,9 +8,12 @@
     archive.live("/live/terms", "<main>...</main>")   # a "live" page for `tosmon check`
     archive.base                                 # http://127.0.0.1:PORT/wayback
     archive.capture_requests()                   # paths of every /web/ request received
+    archive.max_rows = 3                         # answers cut at 3 rows (resume key if asked)
 
 CDX: ``url``, ``output=json``, ``from``/``to`` (partial timestamps), ``filter=statuscode:200``
-and ``collapse=digest`` (adjacent duplicates), answering ``[]`` (or an empty body with
+and ``collapse=digest`` (adjacent duplicates), ``limit`` and ``showResumeKey``/``resumeKey``
+(an answer cut at ``limit`` or ``max_rows`` ends with ``[]`` and ``[key]`` when asked; without
+``showResumeKey`` it is cut silently), answering ``[]`` (or an empty body with
 ``empty_body_when_none``) when nothing matches. Captures: ``/web/TSid_/URL`` answers the
 exact capture, or redirects (302) to the nearest one, as the Wayback Machine does.
 """
@@ -49,6 +52,9 @@ class FakeWayback:
         self.prefix = prefix.rstrip("/")
         self.requests: list[str] = []
         self.empty_body_when_none = False
+        self.max_rows: int | None = None  # the server's own row limit per answer
+        self.ignore_from = False  # an archive that lists from the first capture whatever asked
+        self.ignore_keys: list[str] = []  # query parameters this archive does not know
         self._captures: dict[str, list[_Capture]] = {}
         self._failures: dict[str, deque[int]] = {}
         self._cdx_failures: deque[int] = deque()
@@ -140,7 +146,8 @@ class FakeWayback:
                 status = self._cdx_failures.popleft() if self._cdx_failures else 200
             if status != 200:
                 return status, b"cdx unavailable", {"Retry-After": "0"}
-            return self._cdx(dict(parse_qsl(parts.query)))
+            query = {k: v for k, v in parse_qsl(parts.query) if k not in self.ignore_keys}
+            return self._cdx(query)
         match = _CAPTURE.match(inner + ("?" + parts.query if parts.query else ""))
         if match is None:
             return 404, b"not found", {}
@@ -150,7 +157,7 @@ class FakeWayback:
         rows: list[list[str]] = []
         last = None
         for c in self._captures.get(q.get("url", ""), []):
-            if "from" in q and c.timestamp < q["from"].ljust(14, "0"):
+            if "from" in q and not self.ignore_from and c.timestamp < q["from"].ljust(14, "0"):
                 continue
             if "to" in q and c.timestamp > q["to"].ljust(14, "9"):
                 continue
@@ -161,7 +168,11 @@ class FakeWayback:
         header = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
         if not rows and self.empty_body_when_none:
             return 200, b"", {"Content-Type": "application/json"}
-        body = json.dumps([header, *rows] if rows else []).encode()
+        start = int(q.get("resumeKey", "0"))
+        limit = min(int(q.get("limit", "150000")), self.max_rows or 150000)
+        page, more = rows[start : start + limit], len(rows) > start + limit
+        tail = [[], [str(start + limit)]] if more and q.get("showResumeKey") == "true" else []
+        body = json.dumps([header, *page, *tail] if page else []).encode()
         return 200, body, {"Content-Type": "application/json"}
 
     def _capture(self, want: str, flag: str, url: str) -> tuple[int, bytes, dict[str, str]]:
