@@ -124,6 +124,8 @@ _SCOPES = (
     rx(r"\b(?:for|from) (?:our )?(?P<s>(?:business|enterprise|api|consumer|free|paid) "
        r"(?:users|customers|services|plans|products|accounts|tiers?|platform))\b"),
     rx(r"\b(?P<s>services for (?:individuals|businesses|business users|consumers))\b"),
+    rx(r"\b(?P<s>(?:non-)?(?:api|enterprise|business|team|free|consumer|paid|unpaid)) "
+       r"(?:content|data|customers|users|inputs|outputs|prompts)\b"),
     re.compile(r"\b(?:[Gg]enerated (?:from|by|with|using)|[Bb]y using|[Ii]n connection with)"
                r" (?:the )?(?P<s>[A-Z][\w-]*(?: [A-Z][\w-]*)+)"),
 )  # fmt: skip
@@ -144,8 +146,8 @@ _TRAIN = rx(
     r"\btrain(?:s|ed|ing)?\b|\bfine[- ]tun\w*|\bmodel (?:improvement|development)"
     r"|\bimprov\w* (?:\w+ ){0,3}(?:models?|AI|artificial intelligence|machine learning"
     r"|model performance)\b"
-    r"|\b(?:develop|improv|enhanc)\w*(?:,? (?:and|or) \w+)? (?:the|our|its|their) "
-    r"(?:services|products|offerings|technolog\w+)\b"
+    r"|\b(?:develop|improv|enhanc)\w*(?:,? (?:and|or) \w+)? (?:(?!your\b)[\w’'-]+ ){0,3}?"
+    r"(?:services?|products?|offerings?|technolog\w+)\b"
 )
 _STAFF_TRAINING = rx(
     r"\b(?:security|privacy|compliance|employees?|staff|personnel|awareness|confidentiality"
@@ -179,14 +181,18 @@ _OPT_IN = rx(
     r"|elect|permit|allow|authori[sz]e|instruct|request)"
     r"|\bwith (?:your|customer\S*|the user\S*|their) (?:explicit |express |prior |affirmative )*"
     r"(?:consent|permission|authori[sz]ation|agreement)"
+    r"|\bwithout (?:your|customer\S*|the user\S*|their) (?:explicit |express |prior |affirmative )*"
+    r"(?:consent|permission|authori[sz]ation|agreement)"
+    r"|\bexcept (?:as|where|when|with) (?:expressly |explicitly |otherwise )*"
+    r"(?:permitted|authori[sz]ed|agreed|instructed|requested|consented)\b[^.;]{0,20}\bby (?:you|customers?|users?)\b"
     r"|\bonly (?:if|when|where) (?:you|customers?|users?)\b[^.;]{0,30}\b(?:agree|consent|choose"
     r"|elect|opt|share|allow|permit)"
     r"|\bif (?:you|customers?|users?) (?:explicitly |expressly )?(?:choose|decide|elect|agree"
     r"|consent) to\b"
 )
 _NEG_USE = rx(
-    rf"(?:\bnot|\bnever|\bno longer|n{APOS}t)\s+(?:\w+\s+){{0,3}}?(?:use|used|train|trained"
-    r"|using|training)\b"
+    rf"(?:\bnot|\bnever|\bno longer|n{APOS}t)\s+(?:(?!but\b|however\b|except\b|unless\b)"
+    r"[\w’'-]+\s+){0,6}?(?:use|used|train|trained|using|training)\b"
     r"|\bno\b(?: \w+){0,3} (?:will be|is|are|shall be|may be) used\b"
     r"|\bexclud\w* (?:model )?training"
 )
@@ -196,6 +202,7 @@ _POSITIVE = rx(
     r"|develop)\b"
     r"|\b(?:is|are|be|been|being|gets?)\s+(?:\w+\s+)?used\s+(?:\w+\s+){0,3}?(?:to|for|in)\b"
     r"|\btrain(?:s|ed|ing)? on\b|\bimproves? by\b|\blicen[cs]e\b|^(?:to )?(?:train|improv|develop)"
+    r"|\b(?:uses|using|processes)\b[^.;]{0,80}\bto\b[^.;]{0,40}\b(?:improv|develop|train)"
 )
 _CUSTOMER_SUBJECT = rx(rf"\b{PARTY}\s*(?:\w+\s*)?$")
 _EXCEPTION_ONLY = rx(
@@ -290,12 +297,16 @@ def training_use(us: Sequence[Unit]) -> list[Reading]:
 
 _KEEP = rx(
     r"\b(?:retain\w*|retention|keep|keeps|kept|stor(?:e|es|ed|age)|preserv\w+|delet\w+|eras\w+"
-    r"|destr(?:oy|oys|oyed|uction)|purg\w+|removed? from|anonymi[sz]\w+"
+    r"|destr(?:oy|oys|oyed|uction)|purg\w+|remov(?:e|es|ed|al) (?:from|within|after)|anonymi[sz]\w+"
+    r"|dispos(?:e|es|ed|al) of|expung\w+"
     r"|no longer (?:be )?(?:accessible|available|stored|retained))"
 )
 _KEPT = rx(rf"\b(?:{CONTENT}|data|information|logs?|backups?|records?|copies|accounts?|history)\b")
 _RETENTION_HEADING = rx(r"\bretention\b|\bretain|\bhow long\b|\bkeep\b|\bstorage\b|\bdelet")
-_NOT_RETENTION = rx(r"\baudit|\binvoice[ds]? (?:within|date)|\bpayment|\bfees?\b|\brefund")
+_NOT_RETENTION = rx(
+    r"\baudit(?!\w* (?:logs?|trails?))|\binvoice[ds]? (?:within|date)|\bpayment|\bfees?\b"
+    r"|\brefund|\bcookies?\b"
+)
 _NOTICE_AFTER = rx(rf"^{APOS}?s?\s*(?:prior |advance |written |notice)")
 _AGE_AFTER = rx(r"^\s*(?:old|of age)\b")
 _FREQUENCY_BEFORE = rx(r"\b(?:every|each|per|once (?:a|per|every))\s*$")

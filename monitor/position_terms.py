@@ -48,7 +48,10 @@ def notice_periods(text: str) -> list[Amount]:
 # -- changes to the terms --------------------------------------------------------------------------
 
 _CHANGE = rx(r"\b(?:chang|modif|updat|amend|revis)\w*")
-_TERMS = rx(r"\b(?:terms|agreement|polic(?:y|ies)|addendum|dpa|conditions|contract)\b")
+_TERMS = rx(
+    r"\b(?:terms|agreement|polic(?:y|ies)|addendum|dpa|conditions|contract|statement|privacy notice"
+    r"|eula|guidelines)\b"
+)
 _NOT_TERMS = rx(r"\b(?:fees?|prices?|pricing|rates|charges|sub-?processors?|sub-?contractors?)\b")
 _MATERIAL = rx(r"\b(?:material\w*|adverse\w*|substantial\w*|significant\w*)\b")
 
@@ -59,6 +62,8 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
     found = []
     for u in us:
         if u.heading or not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
+            continue
+        if _NOT_TERMS.search(u.previous) and not _TERMS.search(u.text):  # "such change" of fees
             continue
         if not (
             _TERMS.search(u.text)
@@ -76,7 +81,11 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
 
 # -- subprocessors ---------------------------------------------------------------------------------
 
-_SUBPROCESSOR = rx(r"\bsub-?\s?processors?\b|\bsub-?contractors?\b|\bsub-?processing\b")
+_SUBPROCESSOR = rx(
+    r"\bsub-?\s?processors?\b|\bsub-?contractors?\b|\bsub-?processing\b|\bsub-service providers?\b"
+    r"|\b(?:another|new|additional|replacement) (?:third[- ]party )?"
+    r"(?:processors?|service providers?|vendors?)\b"
+)
 _NEW = rx(r"\b(?:new|additional|replace\w*|chang\w*|add\w*|engag\w*|appoint\w*)\b")
 _OBJECT = rx(r"\bobject(?:s|ing|ion|ions)?\b")
 _NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?entitled to) object")
@@ -123,7 +132,6 @@ _ON_SITE = (
        r"(?! logs?| trails?)"),
     rx(r"\b(?:allow for and contribute to|contribute to|submit to) audits\b"),
     rx(r"\bon-?site (?:audits?|inspections?)\b"),
-    rx(r"\b(?:right to audit|audit rights?)\b"),
 )  # fmt: skip
 _REPORTS = rx(
     r"\b(?:audit reports?|soc ?[123]|iso(?:/iec)? ?270\d\d|certifications?|questionnaires?"
@@ -132,6 +140,7 @@ _REPORTS = rx(
 _PROVIDE = rx(
     rf"\b(?:provide|make available|furnish|share|deliver|give|send)s?\b[^.;]{{0,40}}\b{PARTY}"
     rf"|\b{PARTY}\b[^.;]{{0,40}}\b(?:may|can) (?:request|obtain|receive|access|review)"
+    r"|\b(?:provide|make available|furnish|share)s?\b[^.;]{0,80}\b(?:up)?on (?:written )?request\b"
 )
 
 
@@ -173,7 +182,7 @@ def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
 # -- ownership -------------------------------------------------------------------------------------
 
 _INPUT = (
-    r"(?:inputs?|prompts?|content|customer data|customer content|user content|materials"
+    r"(?:inputs?|prompts?|content|customer data|customer content|user content|materials?"
     r"|submissions|your data)"
 )
 _OUTPUT = r"(?:outputs?|generated (?:content|outputs?|materials?|text|images?)|completions?)"
@@ -192,22 +201,28 @@ _RIGHTS = (
 def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
     return (
         rx(rf"\b(?P<verb>owns?)\b{_DET}\s+"
-           rf"(?:\w+,?\s+(?:and|&)\s+(?:all |any |the |its |their |your )?)?{obj}\b"),
+           rf"(?:(?:[\w-]+,?\s+){{1,3}}(?:and|&)\s+(?:all |any |the |its |their |your )?)?{obj}\b"),
+        rx(rf"\b(?P<verb>is|are|shall be|will be|remains?) the (?:sole |exclusive )?owners? of"
+           rf"{_DET}\s+{obj}\b"),
         rx(rf"\b(?P<verb>retains?|keeps?|holds?|maintains?|owns?)\b[^.;]{{0,10}}{_RIGHTS}\b"
            rf"[^.;]{{0,50}}?\b(?:in|to|of|over)\b(?: and to)?{_DET}\s+{obj}\b"),
     )  # fmt: skip
 
 
 def _remains_yours(obj: str) -> re.Pattern[str]:
+    """ "Your content remains yours", "rights in Output vest in Customer"."""
     return rx(
         rf"\b{obj}\b[^.;]{{0,40}}\b(?:remains?|is|are|shall remain|will remain|stays?)\s+"
         r"(?:\w+\s+)?(?:yours|your (?:property|own)|the (?:sole |exclusive )?property of "
         r"(?:you|customers?)|owned by (?:you|customers?))\b"
+        rf"|\b{obj}\b[^.;]{{0,60}}\b(?:shall |will )?(?:vests?|remains? vested) (?:solely )?in "
+        r"(?:you|customers?|users?)\b"
     )
 
 
 _CLAIM = rx(
-    rf"(?:\bnot|\bnever|n{APOS}t)\s+(?:\w+\s+)?claim (?:any )?ownership (?:of|in|over|to)\s+"
+    rf"(?:\bnot|\bnever|n{APOS}t)\s+(?:\w+\s+)?(?:claim|assert|take) (?:any )?(?:ownership|title)"
+    r"(?: rights?)? (?:of|in|over|to)\s+"
     r"(?P<o>[^.;]{0,40})"
 )
 _ANAPHOR = rx(r"^(?:that|such|this|the) (?:content|material)|^(?:it|them)\b")
