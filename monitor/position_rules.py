@@ -77,10 +77,25 @@ def units(blocks: Sequence[Block], clauses: Mapping[str, str]) -> list[Unit]:
         for cell_context, text in _cells(block):
             for sentence in split_sentences(text):
                 ctx = f"{cell_context} / {context}" if cell_context else context
-                heading = block.kind == "heading"
+                heading = block.kind == "heading" or _title(sentence)
                 out.append(Unit(sentence, ctx, heading, member, previous, follow, item_lead))
                 previous = sentence
     return out
+
+
+_NUMBERING = re.compile(r"^\(?(?:\d+|[A-Za-z]|[ivxlc]+)(?:\.\d+)*[.)]\s+")
+_MINOR = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]
+)
+
+
+def _title(sentence: str) -> bool:
+    """A run-in title ("(c) Use of Content to Improve Services."): short, every word capitalized."""
+    words = _NUMBERING.sub("", sentence).rstrip(".:").split()
+    major = [w for w in words if w.lower() not in _MINOR]
+    if not 0 < len(words) <= 10 or len(major) < 2 or sentence.isupper():
+        return False
+    return all(w[:1].isupper() for w in major)
 
 
 def _cells(block: Block) -> list[tuple[str, str]]:
@@ -111,12 +126,14 @@ NEG = rx(rf"\b(?:not|never|no longer|cannot)\b|n{APOS}t\b")
 CONTENT = (
     r"(?:content|inputs?|outputs?|prompts?|conversations?|chats?|materials?|files?|messages?"
     r"|customer data|your data|user data|business data|interactions?|submissions?|queries"
-    r"|generations?|completions?|(?:input|output|fine[- ]tuning) data)"
+    r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
+    r"|uploads|photos|images|recordings|voice data|documents)"
 )
 _CONTENT = rx(rf"\b{CONTENT}\b")
 _SCOPES = (
     rx(r"\b(?:when|if|where|while) (?:you|customers?|users?|an end user|organi[sz]ations?) "
-       r"(?:use|uses|access|accesses|are using|is using|subscribe to|purchase) "
+       r"(?:use|uses|used|access|accesses|are using|is using|subscribes? to|subscribed to"
+       r"|purchases?|purchased) "
        r"(?:the |our |a |an |any )?(?P<s>[^,;.()]{3,70}?)(?=[,;.()]|$| to | for | and (?:we|you))"),
     rx(r"\b(?:under|on|with|in) (?:a |an |the |our |your )?(?P<s>(?:free|paid|trial|consumer"
        r"|business|enterprise|teams?|pro|plus|education|edu|api|developer)\b[^,;.()]{0,30}?"
@@ -169,7 +186,7 @@ _OPT_OUT = rx(
     r"|\b(?:has|have|had) not opted[- ]?out"
     r"|\b(?:if|once|when|after|even if) (?:you|customers?|users?) (?:have |has )?"
     r"opt(?:s|ed)?[- ]?out"
-    r"|\b(?:turn(?:s|ed|ing)? off|disabl(?:e|es|ed|ing)|switch(?:es|ed|ing)? off)\b(?: \w+){0,4}? "
+    r"|\b(?:turn(?:s|ed|ing)? off|disabl(?:e|es|ed|ing)|switch(?:es|ed|ing)? off)\b(?: \w+){0,9}? "
     r"(?:training|setting|toggle|option|control|feature|model improvement)"
     r"|\b(?:turn(?:s|ed|ing)?|switch(?:es|ed|ing)?) (?:it|this|that) off\b"
     r"|\bobject to (?:the|our|this|such) (?:use|processing)"
@@ -184,7 +201,8 @@ _OPT_IN = rx(
     r"|\bwithout (?:your|customer\S*|the user\S*|their) (?:explicit |express |prior |affirmative )*"
     r"(?:consent|permission|authori[sz]ation|agreement)"
     r"|\bexcept (?:as|where|when|with) (?:expressly |explicitly |otherwise )*"
-    r"(?:permitted|authori[sz]ed|agreed|instructed|requested|consented)\b[^.;]{0,20}\bby (?:you|customers?|users?)\b"
+    r"(?:permitted|authori[sz]ed|agreed|instructed|requested|consented)\b[^.;]{0,20}"
+    r"\bby (?:you|customers?|users?)\b"
     r"|\bonly (?:if|when|where) (?:you|customers?|users?)\b[^.;]{0,30}\b(?:agree|consent|choose"
     r"|elect|opt|share|allow|permit)"
     r"|\bif (?:you|customers?|users?) (?:explicitly |expressly )?(?:choose|decide|elect|agree"

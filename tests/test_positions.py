@@ -338,3 +338,124 @@ def test_effective_date(text: str, expected: object) -> None:
     """The effective date wins over the last-updated one; a narrative date or an archived
     version's date is not the document's."""
     assert value(text, "effective_date") == expected
+
+
+# -- more families of phrasing (other providers' typical wordings) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We never sell your data or use it to train third-party models.", ("not_used",)),
+        ("We don't use your data to train our foundation models without your permission.",
+         ("opt_in",)),
+        ("Provider will not use Customer Data to train or improve its models, except as "
+         "expressly authorized by Customer.", ("opt_in",)),
+        ("Acme uses the content you submit and the generated responses to provide, improve "
+         "and develop Acme products and machine learning technologies.", ("used",)),
+        ("This means that your questions and the answers you receive may be used to train our "
+         "language models.", ("used",)),
+        ("You can turn off Improve the model for everyone in your data controls settings, and "
+         "new conversations won't be used to train our models.", ("opt_out",)),
+    ],
+)  # fmt: skip
+def test_training_negation_scope_consent_and_uses(text: str, expected: tuple[str, ...]) -> None:
+    """A negation governs its coordinated verbs; "without your permission" and "except as
+    authorized by Customer" are opt-in; "uses ... to improve" is use."""
+    assert value(text, "training_use") == expected
+
+
+def test_product_named_content_is_a_scope() -> None:
+    """ "API Content" not used and "consumer content" with an opt-out keep their scopes."""
+    text = (
+        "We do not use API Content to improve our models. You may opt out of our use of "
+        "consumer content to train our models."
+    )
+    p = read(text)["training_use"]
+    assert p.value == ("not_used", "opt_out")
+    assert {r.value: r.scope for r in p.readings} == {"not_used": "API", "opt_out": "consumer"}
+
+
+def test_a_run_in_title_is_not_a_rule() -> None:
+    """A title such as "(c) Use of Content to Improve Services." states no position itself."""
+    text = (
+        "(c) Use of Content to Improve Services. We do not use Customer Content to improve "
+        "our models."
+    )
+    assert value(text, "training_use") == ("not_used",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Deleted chats are removed within 14 days.", (14,)),
+        ("Audit logs are retained for one (1) year.", (365,)),
+        ("We dispose of paper records after seven years.", (2555,)),
+        ("Analytics cookies expire after 13 months.", None),
+    ],
+)
+def test_retention_verbs_and_what_is_not_retention(text: str, expected: object) -> None:
+    """Removal, disposal and log retention count; cookie lifetimes do not."""
+    assert value(text, "retention_days") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "outputs"),
+    [
+        ("As between the parties, Customer owns all Customer Data and Outputs.",
+         "customer", "customer"),
+        ("All right, title and interest in the Outputs shall vest in Customer.",
+         None, "customer"),
+        ("Customer is the sole owner of all Customer Content.", "customer", None),
+        ("We don't claim ownership rights over your User Material.", "customer", None),
+    ],
+)  # fmt: skip
+def test_more_ownership_wordings(text: str, inputs: object, outputs: object) -> None:
+    """Conjoined objects, vesting, "is the owner of" and disclaimed ownership."""
+    positions = read(text)
+    got = (positions["input_ownership"].value, positions["output_ownership"].value)
+    assert got == (inputs, outputs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We will provide a copy of our current ISO 27001 certificate and SOC 2 report upon "
+         "request.", "reports"),
+        ("Customer's audit rights under this DPA are satisfied by the audit reports described "
+         "above.", None),
+        ("The Processor shall allow for and contribute to audits, including inspections, "
+         "conducted by the Controller.", "on_site"),
+    ],
+)  # fmt: skip
+def test_reports_on_request_and_audits_by_the_controller(text: str, expected: object) -> None:
+    """Reports given on request are reports; a mention of audit rights alone is none."""
+    assert value(text, "audit_right") == expected
+
+
+def test_a_new_service_provider_notice_counts_as_subprocessor_notice() -> None:
+    """Processors named "service providers" still give the subprocessor notice period."""
+    text = (
+        "We will inform you of any intended addition of a new service provider at least "
+        "thirty (30) days in advance."
+    )
+    assert value(text, "subprocessor_notice_days") == 30
+
+
+def test_fee_changes_are_not_term_changes() -> None:
+    """A notice for changed fees, in its own sentence after the fee sentence, is not one for
+    changed terms."""
+    text = (
+        "We may change the fees for the Services from time to time. We will notify you at "
+        "least 30 days in advance of any such change."
+    )
+    assert value(text, "change_notice_days") is None
+
+
+def test_a_privacy_statement_change_notice() -> None:
+    """A privacy statement's notice of material changes is its change notice."""
+    text = (
+        "If we make material changes to this Privacy Statement, we will provide at least 45 "
+        "days prior notice by email."
+    )
+    assert value(text, "change_notice_days") == 45
