@@ -38,6 +38,9 @@ class _Commands(click.Group):
         "digest": "monitor.cli_email",
         "run": "monitor.cli_daemon",
         "status": "monitor.cli_daemon",
+        "compare": "monitor.cli_reports",
+        "export": "monitor.cli_reports",
+        "site": "monitor.cli_reports",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

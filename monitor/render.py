@@ -259,6 +259,13 @@ _HTML = _environment(html=True)
 _TEXT = _environment(html=False)
 
 
+def template(name: str) -> jinja2.Template:
+    """A template of ``monitor.templates``; names ending in ``.html.j2`` or ``.atom.j2``
+    are autoescaped (page text is shown as text), others are not."""
+    escaped = name.endswith((".html.j2", ".atom.j2"))
+    return (_HTML if escaped else _TEXT).get_template(name)
+
+
 def render(name: str, subject: str, context: Mapping[str, Any]) -> Rendered:
     """Render ``NAME.txt.j2`` and ``NAME.html.j2`` with ``context``."""
     ctx = {**context, "subject": subject}
