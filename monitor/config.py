@@ -8,19 +8,21 @@ found), the provider/document concerned, and what is allowed.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import soupsieve
 
 from .archive import ARCHIVE_KINDS, ArchiveKind, ArchiveLayout, layout, template_problem
+from .config_checks import Range, email_problem, host_name_problem
 from .errors import ConfigError
+from .urls import normalise_url, private_host, url_problem
 
 BUILTIN_CLAUSES: tuple[str, ...] = (
     "training",
@@ -35,6 +37,7 @@ ALERT_LEVELS = ("high", "all", "none")
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_USER_AGENT = "tos-monitor/0.1 (+https://github.com/tos-monitor/tos-monitor)"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,15 @@ class FetchSettings:
     backoff: float = 1.0
     max_bytes: int = 20_000_000
     max_redirects: int = 5
+    allow_redirect_hosts: tuple[str, ...] = ()  # other sites redirects may lead to
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one document's fetch may take in all: every attempt's ``timeout`` plus
+        the longest backoff waits (``backoff`` × 2^n × 1.5). A ``Retry-After`` asking to
+        wait longer than what is left ends the fetch instead of being honoured."""
+        backoff = self.backoff * 1.5 * (2.0**self.retries - 1)
+        return self.timeout * (self.retries + 1) + backoff
 
 
 @dataclass(frozen=True)
@@ -186,7 +198,7 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
     """Read and validate ``path``; ``database`` (from --db / TOSMON_DB) overrides the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a UTF-8 BOM (Windows editors) is fine
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: file not found (pass --config PATH or set TOSMON_CONFIG)"
@@ -197,7 +209,14 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return _Parser(path, text).config(raw, database)
+    config = _Parser(path, text).config(raw, database)
+    if not config.documents():
+        raise ConfigError(
+            f"{path}: no documents configured{' (the file is empty)' if not raw else ''}; "
+            "add at least one [providers.ID.documents.DOC] table with `url` and `select` "
+            "(see README: sources.toml reference)"
+        )
+    return config
 
 
 class _Parser:
@@ -294,13 +313,29 @@ class _Parser:
         key: str,
         where: str,
         default: float,
-        minimum: float,
-        cast: Callable[[Any], Any] = float,
+        allowed: Range,
     ) -> Any:
+        """A finite number within ``allowed`` (an int for whole-number settings)."""
         value = self.get(raw, key, where, (int, float), default=default)
-        if value < minimum:
-            raise self.fail(where, f"`{key}` must be at least {minimum}, got {value!r}")
-        return cast(value)
+        problem = allowed.problem(value)
+        if problem is not None:
+            raise self.fail(where, f"`{key}` {problem}")
+        return int(value) if allowed.whole else float(value)
+
+    def hosts(self, raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        values = self.strings(raw, key, where)
+        for host in values:
+            problem = host_name_problem(host)
+            if problem is not None:
+                raise self.fail(where, f"`{key}`: {host!r} {problem}")
+        return tuple(h.lower().rstrip(".") for h in values)
+
+    def addresses(self, values: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+        for address in values:
+            problem = email_problem(address)
+            if problem is not None:
+                raise self.fail(where, f"`{key}`: {address!r} {problem}")
+        return values
 
     # -- the tables -------------------------------------------------------------------
 
@@ -321,6 +356,7 @@ class _Parser:
                 "backoff",
                 "max_bytes",
                 "max_redirects",
+                "allow_redirect_hosts",
             },
         )
         db = database or self.get(
@@ -345,13 +381,16 @@ class _Parser:
         w = "monitor"
         return FetchSettings(
             user_agent=self.get(monitor, "user_agent", w, str, default=DEFAULT_USER_AGENT),
-            concurrency=self.number(monitor, "concurrency", w, 8, 1, int),
-            per_host=self.number(monitor, "per_host", w, 2, 1, int),
-            timeout=self.number(monitor, "timeout", w, 30.0, 0.1),
-            retries=self.number(monitor, "retries", w, 3, 0, int),
-            backoff=self.number(monitor, "backoff", w, 1.0, 0),
-            max_bytes=self.number(monitor, "max_bytes", w, 20_000_000, 1024, int),
-            max_redirects=self.number(monitor, "max_redirects", w, 5, 0, int),
+            concurrency=self.number(monitor, "concurrency", w, 8, Range(1, 1000, True)),
+            per_host=self.number(monitor, "per_host", w, 2, Range(1, 100, True)),
+            timeout=self.number(monitor, "timeout", w, 30.0, Range(0.1, 3600)),
+            retries=self.number(monitor, "retries", w, 3, Range(0, 20, True)),
+            backoff=self.number(monitor, "backoff", w, 1.0, Range(0, 3600)),
+            max_bytes=self.number(
+                monitor, "max_bytes", w, 20_000_000, Range(1024, 2_000_000_000, True)
+            ),
+            max_redirects=self.number(monitor, "max_redirects", w, 5, Range(0, 50, True)),
+            allow_redirect_hosts=self.hosts(monitor, "allow_redirect_hosts", w),
         )
 
     def archive(self, raw: Any) -> ArchiveSettings:
@@ -365,9 +404,9 @@ class _Parser:
             raise self.fail(w, f"`kind` must be one of {', '.join(ARCHIVE_KINDS)}, got {kind!r}")
         return ArchiveSettings(
             wayback_url=url.rstrip("/"),
-            rate=self.number(archive, "rate", w, 1.0, 0.001),
-            retries=self.number(archive, "retries", w, 4, 0, int),
-            timeout=self.number(archive, "timeout", w, 60.0, 0.1),
+            rate=self.number(archive, "rate", w, 1.0, Range(0.001, 1000)),
+            retries=self.number(archive, "retries", w, 4, Range(0, 20, True)),
+            timeout=self.number(archive, "timeout", w, 60.0, Range(0.1, 3600)),
             kind=kind,
             cdx_url=self.template(archive, "cdx_url", (), ("url",)),
             capture_url=self.template(archive, "capture_url", ("timestamp", "url"), ()),
@@ -392,7 +431,7 @@ class _Parser:
             check=self.get(sched, "check", w, str, default="0 6 * * *"),
             digest=self.get(sched, "digest", w, str, default="mon 08:00"),
             timezone=self.get(sched, "timezone", w, str, default="UTC"),
-            jitter=self.number(sched, "jitter", w, 60, 0, int),
+            jitter=self.number(sched, "jitter", w, 60, Range(0, 86400, True)),
         )
         from .triggers import parse_cron, parse_digest, parse_timezone  # the grammar lives there
 
@@ -437,19 +476,40 @@ class _Parser:
             email.get("providers", {}), "email.providers", provider_ids
         ).items():
             where = f"email.providers.{pid}"
-            provider_to[pid] = self.strings(self.table(sub, where, {"to"}), "to", where, True)
-        return EmailSettings(
+            to = self.strings(self.table(sub, where, {"to"}), "to", where, True)
+            provider_to[pid] = self.addresses(to, "to", where)
+        settings = EmailSettings(
             smtp_host=self.get(email, "smtp_host", w, str, required=True),
-            smtp_port=self.number(email, "smtp_port", w, default_port, 1, int),
+            smtp_port=self.number(email, "smtp_port", w, default_port, Range(1, 65535, True)),
             security=security,
-            sender=self.get(email, "from", w, str, required=True),
-            to=self.strings(email, "to", w, required=True),
+            sender=self.addresses((self.get(email, "from", w, str, required=True),), "from", w)[0],
+            to=self.addresses(self.strings(email, "to", w, required=True), "to", w),
             username=self.get(email, "username", w, str),
             password_env=self.get(email, "password_env", w, str),
             alerts=alerts,
             provider_to=provider_to,
-            timeout=self.number(email, "timeout", w, 30.0, 0.1),
+            timeout=self.number(email, "timeout", w, 30.0, Range(0.1, 3600)),
         )
+        host_problem = host_name_problem(settings.smtp_host)
+        if host_problem is not None:
+            raise self.fail(w, f"`smtp_host`: {settings.smtp_host!r} {host_problem}")
+        self.warn_plaintext_auth(settings)
+        return settings
+
+    def warn_plaintext_auth(self, settings: EmailSettings) -> None:
+        """A password sent unencrypted over the network deserves a warning (not an error:
+        some relays on a trusted network want it); a relay on this machine does not."""
+        if (
+            settings.security == "none"
+            and settings.username
+            and not private_host(settings.smtp_host)
+        ):
+            log.warning(
+                '%s: [email]: security = "none" with a username sends the SMTP password '
+                'unencrypted to %s; use security = "starttls" or "ssl"',
+                self.path,
+                settings.smtp_host,
+            )
 
     def custom_clauses(self, raw: Any) -> tuple[ClauseDefinition, ...]:
         out = []
@@ -485,21 +545,30 @@ class _Parser:
             p = self.table(praw, where, {"name", "documents"})
             name = self.get(p, "name", where, str, default=pid)
             docs = []
-            draw = self.table(
-                p.get("documents", {}), f"{where}.documents", set(p.get("documents", {}))
-            )
-            for did, d in draw.items():
+            for did, d in self.documents_table(p.get("documents", {}), where).items():
                 doc = self.document(pid, name, did, d, custom)
-                if doc.url in seen_urls:
+                same = normalise_url(doc.url)
+                if same in seen_urls:
                     raise self.fail(
                         f"{where}.documents.{did}",
-                        f"the url {doc.url} is already watched by {seen_urls[doc.url]}; "
-                        "each url may appear once",
+                        f"the url {doc.url} is already watched by {seen_urls[same]}; "
+                        "each url may appear once (compared without the #fragment, "
+                        "ignoring the case of scheme and host and a default port)",
                     )
-                seen_urls[doc.url] = doc.key
+                seen_urls[same] = doc.key
                 docs.append(doc)
             out.append(ProviderConfig(pid, name, tuple(docs)))
         return tuple(out)
+
+    def documents_table(self, raw: Any, where: str) -> dict[str, Any]:
+        """``[providers.ID.documents]``: a table of document tables, one per document id."""
+        if not isinstance(raw, dict):
+            got = "an array of tables ([[...]])" if isinstance(raw, list) else repr(raw)
+            raise self.fail(
+                f"{where}.documents",
+                f"must be a table of documents, one [{where}.documents.DOC] table each; got {got}",
+            )
+        return raw
 
     def document(
         self, pid: str, pname: str, did: str, raw: Any, custom: tuple[ClauseDefinition, ...]
@@ -560,9 +629,11 @@ class _Parser:
         return tuple(rules)
 
     def check_url(self, url: str, where: str, key: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        problem = url_problem(url)
+        if problem == "is not an http(s) URL":
             raise self.fail(where, f"`{key}` must be an http(s) URL, got {url!r}")
+        if problem is not None:
+            raise self.fail(where, f"`{key}` {url!r} {problem}; it must be an http(s) URL")
 
 
 def resolve_sqlite_path(url: str, base: Path) -> str:

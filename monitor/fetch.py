@@ -12,8 +12,14 @@ What it takes care of, and why:
   with exponential backoff and jitter that honour ``Retry-After``;
 * bandwidth: conditional requests (``If-None-Match`` / ``If-Modified-Since``); a 304
   has no body to download or process;
-* safety: a cap on the *decompressed* body size (gzip bombs included), and redirects
-  followed by hand so that only http(s) targets and a bounded number of hops are accepted.
+* safety: a cap on the *decompressed* body size, enforced while decoding any stack of
+  content-codings (``decoding.py``: gzip bombs, nested ones included), and redirects
+  followed by hand: a bounded number of hops, each target checked before it is followed
+  (``urls.redirect_problem``: a valid http(s) URL, the same site or an allowed host, no
+  private address unless the document's own URL is private);
+* time: all hops of one request share ``timeout``, and a document's fetch, retries and
+  their waits included, ends by ``FetchSettings.deadline``; a ``Retry-After`` asking to
+  wait past it ends the fetch with the server's error instead of waiting.
 """
 
 from __future__ import annotations
@@ -26,11 +32,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from urllib.parse import urljoin
 
 import httpx
 
 from .config import FetchSettings
+from .decoding import ACCEPT_ENCODING, BodyDecoder
 from .errors import FetchError
+from .urls import redirect_problem
 
 MAX_RETRY_AFTER = 300.0
 """The longest ``Retry-After`` honoured, in seconds; a server asking for more gets this."""
@@ -80,6 +89,12 @@ class FetchResult:
     def ok(self) -> bool:
         return self.error is None
 
+    @classmethod
+    def failed(cls, url: str, error: FetchError, started_at: datetime) -> FetchResult:
+        """A fetch that ended in ``error`` before any response was kept."""
+        duration = (datetime.now(UTC) - started_at).total_seconds()
+        return cls(url, None, None, None, None, Validators(), started_at, duration, 1, error)
+
 
 @dataclass
 class _Outcome:
@@ -94,6 +109,24 @@ class _Outcome:
     retry: bool = False
     retry_after: float | None = None
     memento_datetime: str | None = None
+
+
+class _Clock:
+    """The time one document's fetch may still take: it starts with the first request
+    (not while queued for a concurrency slot) and lasts ``settings.deadline`` seconds."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        self.started: float | None = None
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+
+    def left(self) -> float:
+        if self.started is None:
+            return self.settings.deadline
+        return self.settings.deadline - (time.monotonic() - self.started)
 
 
 class Fetcher:
@@ -125,7 +158,7 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         self._client = httpx.AsyncClient(
             transport=self._transport,
-            headers={"User-Agent": self.settings.user_agent},
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=self.settings.timeout,
             follow_redirects=False,
         )
@@ -148,13 +181,18 @@ class Fetcher:
         """
         started_at, start = datetime.now(UTC), time.monotonic()
         headers = (validators or Validators()).headers()
+        clock = _Clock(self.settings)
         attempts = 0
         while True:
             attempts += 1
-            out = await self._attempt(url, headers)
+            out = await self._attempt(url, headers, clock)
             if not out.retry or attempts > self.settings.retries:
                 break
-            await self._sleep(self._delay(attempts, out.retry_after))
+            delay = self._delay(attempts, out.retry_after)
+            if delay >= clock.left():
+                out.error = _past_deadline(out, delay, clock)
+                break
+            await self._sleep(delay)
         return FetchResult(
             url=url,
             final_url=out.final_url,
@@ -169,15 +207,16 @@ class Fetcher:
             memento_datetime=out.memento_datetime,
         )
 
-    async def _attempt(self, url: str, headers: dict[str, str]) -> _Outcome:
+    async def _attempt(self, url: str, headers: dict[str, str], clock: _Clock) -> _Outcome:
         """One try; transport failures become the outcome's error, marked retryable or not."""
         out = _Outcome()
+        hops = _Hops(clock, min(float(self.settings.timeout), max(clock.left(), 0.0)))
         try:
-            await self._follow(httpx.URL(url), headers, out)
+            await self._follow(url, headers, out, hops)
         except FetchError as exc:
             out.error = exc
         except (TimeoutError, httpx.TimeoutException):
-            out.error = FetchError(f"timed out after {float(self.settings.timeout)} s", "timeout")
+            out.error = FetchError(f"timed out after {hops.budget:g} s", "timeout")
             out.retry = True
         except httpx.ConnectError as exc:
             out.error, out.retry = FetchError(f"cannot connect: {_reason(exc)}", "connect"), True
@@ -191,29 +230,34 @@ class Fetcher:
             out.content, out.validators = None, Validators()
         return out
 
-    async def _follow(self, url: httpx.URL, headers: dict[str, str], out: _Outcome) -> None:
-        """Request ``url``, following at most ``max_redirects`` redirects to http(s) URLs."""
+    async def _follow(
+        self, origin: str, headers: dict[str, str], out: _Outcome, hops: _Hops
+    ) -> None:
+        """Request ``origin``, following at most ``max_redirects`` acceptable redirects."""
         limit = self.settings.max_redirects
+        url = httpx.URL(origin)
         for _hop in range(limit + 1):
-            response = await self._exchange(url, headers, out)
+            response = await self._exchange(url, headers, out, hops)
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECTS or location is None:
-                _finish(response, out)
+                _finish(response, out, conditional=bool(headers))
                 return
-            url = response.url.join(location)
-            if url.scheme not in ("http", "https"):
-                raise FetchError(f"refused a redirect to a non-http(s) URL: {location}", "redirect")
+            target = urljoin(str(response.url), location.strip())
+            problem = redirect_problem(origin, target, self.settings.allow_redirect_hosts)
+            if problem is not None:
+                raise FetchError(f"refused a redirect to {target}: {problem}", "redirect")
+            url = httpx.URL(target)
         raise FetchError(f"more than {limit} redirects (the last one to {url})", "redirect")
 
     async def _exchange(
-        self, url: httpx.URL, headers: dict[str, str], out: _Outcome
+        self, url: httpx.URL, headers: dict[str, str], out: _Outcome, hops: _Hops
     ) -> httpx.Response:
         """Send one request under the concurrency limits and rate; read the body of a 2xx."""
         if self._client is None:
             raise RuntimeError("use the Fetcher as `async with Fetcher(settings) as fetcher`")
         async with self._slots, self._host_slot(url):
             await self._pace()
-            async with asyncio.timeout(self.settings.timeout):
+            async with asyncio.timeout_at(hops.expiry()):
                 request = self._client.build_request("GET", url, headers=headers)
                 response = await self._client.send(request, stream=True)
                 try:
@@ -227,20 +271,18 @@ class Fetcher:
         return response
 
     async def _read(self, response: httpx.Response) -> bytes:
-        """The decoded body, refusing more than ``max_bytes``: announced, or while streaming."""
+        """The decoded body, refusing more than ``max_bytes``: announced, or while decoding."""
         limit = self.settings.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(
                 f"body of {int(declared):,} bytes exceeds the {limit:,}-byte limit", "too_large"
             )
+        decoder = BodyDecoder(response.headers.get("Content-Encoding"), limit)
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(f"body exceeds the {limit:,}-byte limit", "too_large")
-            chunks.append(chunk)
+        async for raw in response.aiter_raw():
+            if decoded := decoder.feed(raw):
+                chunks.append(decoded)
         return b"".join(chunks)
 
     def _host_slot(self, url: httpx.URL) -> asyncio.Semaphore:
@@ -266,10 +308,44 @@ class Fetcher:
         return max(backoff, retry_after or 0.0)
 
 
-def _finish(response: httpx.Response, out: _Outcome) -> None:
-    """Record the final response of an attempt; a status other than 2xx/304 is an error."""
+class _Hops:
+    """The one timeout all hops of a request share: it runs from the first hop's start."""
+
+    def __init__(self, clock: _Clock, budget: float) -> None:
+        self.clock, self.budget = clock, budget
+        self.expires: float | None = None
+
+    def expiry(self) -> float:
+        """The event-loop time by which this request and its redirects must be done."""
+        if self.expires is None:
+            self.clock.start()
+            self.budget = min(self.budget, max(self.clock.left(), 0.0))
+            self.expires = asyncio.get_running_loop().time() + self.budget
+        return self.expires
+
+
+def _finish(response: httpx.Response, out: _Outcome, conditional: bool) -> None:
+    """Record the final response of an attempt; a status other than 2xx/304 is an error,
+    and so are the answers that break the protocol: a 304 to an unconditional request
+    (there is no copy it could refer to) and a 206 (part of a page we asked for whole)."""
     status = response.status_code
     out.content_type = response.headers.get("Content-Type")
+    if status == 206:
+        out.error = FetchError(
+            "HTTP 206 Partial Content to a request for the whole page: only part of it "
+            "was sent, so it is not recorded",
+            "protocol",
+            status,
+        )
+        return
+    if status == 304 and not conditional:
+        out.error = FetchError(
+            "HTTP 304 Not Modified to a request without If-None-Match or If-Modified-Since: "
+            "there is no earlier copy it could refer to (a broken server or cache)",
+            "protocol",
+            status,
+        )
+        return
     if response.is_success or status == 304:
         headers = response.headers
         out.validators = Validators(headers.get("ETag"), headers.get("Last-Modified"))
@@ -296,6 +372,20 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _past_deadline(out: _Outcome, delay: float, clock: _Clock) -> FetchError | None:
+    """The last error, saying that waiting ``delay`` s to retry would pass the deadline."""
+    if out.error is None:
+        return None
+    left = (
+        f"the {max(clock.left(), 0.0):.1f} s left of this document's {clock.settings.deadline:g} s"
+    )
+    if out.retry_after is not None and delay <= out.retry_after:
+        why = f"the server asked to wait {delay:g} s (Retry-After), longer than {left} deadline"
+    else:
+        why = f"waiting {delay:.1f} s would pass {left} deadline"
+    return FetchError(f"{out.error}; not retried: {why}", out.error.kind, out.error.status)
 
 
 def _with_attempts(error: FetchError | None, attempts: int) -> FetchError | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -20,13 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import store
 from .clauses import ClauseResult, find_clauses
 from .config import Config, DocumentConfig
 from .db import SessionFactory
-from .errors import ExtractError
+from .errors import ExtractError, FetchError, StoreError
 from .extract import extract
 from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
@@ -49,6 +51,7 @@ def _rules_version() -> str:
 
 
 RULES_VERSION = _rules_version()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,37 @@ def _failed(
     return report
 
 
+def internal_error(doc: DocumentConfig, exc: BaseException, stage: str) -> FetchError:
+    """A bug (or a page no rule foresaw) while ``stage`` of ``doc``: that document's error.
+
+    Logged with its traceback (shown with ``--verbose``); the run goes on with the others.
+    """
+    log.error("%s: internal error while %s", doc.key, stage, exc_info=exc)
+    return FetchError(f"internal error while {stage}: {type(exc).__name__}: {exc}", "internal")
+
+
 def process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) -> DocumentReport:
-    """One document's whole check: a single transaction (all or nothing)."""
-    attempt: dict[str, Any] = {
+    """One document's whole check: a single transaction (all or nothing).
+
+    An unexpected exception rolls that transaction back and becomes the document's
+    ``internal`` error, recorded as a failed attempt in a transaction of its own. A
+    database fault is not the document's: it is raised as a ``StoreError``.
+    """
+    try:
+        return _process_fetch(sf, doc, result)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot record {doc.key}: {exc}") from exc
+    except Exception as exc:
+        error = internal_error(doc, exc, "processing the page")
+    with sf.begin() as s:
+        row = store.ensure_document(s, doc)
+        report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
+        attempt = {**_attempt_fields(result), "origin": "live"}
+        return _failed(s, row.id, report, attempt, error.kind, str(error))
+
+
+def _attempt_fields(result: FetchResult) -> dict[str, Any]:
+    return {
         "started_at": result.started_at,
         "url": result.url,
         "final_url": result.final_url,
@@ -195,6 +226,10 @@ def process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) 
         "etag": result.validators.etag,
         "last_modified": result.validators.last_modified,
     }
+
+
+def _process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) -> DocumentReport:
+    attempt = _attempt_fields(result)
     with sf.begin() as s:
         if result.error is not None:
             row = store.ensure_document(s, doc)
@@ -258,20 +293,16 @@ async def check_documents(
     live process is skipped with outcome ``locked``. Once ``stop`` is set, fetched
     documents are still recorded (each its own transaction), fetches in flight are
     abandoned (nothing was written for them) and unstarted documents are skipped.
+    Whatever happens — an internal error, a database fault, a cancellation — every lock
+    this run took is released before it returns or raises (also in a daemon's ``locks``).
     """
     report = CheckReport()
     stop = stop or threading.Event()
     async with AsyncExitStack() as stack:
         guard = locks if locks is not None else stack.enter_context(Locks(sf))
         fetcher = await stack.enter_async_context(Fetcher(config.fetch, transport=transport))
-
-        async def fetch_one(doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult | Holder]:
-            holder = guard.acquire(document_lock(doc.key))
-            if holder is not None:
-                return doc, holder
-            return doc, await fetcher.fetch(doc.url, validators_for(sf, doc))
-
-        tasks = {asyncio.ensure_future(fetch_one(d)): d for d in docs}
+        run = _Run(sf, guard, fetcher)
+        tasks = {asyncio.ensure_future(run.fetch_one(d)): d for d in docs}
         pending = set(tasks)
         try:
             while pending and not stop.is_set():
@@ -281,32 +312,65 @@ async def check_documents(
                 for task in done:
                     doc, result = task.result()
                     del tasks[task]  # let the page body go: memory stays flat with N
-                    outcome = _record(sf, guard, doc, result)
+                    outcome = run.record(doc, result)
                     report.results.append(outcome)
                     on_result(outcome)
         finally:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            for task in pending:
-                guard.release(document_lock(tasks[task].key))
+            run.release_all()
     order = {d.key: i for i, d in enumerate(docs)}
     report.results.sort(key=lambda r: order.get(r.key, 0))
     return report
 
 
-def _record(
-    sf: SessionFactory, guard: Locks, doc: DocumentConfig, result: FetchResult | Holder
-) -> DocumentReport:
-    """Commit one fetched document and release its lock; report a locked one."""
-    if isinstance(result, Holder):
-        return DocumentReport(
-            doc.provider, doc.id, "locked", url=doc.url, warning=result.describe()
-        )
-    try:
-        return process_fetch(sf, doc, result)
-    finally:
-        guard.release(document_lock(doc.key))
+class _Run:
+    """One check run's fetches and the document locks it took."""
+
+    def __init__(self, sf: SessionFactory, guard: Locks, fetcher: Fetcher) -> None:
+        self.sf, self.guard, self.fetcher = sf, guard, fetcher
+        self.taken: set[str] = set()
+
+    async def fetch_one(self, doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult | Holder]:
+        """Lock ``doc`` and fetch it; an unexpected exception becomes its ``internal`` error."""
+        holder = self.guard.acquire(document_lock(doc.key))
+        if holder is not None:
+            return doc, holder
+        self.taken.add(doc.key)
+        started_at = datetime.now(UTC)
+        try:
+            validators = validators_for(self.sf, doc)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read {doc.key}: {exc}") from exc
+        try:
+            return doc, await self.fetcher.fetch(doc.url, validators)
+        except Exception as exc:
+            error = internal_error(doc, exc, "fetching the page")
+            return doc, FetchResult.failed(doc.url, error, started_at)
+
+    def record(self, doc: DocumentConfig, result: FetchResult | Holder) -> DocumentReport:
+        """Commit one fetched document and release its lock; report a locked one."""
+        if isinstance(result, Holder):
+            return DocumentReport(
+                doc.provider, doc.id, "locked", url=doc.url, warning=result.describe()
+            )
+        try:
+            return process_fetch(self.sf, doc, result)
+        finally:
+            self.release(doc.key)
+
+    def release(self, key: str) -> None:
+        self.taken.discard(key)
+        self.guard.release(document_lock(key))
+
+    def release_all(self) -> None:
+        """Release every lock still held by this run; a failing release does not stop the rest."""
+        for key in sorted(self.taken):
+            try:
+                self.release(key)
+            except Exception:
+                log.error("%s: could not release the document lock", key, exc_info=True)
 
 
 def now() -> datetime:

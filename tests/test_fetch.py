@@ -117,18 +117,20 @@ def test_5xx_gives_up(http_server: LocalServer) -> None:
 
 
 def test_429_retry_after(http_server: LocalServer) -> None:
-    """A 429 with Retry-After: 1 is retried after waiting at least one second."""
+    """A 429 with Retry-After: 1 is retried after waiting at least one second (the
+    document's deadline, 3 × 1 s plus backoff, leaves time for it)."""
     http_server.route("/busy", Reply(429, headers={"Retry-After": "1"}), Reply(body="ok"))
-    result, waits = fetch(http_server.url("/busy"))
+    result, waits = fetch(http_server.url("/busy"), replace(FAST, timeout=1.0))
     assert result.ok and result.attempts == 2
     assert len(waits) == 1 and waits[0] >= 1.0
 
 
 def test_retry_after_date_is_capped(http_server: LocalServer) -> None:
-    """A Retry-After HTTP date an hour away is waited for at most MAX_RETRY_AFTER seconds."""
+    """A Retry-After HTTP date an hour away is waited for at most MAX_RETRY_AFTER seconds
+    (with a deadline of 3 × 200 s that allows it)."""
     later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
     http_server.route("/busy", Reply(503, headers={"Retry-After": later}), Reply(body="ok"))
-    result, waits = fetch(http_server.url("/busy"))
+    result, waits = fetch(http_server.url("/busy"), replace(FAST, timeout=200.0))
     assert result.ok and waits == [MAX_RETRY_AFTER]
 
 
