@@ -45,6 +45,16 @@ MAX_RETRY_AFTER = 300.0
 """The longest ``Retry-After`` honoured, in seconds; a server asking for more gets this."""
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_LOCATION = "X-Tosmon-Location"
+
+
+async def _hold_location(response: httpx.Response) -> None:
+    """Move ``Location`` aside before httpx sees it: even when not following redirects,
+    httpx parses it to prepare ``next_request``, and a malformed one (``http://xn--/``)
+    raises from inside ``send``. ``_follow`` checks it and follows it by hand."""
+    location = response.headers.pop("Location", None)
+    if location is not None:
+        response.headers[_LOCATION] = location
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ class Fetcher:
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=self.settings.timeout,
             follow_redirects=False,
+            event_hooks={"response": [_hold_location]},
         )
         return self
 
@@ -238,7 +249,7 @@ class Fetcher:
         url = httpx.URL(origin)
         for _hop in range(limit + 1):
             response = await self._exchange(url, headers, out, hops)
-            location = response.headers.get("Location")
+            location = response.headers.get(_LOCATION)
             if response.status_code not in _REDIRECTS or location is None:
                 _finish(response, out, conditional=bool(headers))
                 return

@@ -33,7 +33,7 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return "has port 0 (allowed: 1-65535)"
     try:
-        httpx.URL(url)
+        _ = httpx.URL(url).host  # decoding the host checks its IDNA labels (``xn--``)
     except (httpx.InvalidURL, ValueError) as exc:  # idna.IDNAError is a ValueError
         return f"has an invalid host name {parts.hostname!r} ({exc})"
     return None

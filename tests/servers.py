@@ -16,8 +16,15 @@
 ``Content-Encoding: gzip``), ``etag`` / ``last_modified`` (sent, and a matching
 ``If-None-Match`` / ``If-Modified-Since`` gets a 304), ``size`` (stream that many filler
 bytes instead of ``body``, never held in memory; with ``gzip`` it is a streamed gzip
-bomb) and ``chunked`` (no Content-Length). Routes match the path without its query
-string; unknown paths get a 404. Request header names are lower-cased.
+bomb), ``encodings`` (content-codings applied in order, e.g. ``("gzip", "gzip")``:
+a nested bomb with ``size``; sent as ``Content-Encoding: gzip, gzip``) and ``chunked``
+(no Content-Length). Routes match the path without its query string; unknown paths
+get a 404. Request header names are lower-cased.
+
+The server is also an HTTP proxy for made-up host names: with ``HTTP_PROXY`` set to
+``server.url()``, a request for ``http://terms.example/x`` reaches it in absolute form
+and is answered by route ``/x`` (``Request.host`` says which host was asked for). Tests
+use it for documents on "public" hosts without touching the internet.
 """
 
 from __future__ import annotations
@@ -52,6 +59,11 @@ class Request:
         return urlsplit(self.path).path
 
     @property
+    def host(self) -> str:
+        """The host asked for: of an absolute-form (proxied) request, else the Host header."""
+        return urlsplit(self.path).hostname or self.headers.get("host", "").split(":")[0]
+
+    @property
     def query(self) -> dict[str, str]:
         return dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
 
@@ -70,6 +82,11 @@ class Reply:
     last_modified: str | None = None
     size: int | None = None
     chunked: bool = False
+    encodings: tuple[str, ...] = ()
+
+    @property
+    def codings(self) -> tuple[str, ...]:
+        return ("gzip", *self.encodings) if self.gzip else self.encodings
 
     @classmethod
     def redirect(cls, location: str, status: int = 302) -> Reply:
@@ -189,8 +206,8 @@ def _send(handler: BaseHTTPRequestHandler, request: Request, reply: Reply) -> No
         headers["ETag"] = reply.etag
     if reply.last_modified:
         headers["Last-Modified"] = reply.last_modified
-    if reply.gzip:
-        headers["Content-Encoding"] = "gzip"
+    if reply.codings:
+        headers["Content-Encoding"] = ", ".join(reply.codings)
     chunks, length = _body(reply)
     has_body = status not in (204, 304) and request.method != "HEAD"
     if has_body and (length is None or reply.chunked):
@@ -213,13 +230,13 @@ def _body(reply: Reply) -> tuple[Iterator[bytes], int | None]:
     """The body's chunks (already gzipped if asked) and its length when known up front."""
     if reply.size is None:
         data = reply.body.encode() if isinstance(reply.body, str) else reply.body
-        if reply.gzip:
-            data = gzip_module.compress(data)
+        for coding in reply.codings:
+            data = gzip_module.compress(data) if coding == "gzip" else zlib.compress(data)
         return iter([data] if data else []), len(data)
-    filler = _filler(reply.size)
-    if reply.gzip:
-        return _gzipped(filler), None
-    return filler, reply.size
+    chunks = _filler(reply.size)
+    for coding in reply.codings:
+        chunks = _compressed(chunks, 31 if coding == "gzip" else 15)
+    return chunks, None if reply.codings else reply.size
 
 
 def _filler(size: int) -> Iterator[bytes]:
@@ -228,8 +245,9 @@ def _filler(size: int) -> Iterator[bytes]:
         yield block[: min(_CHUNK, size - start)]
 
 
-def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+def _compressed(chunks: Iterator[bytes], wbits: int) -> Iterator[bytes]:
+    """``chunks`` compressed as they are produced (wbits 31: gzip framing, 15: zlib)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
     for chunk in chunks:
         if out := compressor.compress(chunk):
             yield out
@@ -251,3 +269,14 @@ def _not_modified(request: Request, reply: Reply) -> bool:
         return parsedate_to_datetime(reply.last_modified) <= parsedate_to_datetime(since)
     except (TypeError, ValueError):
         return False
+
+
+def gzip_bomb(decoded_size: int) -> bytes:
+    """A single gzip member that inflates to about ``decoded_size`` bytes of ``x``, built in
+    ~0.1 s per GB: one compressed 1 MiB block, byte-aligned by a full flush, repeated.
+    Its trailer's checksum is wrong, so a decoder that gets to the end also fails there."""
+    block = b"x" * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeat = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return first + repeat * max(decoded_size // len(block) - 1, 0) + compressor.flush()

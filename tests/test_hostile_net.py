@@ -1,0 +1,214 @@
+"""A hostile network (issue 12): bad redirects, crashing pages, protocol violations and
+redirects to other sites or private addresses, each met by `tosmon check` against real
+servers on 127.0.0.1. One document's trouble is its own error; the others are recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from procs import page, write_config
+from servers import LocalServer, Reply
+
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.db import open_database
+from monitor.locks import Locks, current_locks
+from monitor.pipeline import check_documents
+
+GOOD = page("These terms apply to your use of the services.", "Fees are due in thirty days.")
+
+
+def check(config: Path, *options: str) -> tuple[dict[str, Any], str]:
+    """`tosmon [options] check --json --no-notify`: the report and stderr; exit must be 0."""
+    result = CliRunner().invoke(
+        main, [*options, "check", "--json", "--no-notify", "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), result.stderr
+
+
+def errors(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {r["document"]: (r["error_kind"], r["error"]) for r in report["errors"]}
+
+
+def version_count(config: Path, document: str) -> int:
+    result = CliRunner().invoke(
+        main, ["history", "acme", document, "--json", "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    return len(json.loads(result.stdout)["versions"])
+
+
+def status(config: Path) -> dict[str, dict[str, Any]]:
+    result = CliRunner().invoke(main, ["status", "--json", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return {d["document"]: d for d in json.loads(result.stdout)["documents"]}
+
+
+@pytest.fixture
+def server(http_server: LocalServer) -> LocalServer:
+    http_server.route("/good", Reply(body=GOOD))
+    return http_server
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("http://127.0.0.1:99999/x", "has an invalid port"),
+        ("http://xn--/x", "has an invalid host name 'xn--'"),
+        ("http://127.0.0.1:0/x", "has port 0"),
+    ],
+)
+def test_a_redirect_to_an_impossible_url_fails_only_its_document(
+    tmp_path: Path, server: LocalServer, location: str, message: str
+) -> None:
+    """A redirect to port 99999 or a malformed IDNA name is that document's `redirect`
+    error naming the target; the other document is recorded and the run exits 0."""
+    server.route("/bad", Reply.redirect(location))
+    config = write_config(tmp_path, {"good": server.url("/good"), "bad": server.url("/bad")})
+    report, _ = check(config)
+    kind, error = errors(report)["bad"]
+    assert kind == "redirect" and error.startswith(f"refused a redirect to {location}")
+    assert message in error
+    assert report["checked"] == 2 and version_count(config, "good") == 1
+    assert status(config)["bad"]["state"] == "failing"
+
+
+def test_a_page_that_crashes_processing_is_an_internal_error_of_its_document(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """A page whose declared charset makes decoding raise (charset=punycode on plain text)
+    is an `internal` error with the exception type, recorded as a failed attempt; the
+    traceback goes to stderr with --verbose; nothing of it is stored and no lock is left."""
+    server.route("/crash", Reply(body=GOOD, content_type="text/html; charset=punycode"))
+    config = write_config(tmp_path, {"good": server.url("/good"), "crash": server.url("/crash")})
+    report, stderr = check(config, "--verbose")
+    kind, error = errors(report)["crash"]
+    assert kind == "internal"
+    assert error.startswith("internal error while processing the page: UnicodeError: ")
+    assert "Traceback (most recent call last)" in stderr and "acme/crash" in stderr
+    assert version_count(config, "good") == 1 and version_count(config, "crash") == 0
+    crash = status(config)["crash"]
+    assert crash["state"] == "failing" and crash["last_error"]["kind"] == "internal"
+    assert current_locks(open_database(load_config(config).database)) == []
+
+
+def test_without_verbose_the_internal_error_is_one_line(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """Without --verbose the internal error is one log line with the exception, no traceback."""
+    server.route("/crash", Reply(body=GOOD, content_type="text/html; charset=punycode"))
+    config = write_config(tmp_path, {"crash": server.url("/crash")})
+    _, stderr = check(config)
+    assert "acme/crash: internal error while processing the page: UnicodeError" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_daemon_run_with_failing_documents_releases_every_lock(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """In the daemon's long-lived Locks, a run with an internal error and a bad redirect
+    gives every lock back: a cron `tosmon check` right after finds none of them locked."""
+    server.route("/crash", Reply(body=GOOD, content_type="text/html; charset=punycode"))
+    server.route("/bad", Reply.redirect("http://127.0.0.1:99999/x"))
+    urls = {name: server.url(f"/{name}") for name in ("good", "crash", "bad")}
+    config_path = write_config(tmp_path, urls)
+    config = load_config(config_path)
+    sessions = open_database(config.database)
+    with Locks(sessions) as daemon_locks:
+        report = asyncio.run(
+            check_documents(config, sessions, config.documents(), locks=daemon_locks)
+        )
+        assert sorted(r.outcome for r in report.results) == ["error", "error", "new_version"]
+        assert daemon_locks.held == set() and current_locks(sessions) == []
+        again, _ = check(config_path)
+    assert again["locked"] == [] and again["checked"] == 3
+
+
+def test_a_304_to_an_unconditional_request_is_a_protocol_error(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """A server answering 304 to a first request (no validators sent) is a `protocol` error
+    saying so; status shows the document failing, not "ok" with no version."""
+    server.route("/lying", Reply(304))
+    config = write_config(tmp_path, {"good": server.url("/good"), "lying": server.url("/lying")})
+    report, _ = check(config)
+    kind, error = errors(report)["lying"]
+    assert kind == "protocol"
+    assert error.startswith("HTTP 304 Not Modified to a request without If-None-Match")
+    assert status(config)["lying"]["state"] == "failing"
+
+
+def test_a_206_is_a_protocol_error_and_never_a_version(tmp_path: Path, server: LocalServer) -> None:
+    """A 206 Partial Content (part of the page) is a `protocol` error; nothing is stored."""
+    server.route("/part", Reply(206, body=GOOD[:60], headers={"Content-Range": "bytes 0-59/*"}))
+    config = write_config(tmp_path, {"part": server.url("/part")})
+    report, _ = check(config)
+    kind, error = errors(report)["part"]
+    assert kind == "protocol" and error.startswith("HTTP 206 Partial Content")
+    assert version_count(config, "part") == 0
+
+
+# -- redirect policy: documents on "public" hosts, served through the test server as a proxy
+
+
+@pytest.fixture
+def proxied(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> LocalServer:
+    """``server`` answering requests for any host name, as an HTTP proxy."""
+    monkeypatch.setenv("HTTP_PROXY", server.url())
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    return server
+
+
+def test_a_public_page_redirecting_to_a_loopback_address_is_refused(
+    tmp_path: Path, proxied: LocalServer
+) -> None:
+    """A page of terms.example redirecting to 127.0.0.1 (a service of the monitoring
+    machine) is refused, naming the address; nothing from 127.0.0.1 is fetched or stored."""
+    proxied.route("/terms", Reply.redirect(f"{proxied.url('/admin')}"))
+    proxied.route("/admin", Reply(body=page("Internal admin console secrets.")))
+    config = write_config(tmp_path, {"terms": "http://terms.example/terms"})
+    report, _ = check(config)
+    kind, error = errors(report)["terms"]
+    assert kind == "redirect"
+    assert "127.0.0.1 is a loopback address and terms.example is public" in error
+    assert proxied.hits("/admin") == 0 and version_count(config, "terms") == 0
+
+
+def test_a_redirect_to_another_site_needs_allow_redirect_hosts(
+    tmp_path: Path, proxied: LocalServer
+) -> None:
+    """A redirect from terms.example to elsewhere.example is refused with the fix to make;
+    listed in `allow_redirect_hosts`, it is followed and the page recorded."""
+    proxied.route("/terms", Reply.redirect("http://elsewhere.example/moved"))
+    proxied.route("/moved", Reply(body=GOOD))
+    config = write_config(tmp_path, {"terms": "http://terms.example/terms"})
+    report, _ = check(config)
+    kind, error = errors(report)["terms"]
+    assert kind == "redirect" and "list it in [monitor] allow_redirect_hosts" in error
+    assert proxied.hits("/moved") == 0
+    text = config.read_text().replace(
+        "[monitor]", '[monitor]\nallow_redirect_hosts = ["elsewhere.example"]'
+    )
+    config.write_text(text)
+    report, _ = check(config)
+    assert report["errors"] == [] and version_count(config, "terms") == 1
+    assert [r.host for r in proxied.requests if r.route == "/moved"] == ["elsewhere.example"]
+
+
+def test_redirects_within_the_site_are_followed(tmp_path: Path, proxied: LocalServer) -> None:
+    """terms.example → www.terms.example → legal.terms.example are one site: followed."""
+    proxied.route("/terms", Reply.redirect("http://www.terms.example/a"))
+    proxied.route("/a", Reply.redirect("http://legal.terms.example/b"))
+    proxied.route("/b", Reply(body=GOOD))
+    config = write_config(tmp_path, {"terms": "http://terms.example/terms"})
+    report, _ = check(config)
+    assert report["errors"] == [] and version_count(config, "terms") == 1
+    hosts = [r.host for r in proxied.requests]
+    assert hosts == ["terms.example", "www.terms.example", "legal.terms.example"]
