@@ -125,7 +125,7 @@ PARTY = (
 NEG = rx(rf"\b(?:not|never|no longer|cannot)\b|n{APOS}t\b")
 CONTENT = (
     r"(?:content|inputs?|outputs?|prompts?|conversations?|chats?|materials?|files?|messages?"
-    r"|customer data|your data|user data|business data|interactions?|submissions?|queries"
+    r"|customer data|your data|user data|business data|submissions?|queries"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
     r"|uploads|photos|images|recordings|voice data|documents)"
 )
@@ -316,14 +316,17 @@ def training_use(us: Sequence[Unit]) -> list[Reading]:
 _KEEP = rx(
     r"\b(?:retain\w*|retention|keep|keeps|kept|stor(?:e|es|ed|age)|preserv\w+|delet\w+|eras\w+"
     r"|destr(?:oy|oys|oyed|uction)|purg\w+|remov(?:e|es|ed|al) (?:from|within|after)|anonymi[sz]\w+"
-    r"|dispos(?:e|es|ed|al) of|expung\w+"
+    r"|dispos(?:e|es|ed|al) of|expung\w+|saved|held|archiv\w+|overwrit\w+"
+    r"|maintain(?:s|ed)? (?:\w+ )?(?:records|logs|backups|copies)"
     r"|no longer (?:be )?(?:accessible|available|stored|retained))"
 )
 _KEPT = rx(rf"\b(?:{CONTENT}|data|information|logs?|backups?|records?|copies|accounts?|history)\b")
-_RETENTION_HEADING = rx(r"\bretention\b|\bretain|\bhow long\b|\bkeep\b|\bstorage\b|\bdelet")
+_RETENTION_HEADING = rx(
+    r"\bretention\b|\bretain|\bhow long\b|\bdelet|\bstorage (?:period|limitation)"
+)
 _NOT_RETENTION = rx(
     r"\baudit(?!\w* (?:logs?|trails?))|\binvoice[ds]? (?:within|date)|\bpayment|\bfees?\b"
-    r"|\brefund|\bcookies?\b"
+    r"|\brefund|\bcookies?\b|\bconfidential\w*|\bsurviv\w+"
 )
 _NOTICE_AFTER = rx(rf"^{APOS}?s?\s*(?:prior |advance |written |notice)")
 _AGE_AFTER = rx(r"^\s*(?:old|of age)\b")

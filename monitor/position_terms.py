@@ -53,6 +53,10 @@ _TERMS = rx(
     r"|eula|guidelines)\b"
 )
 _NOT_TERMS = rx(r"\b(?:fees?|prices?|pricing|rates|charges|sub-?processors?|sub-?contractors?)\b")
+_SERVICE_CHANGE = rx(
+    r"\b(?:modif|chang|discontinu|deprecat|updat)\w*\s+(?:\w+\s+){0,3}?(?:services?|features?"
+    r"|functionality|products?|models?|apis?|software)\b"
+)
 _MATERIAL = rx(r"\b(?:material\w*|adverse\w*|substantial\w*|significant\w*)\b")
 
 
@@ -63,8 +67,10 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if u.heading or not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
             continue
-        if _NOT_TERMS.search(u.previous) and not _TERMS.search(u.text):  # "such change" of fees
-            continue
+        if not _TERMS.search(u.text) and (
+            _NOT_TERMS.search(u.previous) or _SERVICE_CHANGE.search(u.text)
+        ):
+            continue  # "any such change" of fees, a change to the services or features
         if not (
             _TERMS.search(u.text)
             or "changes" in u.clauses
@@ -148,6 +154,17 @@ def _negated(text: str, m: re.Match[str]) -> bool:
     return bool(NEG.search(text[max(0, m.start() - 25) : m.end()]))
 
 
+_AUDITED = rx(
+    r"\bcomplian\w+|\bfacilit\w+|\bpremises\b|\bsystems\b|\bcontrols\b|\bprocessing\b|\bbooks\b"
+    r"|\brecords\b|\bsecurity\b|\bmeasures\b|\bobligations\b|\bprocessor\b|\bdpa\b|\baddendum\b"
+    r"|\bagreement\b|\bclauses\b|\binfrastructure\b|\bdata centers?\b"
+)
+_OWN_DATA = rx(
+    r"\b(?:audit|inspect)\w*\s+(?:and \w+\s+)?(?:your|their|its own) (?:personal )?"
+    r"(?:data|information)"
+)
+
+
 def audit_right(us: Sequence[Unit]) -> list[Reading]:
     """on_site when the customer or its auditor may audit or inspect the provider;
     reports when only reports, certifications or questionnaires are given to it."""
@@ -155,9 +172,10 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if u.heading:
             continue
-        for pattern in _ON_SITE:
+        about_provider = _AUDITED.search(u.text) and not _OWN_DATA.search(u.text)
+        for i, pattern in enumerate(_ON_SITE):
             m = pattern.search(u.text)
-            if m and not _negated(u.text, m):
+            if m and not _negated(u.text, m) and (i >= 2 or about_provider):
                 on_site.append(Reading("on_site", u.text, scope(u.text)))
                 break
         else:

@@ -459,3 +459,31 @@ def test_a_privacy_statement_change_notice() -> None:
         "days prior notice by email."
     )
     assert value(text, "change_notice_days") == 45
+
+
+# -- what a whole-document reading must not pick up --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Each party will keep the other's Confidential Information confidential for five (5) "
+         "years after termination.", "retention_days"),
+        ("## How we keep your data secure\nPasswords expire after 90 days.", "retention_days"),
+        ("You can access, inspect and correct your personal data at any time.", "audit_right"),
+        ("## Changes to the Services and these Terms\nWe may modify or discontinue features of "
+         "the Services with 30 days' notice.", "change_notice_days"),
+        ("We use information about how you interact with our website to improve the Services.",
+         "training_use"),
+    ],
+)  # fmt: skip
+def test_look_alike_sentences_state_nothing(text: str, key: PositionKey) -> None:
+    """Confidentiality survival, password expiry, inspecting one's own data, changes to
+    features and telemetry look like positions but state none."""
+    assert value(text, key) is None
+
+
+def test_saved_and_archived_data_periods() -> None:
+    """ "Saved" and "archived" are retention verbs too."""
+    text = "Voice recordings are saved for 3 months and then archived for a further two years."
+    assert value(text, "retention_days") == (90, 730)
