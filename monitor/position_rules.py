@@ -126,6 +126,8 @@ NEG = rx(rf"\b(?:not|never|no longer|cannot)\b|n{APOS}t\b")
 CONTENT = (
     r"(?:content|inputs?|outputs?|prompts?|conversations?|chats?|materials?|files?|messages?"
     r"|customer data|your data|user data|business data|submissions?|queries"
+    r"|your personal (?:data|information)"
+    r"|data (?:from|of) (?:\w+ ){0,2}(?:customers|users|accounts)"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
     r"|uploads|photos|images|recordings|voice data|documents)"
 )
@@ -187,7 +189,7 @@ _OPT_OUT = rx(
     r"|\b(?:if|once|when|after|even if) (?:you|customers?|users?) (?:have |has )?"
     r"opt(?:s|ed)?[- ]?out"
     r"|\b(?:turn(?:s|ed|ing)? off|disabl(?:e|es|ed|ing)|switch(?:es|ed|ing)? off)\b(?: \w+){0,9}? "
-    r"(?:training|setting|toggle|option|control|feature|model improvement)"
+    r"(?:training|setting|toggle|option|control|feature|model improvement|activity|history|sharing)"
     r"|\b(?:turn(?:s|ed|ing)?|switch(?:es|ed|ing)?) (?:it|this|that) off\b"
     r"|\bobject to (?:the|our|this|such) (?:use|processing)"
     r"|\b(?:can|may) (?:choose|decide|elect) (?:not to|whether)"

@@ -93,7 +93,7 @@ _SUBPROCESSOR = rx(
     r"(?:processors?|service providers?|vendors?)\b"
 )
 _NEW = rx(r"\b(?:new|additional|replace\w*|chang\w*|add\w*|engag\w*|appoint\w*)\b")
-_OBJECT = rx(r"\bobject(?:s|ing|ion|ions)?\b")
+_OBJECT = rx(rf"\bobject(?:s|ing|ion|ions)?\b|\b(?:not|n{APOS}t) approve\b|\bdisapprov\w+")
 _NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?entitled to) object")
 
 
@@ -199,11 +199,20 @@ def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
 
 # -- ownership -------------------------------------------------------------------------------------
 
-_INPUT = (
-    r"(?:inputs?|prompts?|content|customer data|customer content|user content|materials?"
-    r"|submissions|your data)"
+# "content you generate", "Assets you create with the Services": outputs, not inputs
+_MADE = (
+    r"\s+(?:that\s+|which\s+)?(?:you|users?|customers?)\s+(?:generate[sd]?\b"
+    r"|(?:create|produce|make)[sd]?\s+(?:\w+\s+)?(?:with|using|through|via)\b)"
 )
-_OUTPUT = r"(?:outputs?|generated (?:content|outputs?|materials?|text|images?)|completions?)"
+_INPUT = (
+    rf"(?:inputs?|prompts?|(?:content|materials?)(?!{_MADE})|customer data|customer content"
+    r"|user content|submissions|your data)"
+)
+_OUTPUT = (
+    r"(?:outputs?|generated (?:content|outputs?|materials?|text|images?)|completions?"
+    rf"|(?:content|assets?|images?|materials?|works?|media){_MADE})"
+)
+_CONJ = r"(?:(?:[\w-]+,?\s+){1,3}(?:(?:and|&)\s+)?(?:all |any |the |its |their |your )?)?"
 _PROVIDER_SUBJECT = re.compile(
     rf"\b(?:[Ww]e|us)\b\s*(?:\w+\s*)?$|\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?\s+(?:hereby\s+)?$"
 )
@@ -218,8 +227,7 @@ _RIGHTS = (
 
 def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
     return (
-        rx(rf"\b(?P<verb>owns?)\b{_DET}\s+"
-           rf"(?:(?:[\w-]+,?\s+){{1,3}}(?:and|&)\s+(?:all |any |the |its |their |your )?)?{obj}\b"),
+        rx(rf"\b(?P<verb>owns?)\b{_DET}\s+{_CONJ}{obj}\b"),
         rx(rf"\b(?P<verb>is|are|shall be|will be|remains?) the (?:sole |exclusive )?owners? of"
            rf"{_DET}\s+{obj}\b"),
         rx(rf"\b(?P<verb>retains?|keeps?|holds?|maintains?|owns?)\b[^.;]{{0,10}}{_RIGHTS}\b"
@@ -295,7 +303,8 @@ _ASSIGNS = rx(
 _PROVIDER_OWNS = (
     re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)
         rf"(?:\b[Ww]e|(?:\b[Tt]he )?\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?)\s+(?:\w+\s+)?"
-        rf"(?i:owns?\b{_DET}\s+{_OUTPUT})\b"
+        rf"(?i:(?:owns?\b{_DET}|retains?\b[^.;]{{0,10}}{_RIGHTS}\b[^.;]{{0,50}}?\b(?:in|to|of)\b"
+        rf"(?: and to)?{_DET})\s+{_CONJ}{_OUTPUT})\b"
     ),
     rx(
         rf"\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:belongs? to|(?:is|are) owned by|(?:is|are|remains?) "
@@ -367,19 +376,24 @@ def _iso(m: re.Match[str]) -> str | None:
         return None
 
 
+STAMP_UNITS = 12  # a date label among a document's first sentences is its stamp
+STAMP_TAIL = 40  # ... and one that ends its line ("Terms of Use. Last updated: 3 March 2025")
+
+
 def effective_date(us: Sequence[Unit]) -> list[Reading]:
-    """The date the document states as its effective (else last-updated) date."""
-    effective: list[Reading] = []
-    updated: list[Reading] = []
-    for u in us:
+    """The date the document states as its effective (else last-updated) date.
+
+    A date stamp (in the document's first lines, or ending its line) wins over a date in
+    running text; among stamps "effective" wins over "updated"; in running text the other way
+    round ("Effective 1 May, the following changes apply" is not the document's date)."""
+    found: list[tuple[tuple[bool, bool, int], Reading]] = []
+    for i, u in enumerate(us):
         for m in _DATED.finditer(u.text):
-            if _PREVIOUS.search(u.text[: m.start()]):
-                continue
             iso = _iso(m)
-            if iso is not None:
-                label = m.group("label").lower()
-                (effective if label.startswith("effective") else updated).append(
-                    Reading(iso, u.text)
-                )
-                break
-    return (effective or updated)[:1]
+            if iso is None or _PREVIOUS.search(u.text[: m.start()]):
+                continue
+            stamp = i < STAMP_UNITS or len(u.text) - m.end() <= STAMP_TAIL
+            effective = m.group("label").lower().startswith("effective")
+            found.append(((not stamp, effective != stamp, i), Reading(iso, u.text)))
+            break
+    return [min(found, key=lambda f: f[0])[1]] if found else []

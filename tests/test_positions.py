@@ -366,7 +366,7 @@ def test_training_negation_scope_consent_and_uses(text: str, expected: tuple[str
 
 
 def test_product_named_content_is_a_scope() -> None:
-    """ "API Content" not used and "consumer content" with an opt-out keep their scopes."""
+    """Content named by a product ("API Content", "consumer content") is the rule's scope."""
     text = (
         "We do not use API Content to improve our models. You may opt out of our use of "
         "consumer content to train our models."
@@ -484,6 +484,61 @@ def test_look_alike_sentences_state_nothing(text: str, key: PositionKey) -> None
 
 
 def test_saved_and_archived_data_periods() -> None:
-    """ "Saved" and "archived" are retention verbs too."""
+    """Saving and archiving for a period are retention too."""
     text = "Voice recordings are saved for 3 months and then archived for a further two years."
     assert value(text, "retention_days") == (90, 730)
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "outputs"),
+    [
+        ("You own the images you generate, to the extent permitted by law.", None, "customer"),
+        ("You own all Assets you create with the Services.", None, "customer"),
+        ("Acme retains all intellectual property rights in its models, outputs and platform.",
+         None, "provider"),
+    ],
+)  # fmt: skip
+def test_generated_content_is_output_and_a_provider_may_keep_it(
+    text: str, inputs: object, outputs: object
+) -> None:
+    """Content the user generates is output, not input; a provider retaining rights in
+    outputs owns them."""
+    positions = read(text)
+    got = (positions["input_ownership"].value, positions["output_ownership"].value)
+    assert got == (inputs, outputs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We don't train our models on data from business customers or organizational "
+         "accounts.", ("not_used",)),
+        ("We do not use your personal information to train our foundation models.",
+         ("not_used",)),
+        ("Your conversations help train our models. If you turn off Chat activity, new "
+         "chats are not used for training.", ("opt_out",)),
+    ],
+)  # fmt: skip
+def test_data_of_customers_and_activity_controls(text: str, expected: tuple[str, ...]) -> None:
+    """Data of a class of customers is content; turning off an activity control is opt-out."""
+    assert value(text, "training_use") == expected
+
+
+def test_disapproving_a_new_subprocessor_is_an_objection() -> None:
+    """A customer that may terminate when it does not approve a new subprocessor may object."""
+    text = (
+        "If Customer does not approve of a new Subprocessor, Customer may terminate the "
+        "affected Online Service without penalty."
+    )
+    assert value(text, "subprocessor_objection") is True
+
+
+def test_a_stamp_date_wins_over_a_date_in_running_text() -> None:
+    """A date in running text ("Effective May 1, 2026, the following changes apply") is not
+    the document's date when a stamp gives one."""
+    text = "\n".join(
+        ["# Terms", "Last updated: 2 April 2026"]
+        + [f"Section {i} text of the terms that says nothing about dates." for i in range(15)]
+        + ["Effective May 1, 2026, the following changes apply to paid plans and accounts."]
+    )
+    assert value(text, "effective_date") == "2026-04-02"
