@@ -227,7 +227,7 @@ class Fetcher:
         except FetchError as exc:
             out.error = exc
         except (TimeoutError, httpx.TimeoutException):
-            out.error = FetchError(f"timed out after {hops.budget:g} s", "timeout")
+            out.error = FetchError(f"timed out after {hops.budget:.3g} s", "timeout")
             out.retry = True
         except httpx.ConnectError as exc:
             out.error, out.retry = FetchError(f"cannot connect: {_reason(exc)}", "connect"), True

@@ -5,18 +5,24 @@ servers on 127.0.0.1. One document's trouble is its own error; the others are re
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import subprocess
+import sys
+import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from procs import page, write_config
-from servers import LocalServer, Reply
+from servers import LocalServer, Reply, gzip_bomb
 
 from monitor.cli import main
-from monitor.config import load_config
+from monitor.config import FetchSettings, load_config
 from monitor.db import open_database
+from monitor.fetch import Fetcher, FetchResult
 from monitor.locks import Locks, current_locks
 from monitor.pipeline import check_documents
 
@@ -212,3 +218,100 @@ def test_redirects_within_the_site_are_followed(tmp_path: Path, proxied: LocalSe
     assert report["errors"] == [] and version_count(config, "terms") == 1
     hosts = [r.host for r in proxied.requests]
     assert hosts == ["terms.example", "www.terms.example", "legal.terms.example"]
+
+
+# -- limits: decoded size, time ------------------------------------------------------------
+
+FETCH_AND_MEASURE = """
+import asyncio, json, resource, sys
+from monitor.config import FetchSettings
+from monitor.fetch import Fetcher
+
+async def go():
+    async with Fetcher(FetchSettings(max_bytes=int(sys.argv[2]), retries=0)) as fetcher:
+        return await fetcher.fetch(sys.argv[1])
+
+result = asyncio.run(go())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(json.dumps({"kind": result.error and result.error.kind, "peak_mb": peak}))
+"""
+
+
+def fetch(url: str, settings: FetchSettings) -> FetchResult:
+    async def run() -> FetchResult:
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch(url)
+
+    return asyncio.run(run())
+
+
+def test_a_nested_gzip_bomb_is_stopped_near_the_cap(tmp_path: Path, server: LocalServer) -> None:
+    """`Content-Encoding: gzip, gzip`, ~2 kB on the wire inflating to 1 GB, is refused as
+    too_large while the fetching process stays under 150 MB (the cap is 20 MB; it used to
+    reach 1 GB before the cap was checked)."""
+    body = gzip.compress(gzip_bomb(1 << 30))
+    assert len(body) < 5000
+    server.route("/bomb", Reply(body=body, headers={"Content-Encoding": "gzip, gzip"}))
+    out = subprocess.run(
+        [sys.executable, "-c", FETCH_AND_MEASURE, server.url("/bomb"), "20000000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    measured = json.loads(out.stdout)
+    assert measured["kind"] == "too_large", out.stderr
+    assert measured["peak_mb"] < 150
+
+
+def test_stacked_codings_decode_to_the_page(server: LocalServer) -> None:
+    """A page sent `deflate, gzip` (or `gzip, gzip`) is decoded through every coding."""
+    body = GOOD.encode() * 50
+    server.route("/dg", Reply(body=body, encodings=("deflate", "gzip")))
+    server.route("/gg", Reply(body=body, encodings=("gzip", "gzip")))
+    server.route(
+        "/raw", Reply(body=zlib.compress(body)[2:-4], headers={"Content-Encoding": "deflate"})
+    )
+    for path in ("/dg", "/gg", "/raw"):
+        result = fetch(server.url(path), FetchSettings(retries=0))
+        assert result.ok and result.content == body, path
+
+
+def test_a_coding_tos_monitor_did_not_ask_for_is_a_protocol_error(server: LocalServer) -> None:
+    """A body in a coding not in our Accept-Encoding (here br) is refused with its name."""
+    server.route("/br", Reply(body=b"\x0b\x02\x80hello\x03", headers={"Content-Encoding": "br"}))
+    result = fetch(server.url("/br"), FetchSettings(retries=0))
+    assert result.error is not None and result.error.kind == "protocol"
+    assert str(result.error).startswith("unsupported Content-Encoding 'br'")
+    assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_retry_after_cannot_outlast_the_document_deadline(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """timeout = 0.5, retries = 1 and `Retry-After: 999999999`: the document fails at once
+    with the server's error and why it was not retried; the other document is recorded."""
+    server.route("/busy", Reply(429, headers={"Retry-After": "999999999"}))
+    config = write_config(tmp_path, {"good": server.url("/good"), "busy": server.url("/busy")})
+    config.write_text(config.read_text().replace("retries = 0", "retries = 1"))
+    config.write_text(config.read_text().replace("timeout = 20.0", "timeout = 0.5"))
+    started = time.monotonic()
+    report, _ = check(config)
+    assert time.monotonic() - started < 10
+    kind, error = errors(report)["busy"]
+    assert kind == "http" and error.startswith("HTTP 429 Too Many Requests; not retried: ")
+    assert "the server asked to wait 300 s (Retry-After)" in error
+    assert "of this document's 1 s deadline" in error
+    assert server.hits("/busy") == 1 and version_count(config, "good") == 1
+
+
+def test_redirect_hops_share_one_timeout(server: LocalServer) -> None:
+    """Six slow hops of 0.3 s each with timeout = 1 s time out after ~1 s, not 1.8 s."""
+    for hop in range(6):
+        server.route(f"/hop{hop}", Reply(302, headers={"Location": f"/hop{hop + 1}"}, delay=0.3))
+    server.route("/hop6", Reply(body=GOOD))
+    settings = FetchSettings(timeout=1.0, retries=0, max_redirects=10)
+    result = fetch(server.url("/hop0"), settings)
+    assert result.error is not None and result.error.kind == "timeout"
+    assert str(result.error) == "timed out after 1 s"
+    assert 0.9 <= result.duration < 1.6 and server.hits("/hop6") == 0
