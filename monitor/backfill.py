@@ -139,6 +139,7 @@ def archive_fetch_settings(config: Config) -> FetchSettings:
         backoff=config.fetch.backoff,
         max_bytes=config.fetch.max_bytes,
         max_redirects=config.fetch.max_redirects,
+        allow_redirect_hosts=config.fetch.allow_redirect_hosts,
     )
 
 
