@@ -87,6 +87,7 @@ _NUMBER_WORDS = {
         ]
     )
 } | {"thirty": 30, "forty": 40, "forty-five": 45, "sixty": 60, "ninety": 90, "a hundred": 100}
+NUMBER_WORDS: frozenset[str] = frozenset(_NUMBER_WORDS)
 _NUM_WORD = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
 _DURATION = _rx(
     r"(?:\b(?P<qual>up to|no more than|no longer than|not more than|a maximum of|maximum of"

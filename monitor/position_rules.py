@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .diff import split_sentences
 from .extract import Block
-from .facts import Amount, amounts
+from .facts import NUMBER_WORDS, Amount, amounts
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class Unit:
     previous: str  # the sentence before it (same block or the previous one)
     follow: str = ""  # for a "...:" lead-in, the items that follow it
     lead: str = ""  # for a list item, the "...:" lead-in paragraph of its list
+
+    def mentions(self, *words: str) -> bool:
+        """Whether the sentence (lower-cased) contains one of ``words``: a cheap prefilter
+        before the phrase patterns."""
+        low = self.text.lower()
+        return any(w in low for w in words)
 
 
 Reader = Callable[[Sequence[Unit]], list[Reading]]
@@ -129,7 +136,7 @@ CONTENT = (
     r"|your personal (?:data|information)"
     r"|data (?:from|of) (?:\w+ ){0,2}(?:customers|users|accounts)"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
-    r"|uploads|photos|images|recordings|voice data|documents)"
+    r"|uploads|photos|images|recordings|voice data|documents|texts?)"
 )
 _CONTENT = rx(rf"\b{CONTENT}\b")
 _SCOPES = (
@@ -200,8 +207,8 @@ _OPT_IN = rx(
     r"|elect|permit|allow|authori[sz]e|instruct|request)"
     r"|\bwith (?:your|customer\S*|the user\S*|their) (?:explicit |express |prior |affirmative )*"
     r"(?:consent|permission|authori[sz]ation|agreement)"
-    r"|\bwithout (?:your|customer\S*|the user\S*|their) (?:explicit |express |prior |affirmative )*"
-    r"(?:consent|permission|authori[sz]ation|agreement)"
+    r"|\bwithout (?:(?:your|the|their|its|explicit|express|prior|affirmative|written|customer\S*"
+    r"|users?\S*)\s+){1,4}(?:consent|permission|authori[sz]ation|agreement|approval)"
     r"|\bexcept (?:as|where|when|with) (?:expressly |explicitly |otherwise )*"
     r"(?:permitted|authori[sz]ed|agreed|instructed|requested|consented)\b[^.;]{0,20}"
     r"\bby (?:you|customers?|users?)\b"
@@ -237,29 +244,30 @@ _LICENCE = rx(r"\blicen[cs]e\b")
 _FEEDBACK = rx(r"\bfeedback\b|\bsuggestions\b")
 
 
+@lru_cache(maxsize=4096)
+def trains(text: str) -> bool:
+    """``text`` speaks of training or improving models or services (cached: headings and
+    previous sentences are asked about many times)."""
+    return bool(_TRAIN.search(text))
+
+
 def _about_training(u: Unit) -> bool:
     text = u.text
-    if (
-        u.heading
-        or _STAFF_TRAINING.search(text)
-        or _NOT_OURS.search(text)
-        or _DEFINITION.search(text)
-    ):
+    in_sentence = trains(text)
+    if u.heading or not (in_sentence or trains(u.previous) or trains(u.context)):
+        return False
+    if _STAFF_TRAINING.search(text) or _NOT_OURS.search(text) or _DEFINITION.search(text):
         return False
     content = _CONTENT.search(text)
     if _FEEDBACK.search(text) and not content:
         return False
     opt = _OPT_OUT.search(text) or _OPT_IN.search(text)
-    if _TRAIN.search(text):
-        if _licence_to_improve(u):
-            return True
-        return bool(content or opt)
-    if opt and _TRAIN.search(u.previous):  # "... to train our models. You can opt out ..."
+    if in_sentence:
+        return bool(_licence_to_improve(u) or content or opt)
+    if opt and trains(u.previous):  # "... to train our models. You can opt out ..."
         return True
     # under a heading (or row, lead-in) about training: content with a stated choice
-    return bool(
-        _TRAIN.search(u.context) and _CONTENT.search(text) and (opt or _NEG_USE.search(text))
-    )
+    return bool(trains(u.context) and content and (opt or _NEG_USE.search(text)))
 
 
 _TO_USER = rx(rf"\bgrants? (?:to )?{PARTY}\b|\bto (?:you|customers?|users?)\b")
@@ -301,10 +309,18 @@ def _training_readings(u: Unit) -> list[Reading]:
     return found
 
 
+_TRAINING_HINTS = (
+    "train", "improv", "develop", "enhanc", "fine", "model", "opt", "licen", "turn", "switch",
+    "disabl", "object", "consent", "permission", "agree", "authori", "not", "never", "n't", "n’t",
+    "no ", "exclud",
+)  # fmt: skip
+
+
 def training_use(us: Sequence[Unit]) -> list[Reading]:
     """not_used / opt_in / opt_out / used, one reading per rule stated; a bare "used" is
     dropped where the document offers an opt-out for the same (or every) scope."""
-    found = [r for u in us if _about_training(u) for r in _training_readings(u)]
+    candidates = [u for u in us if u.mentions(*_TRAINING_HINTS)]
+    found = [r for u in candidates if _about_training(u) for r in _training_readings(u)]
     opt_out_scopes = {r.scope for r in found if r.value == "opt_out"}
     return [
         r
@@ -338,6 +354,19 @@ _RESPONSE_BEFORE = rx(
 )
 
 
+_NUMBER_HINTS = tuple(NUMBER_WORDS)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _has_number(text: str) -> bool:
+    if _DIGIT.search(text):
+        return True
+    low = text.lower()
+    return any(w in low for w in _NUMBER_HINTS)
+
+
 def _periods(text: str) -> list[Amount]:
     """Periods of ``text`` that are not notices, ages or frequencies."""
     out = []
@@ -358,7 +387,7 @@ def retention_days(us: Sequence[Unit]) -> list[Reading]:
     """Explicit periods for which data is kept, or within which it is deleted."""
     found = []
     for u in us:
-        if u.heading or _NOT_RETENTION.search(u.text):
+        if u.heading or not _has_number(u.text) or _NOT_RETENTION.search(u.text):
             continue
         keeps = _KEEP.search(u.text) or _KEEP.search(u.follow)
         heading = _RETENTION_HEADING.search(u.context)
@@ -376,5 +405,5 @@ def zero_data_retention(us: Sequence[Unit]) -> list[Reading]:
     return [
         Reading(True, u.text, scope(u.text))
         for u in us
-        if zdr.search(u.text) and not refused.search(u.text)
+        if u.mentions("zero", "zdr") and zdr.search(u.text) and not refused.search(u.text)
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from .facts import Amount, amounts
 from .position_rules import APOS, NEG, PARTY, Reading, Unit, rx, scope
@@ -65,7 +66,9 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
     when several are stated)."""
     found = []
     for u in us:
-        if u.heading or not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
+        if not u.mentions("chang", "modif", "updat", "amend", "revis") or u.heading:
+            continue
+        if not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
             continue
         if not _TERMS.search(u.text) and (
             _NOT_TERMS.search(u.previous) or _SERVICE_CHANGE.search(u.text)
@@ -98,7 +101,9 @@ _NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?ent
 
 
 def _about_subprocessors(u: Unit) -> bool:
-    if u.heading:
+    if u.heading or not (
+        u.mentions("sub", "processor", "provider", "vendor") or "sub" in u.context.lower()
+    ):
         return False
     return bool(
         _SUBPROCESSOR.search(u.text) or (_SUBPROCESSOR.search(u.context) and _NEW.search(u.text))
@@ -165,12 +170,25 @@ _OWN_DATA = rx(
 )
 
 
+_AUDIT_HINTS = (
+    "audit",
+    "inspect",
+    "soc",
+    "iso",
+    "certif",
+    "questionnaire",
+    "report",
+    "attest",
+    "penetration",
+)
+
+
 def audit_right(us: Sequence[Unit]) -> list[Reading]:
     """on_site when the customer or its auditor may audit or inspect the provider;
     reports when only reports, certifications or questionnaires are given to it."""
     on_site, reports = [], []
     for u in us:
-        if u.heading:
+        if u.heading or not u.mentions(*_AUDIT_HINTS):
             continue
         about_provider = _AUDITED.search(u.text) and not _OWN_DATA.search(u.text)
         for i, pattern in enumerate(_ON_SITE):
@@ -192,7 +210,7 @@ def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
     return [
         Reading(a.days, u.text, scope(u.text))
         for u in us
-        if not u.heading and _AUDIT.search(u.text)
+        if not u.heading and u.mentions("audit", "inspect") and _AUDIT.search(u.text)
         for a in notice_periods(u.text)
     ]
 
@@ -225,6 +243,7 @@ _RIGHTS = (
 )
 
 
+@cache
 def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
     return (
         rx(rf"\b(?P<verb>owns?)\b{_DET}\s+{_CONJ}{obj}\b"),
@@ -235,6 +254,7 @@ def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
     )  # fmt: skip
 
 
+@cache
 def _remains_yours(obj: str) -> re.Pattern[str]:
     """ "Your content remains yours", "rights in Output vest in Customer"."""
     return rx(
@@ -287,12 +307,20 @@ def _claims(u: Unit) -> str | None:
     return "input" if re.search(rf"\b{_INPUT}\b", obj, re.I) else None
 
 
+_OWNERSHIP_HINTS = (
+    " own", "owns", "owned", "owner", "retain", "claim", "assign", "vest", "property", "title",
+    "yours",
+)  # fmt: skip
+
+
 def input_ownership(us: Sequence[Unit]) -> list[Reading]:
     """customer when the customer or user owns (retains rights in) its inputs/content."""
     return [
         Reading("customer", u.text, scope(u.text))
         for u in us
-        if not u.heading and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
+        if not u.heading
+        and u.mentions(*_OWNERSHIP_HINTS)
+        and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
     ]
 
 
@@ -318,7 +346,7 @@ def output_ownership(us: Sequence[Unit]) -> list[Reading]:
     provider owns them; the customer's reading wins when both are stated."""
     customer, provider = [], []
     for u in us:
-        if u.heading:
+        if u.heading or not u.mentions(*_OWNERSHIP_HINTS):
             continue
         m = _ASSIGNS.search(u.text)
         if (
@@ -388,6 +416,10 @@ def effective_date(us: Sequence[Unit]) -> list[Reading]:
     round ("Effective 1 May, the following changes apply" is not the document's date)."""
     found: list[tuple[tuple[bool, bool, int], Reading]] = []
     for i, u in enumerate(us):
+        if not u.mentions(
+            "effective", "updated", "modified", "revised", "changed", "amended", "version"
+        ):
+            continue
         for m in _DATED.finditer(u.text):
             iso = _iso(m)
             if iso is None or _PREVIOUS.search(u.text[: m.start()]):
