@@ -139,6 +139,14 @@ CONTENT = (
     r"|uploads|photos|images|recordings|voice data|documents|texts?)"
 )
 _CONTENT = rx(rf"\b{CONTENT}\b")
+# A product name: two or more capitalized words that are not the document's defined terms.
+_TERM_WORD = (
+    r"(?:Customer|Content|Data|Inputs?|Outputs?|Services?|Agreement|Terms|Personal|Information"
+    r"|Users?|Materials|Your|You|We|Our|Feedback|Confidential|Section|Privacy|Policy|The|This"
+    r"|Account|Order|Form|Documentation|Affiliates?|Third|Party|Model|Models|Data Protection)\b"
+)
+_CAP = rf"(?!{_TERM_WORD})[A-Z][\w-]*"
+_PRODUCT = rf"{_CAP}(?: {_CAP})+"
 _SCOPES = (
     rx(r"\b(?:when|if|where|while) (?:you|customers?|users?|an end user|organi[sz]ations?) "
        r"(?:use|uses|used|access|accesses|are using|is using|subscribes? to|subscribed to"
@@ -154,6 +162,13 @@ _SCOPES = (
        r"(?:content|data|customers|users|inputs|outputs|prompts)\b"),
     re.compile(r"\b(?:[Gg]enerated (?:from|by|with|using)|[Bb]y using|[Ii]n connection with)"
                r" (?:the )?(?P<s>[A-Z][\w-]*(?: [A-Z][\w-]*)+)"),
+    rx(r"\b(?:from|in|via|through) (?P<s>(?:connected|third[- ]party|linked) (?:apps|applications"
+       r"|services|integrations|accounts|sources))\b"),
+    # a product named before its content ("Copilot Health conversations"), or after "in"
+    re.compile(rf"(?<![Yy]our )(?<![Oo]ur )(?<![Tt]he )\b(?P<s>{_PRODUCT})"
+               r"(?= (?i:conversations|chats|content|data|prompts|inputs|outputs|messages"
+               r"|files)\b)"),
+    re.compile(rf"\b(?:in|from|on|via|through) (?P<s>{_PRODUCT})\b"),
 )  # fmt: skip
 
 
@@ -287,6 +302,21 @@ def _positive(text: str) -> bool:
     return any(not _CUSTOMER_SUBJECT.search(text[: m.start()]) for m in _POSITIVE.finditer(text))
 
 
+_ENUMERATION = re.compile(r"\(\s*(?:[a-z]|[ivx]+|\d+)\s*\)|;")
+
+
+def _segment(text: str, at: int) -> str:
+    """The enumerated item ("(a) ...", "(ii) ...", "...;") of ``text`` holding position ``at``."""
+    start, end = 0, len(text)
+    for m in _ENUMERATION.finditer(text):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() > at:
+            end = m.start()
+            break
+    return text[start:end]
+
+
 def _training_readings(u: Unit) -> list[Reading]:
     text = u.text
     cut = _EXCEPT.search(text)
@@ -294,10 +324,10 @@ def _training_readings(u: Unit) -> list[Reading]:
     found: list[Reading] = []
     if _licence_to_improve(u):
         return [Reading("used", text, scope(text))]
-    if _OPT_OUT.search(text):
-        found.append(Reading("opt_out", text, scope(exc) or scope(text)))
-    if _OPT_IN.search(text):
-        found.append(Reading("opt_in", text, scope(exc) or scope(text)))
+    for value, pattern in (("opt_out", _OPT_OUT), ("opt_in", _OPT_IN)):
+        if m := pattern.search(text):
+            where = _segment(text, m.start())
+            found.append(Reading(value, text, scope(where) or scope(exc) or scope(text)))
     negated = bool(_NEG_USE.search(main))
     if negated and not found:
         value = "opt_in" if _BY_DEFAULT.search(text) else "not_used"

@@ -542,3 +542,40 @@ def test_a_stamp_date_wins_over_a_date_in_running_text() -> None:
         + ["Effective May 1, 2026, the following changes apply to paid plans and accounts."]
     )
     assert value(text, "effective_date") == "2026-04-02"
+
+
+def test_a_rule_for_one_kind_of_content_or_one_product_is_one_more_value() -> None:
+    """Connected apps' content and one product's conversations not used, next to an opt-out
+    for chats: each rule is a value with its scope (the gold README's rule)."""
+    text = (
+        "We may use your chats to train our models unless you opt out. Content from connected "
+        "apps is not used to train our models. Copilot Health conversations are never used "
+        "for model training."
+    )
+    p = read(text)["training_use"]
+    assert p.value == ("not_used", "opt_out")
+    scopes = {r.scope for r in p.readings if r.value == "not_used"}
+    assert scopes == {"connected apps", "Copilot Health"}
+
+
+def test_an_exception_list_scopes_the_opt_out_by_its_own_item() -> None:
+    """In "not used except (a) on the free plan where not opted out, (b) for Beta Models",
+    the opt-out belongs to the free plan and the base rule stays not_used."""
+    text = (
+        "Acme will not use Customer Data to train its models except (a) for Customer Data "
+        "submitted under a free plan, where Customer has not opted out of training, or (b) "
+        "when Customer uses Beta Models."
+    )
+    p = read(text)["training_use"]
+    assert p.value == ("not_used", "opt_out")
+    assert {r.value: r.scope for r in p.readings}["opt_out"] == "free plan"
+
+
+def test_purposes_of_a_licence_over_content_include_improving() -> None:
+    """A licence whose listed purposes include improving the services is training_use used."""
+    text = (
+        "## Licence to your content\nThe rights you grant us under this licence are for the "
+        "following purposes:\n- providing the service to you;\n- developing and improving our "
+        "products and technologies."
+    )
+    assert value(text, "training_use") == ("used",)
