@@ -9,7 +9,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,7 +34,6 @@ class Unit:
     text: str
     context: str  # enclosing headings, a row's first cell, a list item's lead-in
     heading: bool  # the sentence is a heading
-    clauses: frozenset[str]  # clause keys whose text holds the sentence's block
     previous: str  # the sentence before it (same block or the previous one)
     follow: str = ""  # for a "...:" lead-in, the items that follow it
     lead: str = ""  # for a list item, the "...:" lead-in paragraph of its list
@@ -56,9 +55,8 @@ def rx(pattern: str) -> re.Pattern[str]:
 # -- units ------------------------------------------------------------------------------------
 
 
-def units(blocks: Sequence[Block], clauses: Mapping[str, str]) -> list[Unit]:
-    """Every sentence of ``blocks`` with its headings, lead-in and clause membership."""
-    lines = {key: set(text.split("\n")) for key, text in clauses.items()}
+def units(blocks: Sequence[Block]) -> list[Unit]:
+    """Every sentence of ``blocks`` with its headings, table row and list lead-in."""
     out: list[Unit] = []
     headings: list[tuple[int, str]] = []
     lead = ""
@@ -76,7 +74,6 @@ def units(blocks: Sequence[Block], clauses: Mapping[str, str]) -> list[Unit]:
             context = lead if i and blocks[i - 1].kind == "item" else ""
             following = i + 1 < len(blocks) and blocks[i + 1].kind == "item"
             lead = block.text if following else ""
-        member = frozenset(k for k, ls in lines.items() if block.line() in ls)
         context = " / ".join([c for c in [context] if c] + [t for _, t in reversed(headings)])
         opens = block.kind == "paragraph" and block.text.rstrip().endswith(":")
         follow = _following_items(blocks, i) if opens else ""
@@ -85,7 +82,7 @@ def units(blocks: Sequence[Block], clauses: Mapping[str, str]) -> list[Unit]:
             for sentence in split_sentences(text):
                 ctx = f"{cell_context} / {context}" if cell_context else context
                 heading = block.kind == "heading" or _title(sentence)
-                out.append(Unit(sentence, ctx, heading, member, previous, follow, item_lead))
+                out.append(Unit(sentence, ctx, heading, previous, follow, item_lead))
                 previous = sentence
     return out
 
@@ -164,20 +161,31 @@ _SCOPES = (
                r" (?:the )?(?P<s>[A-Z][\w-]*(?: [A-Z][\w-]*)+)"),
     rx(r"\b(?:from|in|via|through) (?P<s>(?:connected|third[- ]party|linked) (?:apps|applications"
        r"|services|integrations|accounts|sources))\b"),
-    # a product named before its content ("Copilot Health conversations"), or after "in"
+)  # fmt: skip
+# A product named before its content ("Copilot Health conversations"), or after "in".
+_PRODUCT_SCOPES = (
     re.compile(rf"(?<![Yy]our )(?<![Oo]ur )(?<![Tt]he )\b(?P<s>{_PRODUCT})"
-               r"(?= (?i:conversations|chats|content|data|prompts|inputs|outputs|messages"
-               r"|files)\b)"),
+               r"(?= (?:conversations|chats|content|data|prompts|inputs|outputs|messages"
+               r"|files)\b)"),  # lower case: "Customer Data", "Training Data" are defined terms
     re.compile(rf"\b(?:in|from|on|via|through) (?P<s>{_PRODUCT})\b"),
 )  # fmt: skip
 
 
+_CAPITALIZED_BEFORE = re.compile(r"[A-Z][\w-]*\s+$")
+
+
 def scope(text: str) -> str | None:
-    """The tier or product a sentence limits its rule to, as written ("free subscription")."""
+    """The tier or product a sentence limits its rule to, as written ("free subscription").
+
+    A product name must be a whole run of capitalized words: "AI Training" in "the Mistral
+    AI Training Data" is part of a defined term, not a product."""
     for pattern in _SCOPES:
-        m = pattern.search(text)
-        if m:
+        if m := pattern.search(text):
             return " ".join(m.group("s").split())
+    for pattern in _PRODUCT_SCOPES:
+        for m in pattern.finditer(text):
+            if not _CAPITALIZED_BEFORE.search(text[: m.start("s")]):
+                return m.group("s")
     return None
 
 

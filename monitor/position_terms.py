@@ -58,6 +58,9 @@ _SERVICE_CHANGE = rx(
     r"\b(?:modif|chang|discontinu|deprecat|updat)\w*\s+(?:\w+\s+){0,3}?(?:services?|features?"
     r"|functionality|products?|models?|apis?|software)\b"
 )
+_MATERIAL_CHANGE = rx(
+    r"\b(?:material|significant|substantial)\w* (?:chang|modif|amend|revis|updat)\w*"
+)
 _MATERIAL = rx(r"\b(?:material\w*|adverse\w*|substantial\w*|significant\w*)\b")
 
 
@@ -76,7 +79,7 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
             continue  # "any such change" of fees, a change to the services or features
         if not (
             _TERMS.search(u.text)
-            or "changes" in u.clauses
+            or _MATERIAL_CHANGE.search(u.text)
             or any(_TERMS.search(c) and _CHANGE.search(c) for c in (u.context, u.previous))
         ):
             continue

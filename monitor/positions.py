@@ -71,10 +71,10 @@ def read_positions(
     """All 11 positions of a document, from its blocks (``Extraction.blocks`` or
     ``extract.blocks_from_text`` of the stored text) and its clauses (key → clause text).
 
-    The clauses mark which sentences the clause finder put under a topic; the reading
-    itself is sentence-level over the whole document, so that a key sentence the clause
-    finder missed still counts."""
-    units = rules.units(blocks, clauses)
+    The rules read every sentence of the document with its headings, not only the clause
+    texts: a key sentence the clause finder missed still counts, and the positions do not
+    depend on a document's clause settings (``clauses`` is accepted for the interface)."""
+    units = rules.units(blocks)
     found = {key: reader(units) for key, reader in _READERS.items()}
     return {key: _position(key, found[key]) for key in POSITION_KEYS}
 

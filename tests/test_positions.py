@@ -579,3 +579,9 @@ def test_purposes_of_a_licence_over_content_include_improving() -> None:
         "products and technologies."
     )
     assert value(text, "training_use") == ("used",)
+
+
+def test_notice_of_material_changes_without_naming_the_terms() -> None:
+    """ "Material modifications take effect 30 days after notice" is the change notice."""
+    text = "Material modifications will take effect thirty (30) days after we notify you by email."
+    assert value(text, "change_notice_days") == 30
