@@ -30,7 +30,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -39,10 +38,8 @@ import httpx
 from .config import FetchSettings
 from .decoding import ACCEPT_ENCODING, BodyDecoder
 from .errors import FetchError
+from .fetch_time import Clock, Hops, past_deadline, retry_after
 from .urls import redirect_problem
-
-MAX_RETRY_AFTER = 300.0
-"""The longest ``Retry-After`` honoured, in seconds; a server asking for more gets this."""
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _LOCATION = "X-Tosmon-Location"
@@ -121,24 +118,6 @@ class _Outcome:
     memento_datetime: str | None = None
 
 
-class _Clock:
-    """The time one document's fetch may still take: it starts with the first request
-    (not while queued for a concurrency slot) and lasts ``settings.deadline`` seconds."""
-
-    def __init__(self, settings: FetchSettings) -> None:
-        self.settings = settings
-        self.started: float | None = None
-
-    def start(self) -> None:
-        if self.started is None:
-            self.started = time.monotonic()
-
-    def left(self) -> float:
-        if self.started is None:
-            return self.settings.deadline
-        return self.settings.deadline - (time.monotonic() - self.started)
-
-
 class Fetcher:
     """Fetches URLs with one shared client; use as ``async with Fetcher(settings) as f``.
 
@@ -192,7 +171,7 @@ class Fetcher:
         """
         started_at, start = datetime.now(UTC), time.monotonic()
         headers = (validators or Validators()).headers()
-        clock = _Clock(self.settings)
+        clock = Clock(self.settings)
         attempts = 0
         while True:
             attempts += 1
@@ -201,7 +180,7 @@ class Fetcher:
                 break
             delay = self._delay(attempts, out.retry_after)
             if delay >= clock.left():
-                out.error = _past_deadline(out, delay, clock)
+                out.error = past_deadline(out.error, out.retry_after, delay, clock)
                 break
             await self._sleep(delay)
         return FetchResult(
@@ -218,10 +197,10 @@ class Fetcher:
             memento_datetime=out.memento_datetime,
         )
 
-    async def _attempt(self, url: str, headers: dict[str, str], clock: _Clock) -> _Outcome:
+    async def _attempt(self, url: str, headers: dict[str, str], clock: Clock) -> _Outcome:
         """One try; transport failures become the outcome's error, marked retryable or not."""
         out = _Outcome()
-        hops = _Hops(clock, min(float(self.settings.timeout), max(clock.left(), 0.0)))
+        hops = Hops(clock, min(float(self.settings.timeout), max(clock.left(), 0.0)))
         try:
             await self._follow(url, headers, out, hops)
         except FetchError as exc:
@@ -242,7 +221,7 @@ class Fetcher:
         return out
 
     async def _follow(
-        self, origin: str, headers: dict[str, str], out: _Outcome, hops: _Hops
+        self, origin: str, headers: dict[str, str], out: _Outcome, hops: Hops
     ) -> None:
         """Request ``origin``, following at most ``max_redirects`` acceptable redirects."""
         limit = self.settings.max_redirects
@@ -261,7 +240,7 @@ class Fetcher:
         raise FetchError(f"more than {limit} redirects (the last one to {url})", "redirect")
 
     async def _exchange(
-        self, url: httpx.URL, headers: dict[str, str], out: _Outcome, hops: _Hops
+        self, url: httpx.URL, headers: dict[str, str], out: _Outcome, hops: Hops
     ) -> httpx.Response:
         """Send one request under the concurrency limits and rate; read the body of a 2xx."""
         if self._client is None:
@@ -285,7 +264,7 @@ class Fetcher:
         """The decoded body, refusing more than ``max_bytes``: announced, or while decoding."""
         limit = self.settings.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise FetchError(
                 f"body of {int(declared):,} bytes exceeds the {limit:,}-byte limit", "too_large"
             )
@@ -319,22 +298,6 @@ class Fetcher:
         return max(backoff, retry_after or 0.0)
 
 
-class _Hops:
-    """The one timeout all hops of a request share: it runs from the first hop's start."""
-
-    def __init__(self, clock: _Clock, budget: float) -> None:
-        self.clock, self.budget = clock, budget
-        self.expires: float | None = None
-
-    def expiry(self) -> float:
-        """The event-loop time by which this request and its redirects must be done."""
-        if self.expires is None:
-            self.clock.start()
-            self.budget = min(self.budget, max(self.clock.left(), 0.0))
-            self.expires = asyncio.get_running_loop().time() + self.budget
-        return self.expires
-
-
 def _finish(response: httpx.Response, out: _Outcome, conditional: bool) -> None:
     """Record the final response of an attempt; a status other than 2xx/304 is an error,
     and so are the answers that break the protocol: a 304 to an unconditional request
@@ -365,38 +328,6 @@ def _finish(response: httpx.Response, out: _Outcome, conditional: bool) -> None:
     out.error = FetchError(f"HTTP {status} {response.reason_phrase}".rstrip(), "http", status)
     out.retry = status == 429 or status >= 500
     out.retry_after = retry_after(response.headers.get("Retry-After"))
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` value (delta-seconds or HTTP date) asks for, capped; or None."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _past_deadline(out: _Outcome, delay: float, clock: _Clock) -> FetchError | None:
-    """The last error, saying that waiting ``delay`` s to retry would pass the deadline."""
-    if out.error is None:
-        return None
-    left = (
-        f"the {max(clock.left(), 0.0):.1f} s left of this document's {clock.settings.deadline:g} s"
-    )
-    if out.retry_after is not None and delay <= out.retry_after:
-        why = f"the server asked to wait {delay:g} s (Retry-After), longer than {left} deadline"
-    else:
-        why = f"waiting {delay:.1f} s would pass {left} deadline"
-    return FetchError(f"{out.error}; not retried: {why}", out.error.kind, out.error.status)
 
 
 def _with_attempts(error: FetchError | None, attempts: int) -> FetchError | None:

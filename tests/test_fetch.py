@@ -14,7 +14,8 @@ import pytest
 from servers import LocalServer, Reply
 
 from monitor.config import FetchSettings
-from monitor.fetch import MAX_RETRY_AFTER, Fetcher, FetchResult, Validators, retry_after
+from monitor.fetch import Fetcher, FetchResult, Validators
+from monitor.fetch_time import MAX_RETRY_AFTER, retry_after
 
 FAST = FetchSettings(
     user_agent="tosmon-test/1",

@@ -301,7 +301,7 @@ def test_retry_after_cannot_outlast_the_document_deadline(
     kind, error = errors(report)["busy"]
     assert kind == "http" and error.startswith("HTTP 429 Too Many Requests; not retried: ")
     assert "the server asked to wait 300 s (Retry-After)" in error
-    assert "of this document's 1 s deadline" in error
+    assert "of this document's 2 s deadline" in error  # 0.5 × 2 + 1 s of grace
     assert server.hits("/busy") == 1 and version_count(config, "good") == 1
 
 
@@ -315,3 +315,14 @@ def test_redirect_hops_share_one_timeout(server: LocalServer) -> None:
     assert result.error is not None and result.error.kind == "timeout"
     assert str(result.error) == "timed out after 1 s"
     assert 0.9 <= result.duration < 1.6 and server.hits("/hop6") == 0
+
+
+def test_a_retry_after_of_non_ascii_digits_is_ignored(tmp_path: Path, server: LocalServer) -> None:
+    """`Retry-After: ²` (a digit to Python, not a number) on a 503 is ignored: the retry
+    waits the ordinary backoff and the page is recorded (it used to stop the whole run)."""
+    server.route("/odd", Reply(503, headers={"Retry-After": "\u00b2"}), Reply(body=GOOD))
+    config = write_config(tmp_path, {"odd": server.url("/odd"), "good": server.url("/good")})
+    config.write_text(config.read_text().replace("retries = 0", "retries = 1"))
+    report, _ = check(config)
+    assert report["errors"] == [] and server.hits("/odd") == 2
+    assert version_count(config, "odd") == 1 and version_count(config, "good") == 1
