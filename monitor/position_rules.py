@@ -145,7 +145,8 @@ _TERM_WORD = (
 _CAP = rf"(?!{_TERM_WORD})[A-Z][\w-]*"
 _PRODUCT = rf"{_CAP}(?: {_CAP})+"
 _SCOPES = (
-    rx(r"\b(?:when|if|where|while) (?:you|customers?|users?|an end user|organi[sz]ations?) "
+    rx(r"\b(?:when|if|where|while) (?:the )?(?:you|customers?|users?|an end user"
+       r"|organi[sz]ations?) "
        r"(?:use|uses|used|access|accesses|are using|is using|subscribes? to|subscribed to"
        r"|purchases?|purchased) "
        r"(?:the |our |a |an |any )?(?P<s>[^,;.()]{3,70}?)(?=[,;.()]|$| to | for | and (?:we|you))"),
@@ -208,6 +209,8 @@ _NOT_OURS = rx(
     r"|\bthird[- ]party (?:data|sources|datasets)\b|\blicensed data\b"
     rf"|\b{PARTY}\b(?: \w+){{0,2}} (?:may|must|shall|will|agrees? to|should) not\b"
     rf"|\b{PARTY}\b(?: \w+){{0,2}} (?:won{APOS}t|shan{APOS}t|mustn{APOS}t)\b"
+    rf"|^(?:[\w,()]+\s+){{0,3}}?{PARTY}\s+(?:may|can|could|(?:is|are|will be) able to)\s+"
+    r"(?:also\s+)?(?:use|fine-tune|train|create|build|develop)\b"
 )
 _OPT_OUT = rx(
     r"\bunless (?:you|customers?|users?|the user|they)\b[^.;]{0,30}\bopt(?:s|ed)?[- ]?out"
@@ -259,6 +262,7 @@ _EXCEPTION_ONLY = rx(
     r"\bfeedback\b|\bflag(?:s|ged)?\b|\bsafety (?:review|research)\b|\breported\b|\babuse\b"
     r"|\bmoderation\b|\bratings?\b|\bthumbs\b"
 )
+_DERIVED = rx(r"\b(?:aggregated?|de-?identified|anonymi[sz]ed|pseudonymi[sz]ed)\b")
 _EXCEPT = rx(r"\b(?:except|unless|other than|save where|with the exception of)\b")
 
 
@@ -342,7 +346,13 @@ def _training_readings(u: Unit) -> list[Reading]:
         found.append(Reading(value, text, scope(text)))
     elif negated and exc and scope(exc) is not None:
         found.append(Reading("not_used", text, scope(main)))
-    elif not negated and not found and _positive(text) and not _EXCEPTION_ONLY.search(text):
+    elif (
+        not negated
+        and not found
+        and _positive(text)
+        and not _EXCEPTION_ONLY.search(text)
+        and not _DERIVED.search(text)
+    ):
         found.append(Reading("used", text, scope(text)))
     return found
 
@@ -385,7 +395,7 @@ _NOT_RETENTION = rx(
     r"|\brefund|\bcookies?\b|\bconfidential\w*|\bsurviv\w+"
 )
 _NOTICE_AFTER = rx(rf"^{APOS}?s?\s*(?:prior |advance |written |notice)")
-_AGE_AFTER = rx(r"^\s*(?:old|of age)\b")
+_AGE_AFTER = rx(r"^\s*(?:old|of age|or (?:older|over)|and (?:older|over))\b")
 _FREQUENCY_BEFORE = rx(r"\b(?:every|each|per|once (?:a|per|every))\s*$")
 _RESPONSE_BEFORE = rx(
     r"\b(?:respond|reply|replies|response|answer|acknowledge|extend)\w*\b[^.;]{0,40}$"

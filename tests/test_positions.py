@@ -585,3 +585,24 @@ def test_notice_of_material_changes_without_naming_the_terms() -> None:
     """ "Material modifications take effect 30 days after notice" is the change notice."""
     text = "Material modifications will take effect thirty (30) days after we notify you by email."
     assert value(text, "change_notice_days") == 30
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You can use the API to fine-tune models on your own data and files.",
+        "We may use aggregated and de-identified Customer Data to improve our services.",
+    ],
+)
+def test_the_customer_training_its_own_models_or_derived_data_is_no_training_use(
+    text: str,
+) -> None:
+    """A customer fine-tuning its own models, or only aggregated/de-identified data being
+    used, states no training use of the customer's content."""
+    assert value(text, "training_use") is None
+
+
+def test_an_age_limit_is_not_a_retention_period() -> None:
+    """ "Users aged 13 years or older" next to a deletion sentence gives no period."""
+    text = "We delete accounts and data of users who are not 13 years or older when we learn of it."
+    assert value(text, "retention_days") is None
