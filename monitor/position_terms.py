@@ -381,19 +381,27 @@ _DATE = (
     rf"(?:{_MON}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
     rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MON.replace('mon>', 'mon2>')},?\s+"
     r"(?P<y2>\d{4})"
-    r"|(?P<iso>\d{4}-\d{2}-\d{2}))(?!\d)"
+    r"|(?P<iso>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})"
+    r"|(?P<num>\d{1,2}[/.]\d{1,2}[/.]\d{4}))(?!\d)"
 )
 _DATED = rx(
     r"\b(?P<label>effective(?: date)?|last (?:updated|modified|revised|changed|amended)|updated"
-    r"|modified|revised|date of last (?:revision|update)|version date)"
+    r"|modified|revised|published|posted|date of last (?:revision|update)|version date)"
     rf"\s*(?:(?:on|as of|from|:|-|–|—)\s*)*(?:the\s+)?{_DATE}"
 )
 _PREVIOUS = rx(r"\b(?:previous|prior|archived|earlier|former|old)\b[^.;]{0,30}$")
 
 
 def _iso(m: re.Match[str]) -> str | None:
+    """The matched date as ISO; None for an impossible date or an ambiguous numeric one
+    ("03/04/2025": day or month first cannot be told)."""
     if m.group("iso"):
-        y, mo, d = (int(x) for x in m.group("iso").split("-"))
+        y, mo, d = (int(x) for x in re.split(r"[-/.]", m.group("iso")))
+    elif m.group("num"):
+        a, b, y = (int(x) for x in re.split(r"[/.]", m.group("num")))
+        if (a > 12) == (b > 12):
+            return None
+        d, mo = (a, b) if a > 12 else (b, a)
     else:
         mon = (m.group("mon") or m.group("mon2")).lower()[:3]
         y, mo, d = (
@@ -407,6 +415,17 @@ def _iso(m: re.Match[str]) -> str | None:
         return None
 
 
+_DATE_HINTS = (
+    "effective",
+    "updat",
+    "modif",
+    "revis",
+    "chang",
+    "amend",
+    "version",
+    "publish",
+    "posted",
+)
 STAMP_UNITS = 12  # a date label among a document's first sentences is its stamp
 STAMP_TAIL = 40  # ... and one that ends its line ("Terms of Use. Last updated: 3 March 2025")
 

@@ -606,3 +606,17 @@ def test_an_age_limit_is_not_a_retention_period() -> None:
     """ "Users aged 13 years or older" next to a deletion sentence gives no period."""
     text = "We delete accounts and data of users who are not 13 years or older when we learn of it."
     assert value(text, "retention_days") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Last updated: 12/31/2024", "2024-12-31"),
+        ("Effective date: 31.01.2025", "2025-01-31"),
+        ("Effective: 03/04/2025", None),
+        ("Published: 2025/06/01", "2025-06-01"),
+    ],
+)
+def test_numeric_dates_only_when_unambiguous(text: str, expected: object) -> None:
+    """A numeric date is read when day and month cannot be confused, never guessed."""
+    assert value(text, "effective_date") == expected
