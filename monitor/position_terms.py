@@ -438,9 +438,7 @@ def effective_date(us: Sequence[Unit]) -> list[Reading]:
     round ("Effective 1 May, the following changes apply" is not the document's date)."""
     found: list[tuple[tuple[bool, bool, int], Reading]] = []
     for i, u in enumerate(us):
-        if not u.mentions(
-            "effective", "updated", "modified", "revised", "changed", "amended", "version"
-        ):
+        if not u.mentions(*_DATE_HINTS):
             continue
         for m in _DATED.finditer(u.text):
             iso = _iso(m)
