@@ -87,7 +87,7 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
     return out
 
 
-_NUMBERING = re.compile(r"^\(?(?:\d+|[A-Za-z]|[ivxlc]+)(?:\.\d+)*[.)]\s+")
+_NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[ivxlc]+[.)])\s+")
 _MINOR = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]
 )
@@ -130,7 +130,7 @@ NEG = rx(rf"\b(?:not|never|no longer|cannot)\b|n{APOS}t\b")
 CONTENT = (
     r"(?:content|inputs?|outputs?|prompts?|conversations?|chats?|materials?|files?|messages?"
     r"|customer data|your data|user data|business data|submissions?|queries"
-    r"|your personal (?:data|information)"
+    r"|your personal (?:data|information)|(?:customer|user|client|member)s?['’]s? (?:data|content)"
     r"|data (?:from|of) (?:\w+ ){0,2}(?:customers|users|accounts)"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
     r"|uploads|photos|images|recordings|voice data|documents|texts?)"
@@ -172,6 +172,10 @@ _PRODUCT_SCOPES = (
 )  # fmt: skip
 
 
+_GENERIC_SCOPE = rx(
+    r"(?:the |our |its |their )?(?:services?|products?|platform|site|websites?|apps?|applications?"
+    r"|features?|software|tools?)$"
+)
 _CAPITALIZED_BEFORE = re.compile(r"[A-Z][\w-]*\s+$")
 
 
@@ -181,8 +185,10 @@ def scope(text: str) -> str | None:
     A product name must be a whole run of capitalized words: "AI Training" in "the Mistral
     AI Training Data" is part of a defined term, not a product."""
     for pattern in _SCOPES:
-        if m := pattern.search(text):
-            return " ".join(m.group("s").split())
+        for m in pattern.finditer(text):
+            found = " ".join(m.group("s").split())
+            if not _GENERIC_SCOPE.match(found):
+                return found
     for pattern in _PRODUCT_SCOPES:
         for m in pattern.finditer(text):
             if not _CAPITALIZED_BEFORE.search(text[: m.start("s")]):
@@ -218,6 +224,12 @@ _OPT_OUT = rx(
     r"|instructions (?:on|for))\s+(?:\w+\s+)?opt[- ]?out"
     r"|(?<!are )(?<!is )(?<!be )\bopt(?:s|ed|ing)?[- ]?out of\b"
     r"|\bsubject to (?:your|the|their|customer\S*) (?:right to )?opt[- ]?out"
+    r"|\b(?:to|and|or) opt[- ]?out\b"
+    r"(?! of (?:marketing|promotional|emails?|communications?|cookies))"
+    r"|\bopt[- ]?out (?:request|form|mechanism|link|option|process|setting|toggle|control)s?\b"
+    # "if you do not want ..., you can ...", not "..., do not use Beta Models" (no choice inside)
+    rf"|\bif (?:you|customers?|users?) (?:do not|don{APOS}t|does not|doesn{APOS}t) (?:want|wish)\b"
+    rf"(?![^.;]*,\s*(?:please\s+)?(?:do not|don{APOS}t|stop)\s+us(?:e|ing)\b)"
     r"|\b(?:has|have|had) not opted[- ]?out"
     r"|\b(?:if|once|when|after|even if) (?:you|customers?|users?) (?:have |has )?"
     r"opt(?:s|ed)?[- ]?out"
@@ -261,6 +273,12 @@ _CUSTOMER_SUBJECT = rx(rf"\b{PARTY}\s*(?:\w+\s*)?$")
 _EXCEPTION_ONLY = rx(
     r"\bfeedback\b|\bflag(?:s|ged)?\b|\bsafety (?:review|research)\b|\breported\b|\babuse\b"
     r"|\bmoderation\b|\bratings?\b|\bthumbs\b"
+)
+# Negations that state no rule: a condition ("if you do not want ...") and an instruction to the
+# user ("..., do not use Beta Models").
+_NOT_A_RULE = rx(
+    rf"\bif (?:you|customers?|users?) (?:do not|don{APOS}t|does not|doesn{APOS}t) (?:want|wish)\b"
+    rf"[^,;]*|(?:^|,)\s*(?:please\s+)?(?:do not|don{APOS}t) use\b"
 )
 _DERIVED = rx(r"\b(?:aggregated?|de-?identified|anonymi[sz]ed|pseudonymi[sz]ed)\b")
 _EXCEPT = rx(r"\b(?:except|unless|other than|save where|with the exception of)\b")
@@ -340,7 +358,7 @@ def _training_readings(u: Unit) -> list[Reading]:
         if m := pattern.search(text):
             where = _segment(text, m.start())
             found.append(Reading(value, text, scope(where) or scope(exc) or scope(text)))
-    negated = bool(_NEG_USE.search(main))
+    negated = bool(_NEG_USE.search(_NOT_A_RULE.sub(" ", main)))
     if negated and not found:
         value = "opt_in" if _BY_DEFAULT.search(text) else "not_used"
         found.append(Reading(value, text, scope(text)))

@@ -620,3 +620,30 @@ def test_an_age_limit_is_not_a_retention_period() -> None:
 def test_numeric_dates_only_when_unambiguous(text: str, expected: object) -> None:
     """A numeric date is read when day and month cannot be confused, never guessed."""
     assert value(text, "effective_date") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("If you do not want your Content used to train our models, you may email us to opt "
+         "out.", ("opt_out",)),
+        ("Customers can submit an opt-out request to exclude their prompts from model "
+         "training.", ("opt_out",)),
+        ("Beta Models may use your prompts to train our models. If you do not want your prompts "
+         "used for training, do not use Beta Models.", ("used",)),
+        ("Enterprise customers' data is never used for model training.", ("not_used",)),
+    ],
+)  # fmt: skip
+def test_opt_out_by_request_and_no_choice_but_to_stay_away(
+    text: str, expected: tuple[str, ...]
+) -> None:
+    """Contacting the provider to opt out is an opt-out; "do not use the product" is no
+    choice, so the product's use stays "used"."""
+    assert value(text, "training_use") == expected
+
+
+def test_a_scope_is_never_just_the_services() -> None:
+    """ "If Customer uses the Services to delete data" does not scope the rule to "Services"."""
+    text = "If Customer uses the Services to delete Customer Data, we delete it within 90 days."
+    p = read(text)["retention_days"]
+    assert (p.value, p.scope) == ((90,), None)
