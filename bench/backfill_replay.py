@@ -90,7 +90,7 @@ def provider_id(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def write_config(folder: Path, base: str, docs: list[dict[str, Any]], rate: float = 10_000) -> Path:
+def write_config(folder: Path, base: str, docs: list[dict[str, Any]], rate: float = 1_000) -> Path:
     """A sources.toml for the corpus documents, reading the archive at ``base``."""
     lines = [
         "[monitor]",

@@ -8,12 +8,17 @@ Skipped when ``../shared`` is absent.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import feedparser
 import pytest
+from click.testing import CliRunner
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -29,8 +34,10 @@ if str(BENCH) not in sys.path:
 
 import backfill_replay as replay  # noqa: E402
 
+from monitor import store  # noqa: E402
 from monitor.backfill import BackfillReport, backfill  # noqa: E402
-from monitor.config import load_config  # noqa: E402
+from monitor.cli import main  # noqa: E402
+from monitor.config import Config, load_config  # noqa: E402
 from monitor.db import open_database  # noqa: E402
 
 
@@ -39,6 +46,7 @@ class Run:
     report: BackfillReport
     again: BackfillReport
     scores: dict[str, replay.DocumentScore]
+    config: Config
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +59,7 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         report = asyncio.run(backfill(config, sessions, config.documents()))
         again = asyncio.run(backfill(config, sessions, config.documents()))
     scores = {s.slug: s for s in replay.score(SHARED, config, sessions)}
-    yield Run(report, again, scores)
+    yield Run(report, again, scores, config)
 
 
 def test_every_listed_capture_is_fetched_and_processed(corpus_run: Run) -> None:
@@ -80,3 +88,83 @@ def test_substantive_changes_are_found_where_the_wording_changed(
     assert (score.false, score.missed) == ([], []), (
         f"{slug}: false changes at {score.false}, missed changes at {score.missed}"
     )
+
+
+# -- reports on the backfilled corpus (compare, export, site) ------------------------------
+
+
+def cli_json(config: Config, *args: str) -> Any:
+    result = CliRunner().invoke(main, [*args, "--json", "--config", str(config.path)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_compare_json_on_the_corpus_dates_every_stated_position(corpus_run: Run) -> None:
+    """`compare --json` has every corpus document at its latest version; each stated value
+    has evidence and a `since` that is the capture time of one of the document's versions,
+    at or before the version shown."""
+    matrix = cli_json(corpus_run.config, "compare")
+    assert len(matrix["documents"]) == 8
+    stated = 0
+    for doc in matrix["documents"]:
+        history = cli_json(corpus_run.config, "history", doc["provider"], doc["document"])
+        times = [v["captured_at"] for v in history["versions"]]
+        assert doc["version"] == len(times) and doc["captured_at"] == times[-1]
+        for key, cell in doc["positions"].items():
+            assert cell["since"] in times and cell["since"] <= doc["captured_at"], key
+            if cell["value"] is not None:
+                stated += 1
+                assert cell["evidence"], (doc["document"], key)
+    assert stated >= 20
+
+
+def test_exports_of_the_corpus_carry_verifiable_provenance(corpus_run: Run, tmp_path: Path) -> None:
+    """`export --all --format json` writes every document; each snapshot hash is that of the
+    stored capture bytes and the archive URL names that capture."""
+    out = tmp_path / "export"
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "--all",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--config",
+            str(corpus_run.config.path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    sessions = open_database(corpus_run.config.database)
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))["documents"]
+    assert len(index) == 8
+    with sessions() as s:
+        for entry in index:
+            data = json.loads((out / entry["file"]).read_text(encoding="utf-8"))
+            raw = store.load_snapshot(s, data["snapshot_sha256"])
+            assert hashlib.sha256(raw).hexdigest() == data["snapshot_sha256"]
+            stamp = data["captured_at"].replace("-", "").replace(":", "").replace("T", "")[:14]
+            assert data["origin"] == "archive" and f"/web/{stamp}/" in data["archive_url"]
+            assert data["archive_url"].endswith(data["url"])
+
+
+def test_site_of_the_corpus_has_a_feed_entry_per_substantive_change(
+    corpus_run: Run, tmp_path: Path
+) -> None:
+    """The site of the corpus builds; its global feed parses and holds one entry per
+    substantive change of the history, each with a distinct id."""
+    result = CliRunner().invoke(
+        main, ["site", str(tmp_path / "site"), "--config", str(corpus_run.config.path)]
+    )
+    assert result.exit_code == 0, result.output
+    total = 0
+    for doc in corpus_run.config.documents():
+        history = cli_json(corpus_run.config, "history", doc.provider, doc.id)
+        total += sum(
+            1 for v in history["versions"] if v["change"] and v["change"]["kind"] == "substantive"
+        )
+        assert (tmp_path / "site" / doc.provider / doc.id / "index.html").is_file()
+    parsed = feedparser.parse((tmp_path / "site" / "feed.atom").read_bytes())
+    assert not parsed.bozo and len(parsed.entries) == total > 50
+    assert len({e.id for e in parsed.entries}) == total
