@@ -464,12 +464,26 @@ def retention_days(us: Sequence[Unit]) -> list[Reading]:
     return found
 
 
+_ZDR = rx(r"\bzero[- ](?:data[- ])?retention\b|\bZDR\b")
+_ZDR_REFUSED_BEFORE = rx(
+    r"\b(?:do|does|will|shall|can)(?: not|n[’']t) (?:offer|provide|support)\b[^.;]{0,30}$"
+)
+_ZDR_REFUSED_AFTER = rx(
+    rf"^[^.;]{{0,40}}?\b(?:is|are)(?: not|n{APOS}t) (?:available|offered|supported|possible)"
+    r"|^[^.;]{0,20}?\bcannot be (?:activated|enabled|requested)"
+)
+
+
 def zero_data_retention(us: Sequence[Unit]) -> list[Reading]:
-    """True where zero data retention is offered or described (not where it is refused)."""
-    zdr = rx(r"\bzero[- ](?:data[- ])?retention\b|\bZDR\b")
-    refused = rx(r"\b(?:do|does|will|shall) not (?:offer|provide|support)\b")
-    return [
-        Reading(True, u.text, scope(u.text))
-        for u in us
-        if u.mentions("zero", "zdr") and zdr.search(u.text) and not refused.search(u.text)
-    ]
+    """True where zero data retention is offered or described (not where it is refused:
+    "zero data retention is not available for this product")."""
+    found = []
+    for u in us:
+        if not u.mentions("zero", "zdr"):
+            continue
+        for m in _ZDR.finditer(u.text):
+            before, after = u.text[: m.start()], u.text[m.end() :]
+            if not (_ZDR_REFUSED_BEFORE.search(before) or _ZDR_REFUSED_AFTER.search(after)):
+                found.append(Reading(True, u.text, scope(u.text)))
+                break
+    return found

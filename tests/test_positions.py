@@ -209,10 +209,20 @@ def test_a_lead_in_brings_its_list_into_the_sentence() -> None:
     assert value(text, "retention_days") == (45,)
 
 
-def test_zero_data_retention_offered_or_described() -> None:
-    """Zero data retention is true when offered, null when the document does not say it."""
-    assert value("Eligible API customers may request Zero Data Retention.", "zero_data_retention")
-    assert value("API data is kept for 30 days.", "zero_data_retention") is None
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Eligible API customers may request Zero Data Retention.", True),
+        ("Unless zero data retention is activated, we keep inputs for 30 days.", True),
+        ("API data is kept for 30 days.", None),
+        ("Zero data retention is not available for this product.", None),
+        ("We do not offer zero data retention.", None),
+    ],
+)
+def test_zero_data_retention_offered_or_described(text: str, expected: object) -> None:
+    """Zero data retention is true when offered or described as an option, null when the
+    document does not say it or refuses it."""
+    assert value(text, "zero_data_retention") is expected
 
 
 # -- ownership ----------------------------------------------------------------------------------
