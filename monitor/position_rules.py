@@ -132,6 +132,7 @@ CONTENT = (
     r"|customer data|your data|user data|business data|submissions?|queries"
     r"|your personal (?:data|information)|(?:customer|user|client|member)s?['’]s? (?:data|content)"
     r"|data (?:from|of) (?:\w+ ){0,2}(?:customers|users|accounts)"
+    r"|interactions? with (?:\w+ ){0,2}(?:AIs?|assistants?|chatbots?|models?|agents?)"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
     r"|uploads|photos|images|recordings|voice data|documents|texts?)"
 )

@@ -134,7 +134,12 @@ def subprocessor_objection(us: Sequence[Unit]) -> list[Reading]:
 
 # -- audit -----------------------------------------------------------------------------------------
 
-_AUDITOR = rf"(?:{PARTY}|(?:its|their|an?|the) (?:\w+[- ])*auditors?|controller)"
+# The customer or its auditor (not "an independent auditor" the provider hired itself).
+_AUDITOR = (
+    rf"(?:{PARTY}|controller|(?:its|their) (?:\w+[- ])*auditors?|(?:an?|the) (?:\w+[- ])*auditors?"
+    r" (?:mandated|appointed|designated|selected|chosen|engaged) by (?:the )?"
+    rf"(?:{PARTY}|controller))"
+)
 _ON_SITE = (
     rx(rf"\b(?:permit|allow|enable)s?\b[^.;]{{0,40}}\b{_AUDITOR}\b[^.;]{{0,60}}\bto (?:\w+ )?"
        r"(?:audit|inspect|conduct (?:an? )?(?:\w+ )?(?:audit|inspection))"),
@@ -144,7 +149,9 @@ _ON_SITE = (
        r"(?:audit|inspect|conduct (?:an? |up to \w+ (?:\(\d+\) )?)?(?:\w+[- ])?"
        r"(?:audit|inspection))"
        r"(?! logs?| trails?)"),
-    rx(r"\b(?:allow for and contribute to|contribute to|submit to) audits\b"),
+    rx(r"\b(?:allow for and contribute to|contribute to|submit to|allows? for|permits?) audits\b"),
+    rx(rf"\baudits?\b(?:,? including inspections,?)?[^.;]{{0,30}}\b(?:conducted|performed"
+       rf"|carried out) by (?:the )?{_AUDITOR}"),
     rx(r"\bon-?site (?:audits?|inspections?)\b"),
 )  # fmt: skip
 _REPORTS = rx(
@@ -155,6 +162,8 @@ _PROVIDE = rx(
     rf"\b(?:provide|make available|furnish|share|deliver|give|send)s?\b[^.;]{{0,40}}\b{PARTY}"
     rf"|\b{PARTY}\b[^.;]{{0,40}}\b(?:may|can) (?:request|obtain|receive|access|review)"
     r"|\b(?:provide|make available|furnish|share)s?\b[^.;]{0,80}\b(?:up)?on (?:written )?request\b"
+    r"|\b(?:respond to|complete|answer)s?\b[^.;]{0,40}\bquestionnaires?\b"
+    r"|\b(?:provision|delivery) of\b[^.;]{0,40}\breports?\b"
 )
 
 

@@ -657,3 +657,22 @@ def test_a_scope_is_never_just_the_services() -> None:
     text = "If Customer uses the Services to delete Customer Data, we delete it within 90 days."
     p = read(text)["retention_days"]
     assert (p.value, p.scope) == ((90,), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Processor shall make available all information necessary to demonstrate "
+         "compliance and allow for audits, including inspections, by the Controller.", "on_site"),
+        ("Audits conducted by Customer or its auditor shall take place during business hours.",
+         "on_site"),
+        ("We allow an independent auditor to audit our security controls every year.", None),
+        ("Provider will respond to Customer's security questionnaire once per year.", "reports"),
+    ],
+)  # fmt: skip
+def test_audits_by_the_customer_not_by_the_providers_own_auditor(
+    text: str, expected: object
+) -> None:
+    """An audit by the customer (or an auditor it mandates) is on_site; the provider's own
+    auditor is not; answering questionnaires is reports."""
+    assert value(text, "audit_right") == expected
