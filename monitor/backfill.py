@@ -7,9 +7,12 @@
 Each capture is its own transaction, so an interrupted run loses at most the capture in
 flight and the next run continues where it stopped. Versions land in ``captured_at``
 order whatever the order of work (``record`` recomputes the changes around a capture
-older than what is stored); archive changes never alert. No document lock is held: a
-backfill may take hours at the archive's polite rate, live checks must not wait for
-it, and each capture's transaction (BEGIN IMMEDIATE) reads its neighbours afresh.
+older than what is stored); archive changes never alert. The backfill holds one
+document's lock (``locks.py``) while it records that document's captures, waiting for it
+when another process has it, so two processes never interleave one document's versions
+(on PostgreSQL, transactions do not serialize as SQLite's BEGIN IMMEDIATE does); a live
+check meanwhile reports that document ``locked`` and checks it next time. Captures
+another run settled meanwhile are skipped once the lock is taken.
 
 Which failures the next run retries (``is_settled``):
 
@@ -24,6 +27,7 @@ Which failures the next run retries (``is_settled``):
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,12 +52,15 @@ from .db import SessionFactory
 from .errors import FetchError, StoreError
 from .fetch import Fetcher, FetchResult
 from .listing import list_captures
+from .locks import Locks, document_lock
 from .pipeline import Capture, DocumentReport, process_capture, settings_fingerprint
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
 WINDOW = 32  # captures fetched ahead of the one being processed
 LAYOUT_KINDS = frozenset({"selector", "collapsed", "extract"})
 TRANSIENT_KINDS = frozenset({"timeout", "connect", "protocol"})
+LOCK_POLL = 0.1  # seconds between tries of a document lock another process holds
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,8 @@ async def backfill(
             entry.skipped = len(listing) - len(todo)
             work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
         on_progress(BackfillProgress(len(work), 0))
-        await _run(fetcher, sf, work, on_progress, window)
+        with Locks(sf) as locks:
+            await _run(fetcher, sf, locks, work, on_progress, window)
     return report
 
 
@@ -247,6 +255,7 @@ def _settled(sf: SessionFactory, doc: DocumentConfig) -> set[str]:
 async def _run(
     fetcher: Fetcher,
     sf: SessionFactory,
+    locks: Locks,
     work: Sequence[_Item],
     on_progress: ProgressCallback,
     window: int,
@@ -267,20 +276,40 @@ async def _run(
             ahead.append((item, asyncio.ensure_future(fetch(item))))
 
     refill()
-    done = 0
+    done, held, settled = 0, "", set[str]()
     try:
         while ahead:
             item, task = ahead.popleft()
             result = await task
             refill()
-            outcome = await asyncio.to_thread(_process, sf, item, result)
-            _tally(item, result, outcome)
+            if item.doc.key != held:  # one document's lock at a time, never two: no deadlock
+                if held:
+                    await asyncio.to_thread(locks.release, document_lock(held))
+                await _take(locks, item.doc.key)
+                held = item.doc.key
+                settled = await asyncio.to_thread(_settled, sf, item.doc)  # by another run
+            if item.capture.timestamp in settled:
+                item.entry.skipped += 1
+            else:
+                outcome = await asyncio.to_thread(_process, sf, item, result)
+                _tally(item, result, outcome)
             done += 1
             on_progress(BackfillProgress(len(work), done, item.entry.key, item.capture.timestamp))
     finally:
         for _, pending in ahead:
             pending.cancel()
         await asyncio.gather(*(t for _, t in ahead), return_exceptions=True)
+
+
+async def _take(locks: Locks, key: str) -> None:
+    """Take the document's lock, waiting while a live process (a check, a backfill) has it."""
+    name = document_lock(key)
+    holder = await asyncio.to_thread(locks.acquire, name)
+    if holder is not None:
+        log.info("backfill of %s waits: %s", key, holder.describe())
+    while holder is not None:
+        await asyncio.sleep(LOCK_POLL)
+        holder = await asyncio.to_thread(locks.acquire, name)
 
 
 def captured_timestamp(result: FetchResult, listed: ArchivedCapture) -> str:

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, load_config
-from .db import SessionFactory, open_database
+from .db import SessionFactory, first_line, open_database
 from .errors import ConfigError, TosmonError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,6 +91,8 @@ def app_options(func: F) -> F:
             raise ConfigProblem(str(exc)) from exc
         except TosmonError as exc:
             raise click.ClickException(str(exc)) from exc
+        except SQLAlchemyError as exc:  # a database failure: one clear line, no traceback
+            raise click.ClickException(f"database error: {first_line(exc)}") from exc
 
     return wrapper  # type: ignore[return-value]
 

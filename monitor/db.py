@@ -15,13 +15,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import StoreError
 
 SessionFactory = sessionmaker[Session]
+UPGRADE_LOCK = 7_404_553_011  # PostgreSQL advisory lock key of `db upgrade` ("tosmon")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -64,7 +66,11 @@ def alembic_config() -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (a no-op when the schema is current)."""
+    """Apply every pending migration (a no-op when the schema is current).
+
+    Two processes upgrading at once take turns: on PostgreSQL under an advisory lock, on
+    SQLite under the write lock of ``BEGIN IMMEDIATE``; the second finds the schema current.
+    """
     cfg = alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
@@ -72,11 +78,41 @@ def upgrade(engine: Engine) -> None:
             current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            advisory = conn.dialect.name == "postgresql"
+            if advisory:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+                conn.commit()
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+            finally:
+                if advisory:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+                    conn.commit()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the database {engine.url!r}: {exc}") from exc
+        raise StoreError(f"cannot migrate the database {engine.url!r}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """A database error's message without SQLAlchemy's SQL echo and background link."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did."""
+    dialect = s.get_bind().dialect.name
+    table = model.__table__
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values)
+    else:
+        raise StoreError(f"database {dialect!r} is not supported: use SQLite or PostgreSQL")
+    s.execute(stmt.on_conflict_do_nothing(index_elements=keys))
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -90,5 +126,6 @@ def open_database(url: str) -> SessionFactory:
         engine = create_db_engine(url)
         upgrade(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the database {url}: {exc}") from exc
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StoreError(f"cannot open the database {shown}: {first_line(exc)}") from exc
     return sessionmaker(engine, expire_on_commit=False)

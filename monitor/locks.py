@@ -13,8 +13,9 @@ A lock is *stale*, and taken over, when:
 * it was taken by this very pid under a token no live ``Locks`` object owns (a previous
   incarnation, e.g. PID 1 in a restarted container).
 
-Every read-decide-write runs in one ``BEGIN IMMEDIATE`` transaction (see ``db.py``), so
-two processes can never both believe they took the same lock.
+A lock is created with ``INSERT … ON CONFLICT DO NOTHING`` and taken over with an
+``UPDATE`` conditioned on the old owner, so two processes can never both believe they took
+the same lock, on PostgreSQL (read committed) as on SQLite (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from types import TracebackType
 
 from sqlalchemy import delete, select, update
 
-from .db import SessionFactory
+from .db import SessionFactory, insert_new
 from .models import Lock
 
 log = logging.getLogger(__name__)
@@ -134,37 +135,41 @@ class Locks:
     # -- operations ---------------------------------------------------------------------
 
     def acquire(self, name: str) -> Holder | None:
-        """Take ``name`` (or take over a stale holder's); ``None`` on success, else the holder."""
+        """Take ``name`` (or take over a stale holder's); ``None`` on success, else the holder.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` creates the row unless it exists; a stale row is
+        taken over by an ``UPDATE`` conditioned on its old owner. Both are atomic on
+        PostgreSQL as on SQLite, so of two processes racing for a lock exactly one wins.
+        """
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=self.lease)
+        mine = {"owner": self.owner, "pid": self.pid, "host": self.host}
+        mine |= {"acquired_at": now, "expires_at": expires}
         with self._guard, self.sessions.begin() as s:
-            row = s.get(Lock, name)
-            if row is not None and row.owner != self.owner:
+            row = None
+            while row is None:  # released between our insert and select (PostgreSQL): again
+                insert_new(s, Lock, {"name": name} | mine, ["name"])
+                row = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
+            if row.owner != self.owner:
                 if not self._is_stale(row, now):
                     return _holder(row)
+                reason, old = self._stale_reason(row, now), _holder(row)
+                taken = s.execute(
+                    update(Lock).where(Lock.name == name, Lock.owner == row.owner).values(**mine)
+                )
+                if getattr(taken, "rowcount", 0) != 1:  # another process took it over first
+                    s.expire_all()
+                    again = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
+                    return _holder(again) if again is not None else old
                 log.warning(
                     "lock %s: taking over a stale lock of pid %d on %s (%s)",
                     name,
-                    row.pid,
-                    row.host,
-                    self._stale_reason(row, now),
+                    old.pid,
+                    old.host,
+                    reason,
                 )
-                s.delete(row)
-                s.flush()
-                row = None
-            if row is None:
-                s.add(
-                    Lock(
-                        name=name,
-                        owner=self.owner,
-                        pid=self.pid,
-                        host=self.host,
-                        acquired_at=now,
-                        expires_at=expires,
-                    )
-                )
-            else:
-                row.expires_at = expires
+            elif row.expires_at != expires:
+                s.execute(update(Lock).where(Lock.name == name).values(expires_at=expires))
             self.held.add(name)
         return None
 

@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .config import DocumentConfig
+from .db import insert_new
+from .errors import StoreError
 from .models import (
     Change,
     ClauseChange,
@@ -31,6 +33,7 @@ from .models import (
     OutboxMessage,
     Snapshot,
     Version,
+    utcnow,
 )
 
 MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
@@ -46,13 +49,19 @@ def sha256(data: bytes | str) -> str:
 
 
 def ensure_document(s: Session, doc: DocumentConfig) -> Document:
-    """The row of ``doc``, created on first use; its URL follows the configuration."""
+    """The row of ``doc``, created on first use; its URL follows the configuration.
+
+    Created by ``INSERT … ON CONFLICT DO NOTHING``: two processes creating it at once
+    (PostgreSQL) both end up with the one row.
+    """
     row = find_document(s, doc.provider, doc.id)
     if row is None:
-        row = Document(provider=doc.provider, slug=doc.id, url=doc.url)
-        s.add(row)
-        s.flush()
-    elif row.url != doc.url:
+        values = {"provider": doc.provider, "slug": doc.id, "url": doc.url, "created_at": utcnow()}
+        insert_new(s, Document, values, ["provider", "slug"])
+        row = find_document(s, doc.provider, doc.id)
+        if row is None:  # the insert, or the other process, made it
+            raise StoreError(f"cannot create the document row of {doc.key}")
+    if row.url != doc.url:
         row.url = doc.url
     return row
 

@@ -24,8 +24,9 @@ from monitor.pipeline import DocumentReport, check_documents
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[SessionFactory]:
-    sf = open_database(f"sqlite:///{tmp_path / 'tosmon.db'}")
+def sessions(database_url: str) -> Iterator[SessionFactory]:
+    """A migrated database: SQLite, and PostgreSQL when installed (see conftest)."""
+    sf = open_database(database_url)
     yield sf
     sf.kw["bind"].dispose()
 

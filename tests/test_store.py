@@ -26,8 +26,9 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> SessionFactory:
-    return open_database(f"sqlite:///{tmp_path / 'tos.db'}")
+def sessions(database_url: str) -> SessionFactory:
+    """A migrated database: SQLite, and PostgreSQL when installed (see conftest)."""
+    return open_database(database_url)
 
 
 def observe(
@@ -65,8 +66,9 @@ def history(sessions: SessionFactory) -> list[tuple[int, str, str | None]]:
         ]
 
 
-def test_migrations_give_wal_and_foreign_keys(tmp_path: Path, sessions: SessionFactory) -> None:
-    """The database is created by Alembic, in WAL mode, with foreign keys enforced."""
+def test_migrations_give_wal_and_foreign_keys(tmp_path: Path) -> None:
+    """The SQLite database is created by Alembic, in WAL mode, with foreign keys enforced."""
+    sessions = open_database(f"sqlite:///{tmp_path / 'tos.db'}")
     with sessions() as s:
         assert s.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     conn = sqlite3.connect(tmp_path / "tos.db")
