@@ -89,7 +89,7 @@ def compare_tables(matrix: Matrix, evidence: bool, width: int) -> list[Table]:
         for key in group:
             table.add_column(SHORT[key], overflow="fold", max_width=COLUMN - 3)
         for row in matrix.rows:
-            tier = f" ({row.doc.tier})" if row.doc.tier else ""
+            tier = f"\n({row.doc.tier})" if row.doc.tier else ""
             head = Text(f"{row.doc.provider}/\n{row.doc.id}{tier}")
             head.append(f"\n{version_label(row)}", style="dim")
             table.add_row(head, *(_cell(row.cell(k), evidence) for k in group))

@@ -86,7 +86,7 @@ def test_terminal_table_fits_120_columns_and_80_falls_back_to_blocks(built: Buil
     at 80 columns it is one block per document with a line per position."""
     wide = run(built.config, "compare", env={"COLUMNS": "120"}).stdout
     assert max(len(line) for line in wide.splitlines()) <= 120
-    assert "acme/" in wide and "terms (business)" in wide and "┌" in wide
+    assert "│ acme/ " in wide and "│ terms " in wide and "│ (business) " in wide and "┌" in wide
     assert "90 days" in wide and "2024-03-05" in wide
     narrow = run(built.config, "compare", "--evidence", env={"COLUMNS": "80"}).stdout
     assert "┌" not in narrow
