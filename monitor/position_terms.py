@@ -1,6 +1,6 @@
-"""Readers of the ownership, audit, subprocessor, notice and date positions. Pure: no I/O.
+"""Readers of the notice, subprocessor, audit and date positions. Pure: no I/O.
 
-Same conventions as ``position_rules``: sentence-level families of legal phrasing, the
+Same conventions as ``position_units``: sentence-level families of legal phrasing, the
 enclosing headings as context, and nothing read where the sentence negates the rule.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from functools import cache
 
 from .facts import Amount, amounts
-from .position_rules import APOS, NEG, PARTY, Reading, Unit, rx, scope
+from .position_units import APOS, PARTY, Reading, Unit, negated, rx, scope
 
 # -- notice periods -------------------------------------------------------------------------------
 
@@ -167,10 +166,6 @@ _PROVIDE = rx(
 )
 
 
-def _negated(text: str, m: re.Match[str]) -> bool:
-    return bool(NEG.search(text[max(0, m.start() - 25) : m.end()]))
-
-
 _AUDITED = rx(
     r"\bcomplian\w+|\bfacilit\w+|\bpremises\b|\bsystems\b|\bcontrols\b|\bprocessing\b|\bbooks\b"
     r"|\brecords\b|\bsecurity\b|\bmeasures\b|\bobligations\b|\bprocessor\b|\bdpa\b|\baddendum\b"
@@ -205,7 +200,7 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
         about_provider = _AUDITED.search(u.text) and not _OWN_DATA.search(u.text)
         for i, pattern in enumerate(_ON_SITE):
             m = pattern.search(u.text)
-            if m and not _negated(u.text, m) and (i >= 2 or about_provider):
+            if m and not negated(u.text, m) and (i >= 2 or about_provider):
                 on_site.append(Reading("on_site", u.text, scope(u.text)))
                 break
         else:
@@ -225,153 +220,6 @@ def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
         if not u.heading and u.mentions("audit", "inspect") and _AUDIT.search(u.text)
         for a in notice_periods(u.text)
     ]
-
-
-# -- ownership -------------------------------------------------------------------------------------
-
-# "content you generate", "Assets you create with the Services": outputs, not inputs
-_MADE = (
-    r"\s+(?:that\s+|which\s+)?(?:you|users?|customers?)\s+(?:generate[sd]?\b"
-    r"|(?:create|produce|make)[sd]?\s+(?:\w+\s+)?(?:with|using|through|via)\b)"
-)
-_INPUT = (
-    rf"(?:inputs?|prompts?|(?:content|materials?)(?!{_MADE})|customer data|customer content"
-    r"|user content|submissions|your data)"
-)
-_OUTPUT = (
-    r"(?:outputs?|generated (?:content|outputs?|materials?|text|images?)|completions?"
-    rf"|(?:content|assets?|images?|materials?|works?|media){_MADE})"
-)
-_CONJ = r"(?:(?:[\w-]+,?\s+){1,3}(?:(?:and|&)\s+)?(?:all |any |the |its |their |your )?)?"
-_PROVIDER_SUBJECT = re.compile(
-    rf"\b(?:[Ww]e|us)\b\s*(?:\w+\s*)?$|\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?\s+(?:hereby\s+)?$"
-)
-_PARTY_RX = rx(rf"\b{PARTY}\b")
-_PROVIDER_RX = re.compile(r"\b(?:[Ww]e|us)\b")
-_DET = r"(?: all| any| the| its| their| your| such)*"
-_RIGHTS = (
-    r"(?:all |any |its |their |your )*"
-    r"(?:ownership|rights?|right, title,? and interest|title|intellectual property)"
-)
-
-
-@cache
-def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
-    return (
-        rx(rf"\b(?P<verb>owns?)\b{_DET}\s+{_CONJ}{obj}\b"),
-        rx(rf"\b(?P<verb>is|are|shall be|will be|remains?) the (?:sole |exclusive )?owners? of"
-           rf"{_DET}\s+{obj}\b"),
-        rx(rf"\b(?P<verb>retains?|keeps?|holds?|maintains?|owns?)\b[^.;]{{0,10}}{_RIGHTS}\b"
-           rf"[^.;]{{0,50}}?\b(?:in|to|of|over)\b(?: and to)?{_DET}\s+{obj}\b"),
-    )  # fmt: skip
-
-
-@cache
-def _remains_yours(obj: str) -> re.Pattern[str]:
-    """ "Your content remains yours", "rights in Output vest in Customer"."""
-    return rx(
-        rf"\b{obj}\b[^.;]{{0,40}}\b(?:remains?|is|are|shall remain|will remain|stays?)\s+"
-        r"(?:\w+\s+)?(?:yours|your (?:property|own)|the (?:sole |exclusive )?property of "
-        r"(?:you|customers?)|owned by (?:you|customers?))\b"
-        rf"|\b{obj}\b[^.;]{{0,60}}\b(?:shall |will )?(?:vests?|remains? vested) (?:solely )?in "
-        r"(?:you|customers?|users?)\b"
-    )
-
-
-_CLAIM = rx(
-    rf"(?:\bnot|\bnever|n{APOS}t)\s+(?:\w+\s+)?(?:claim|assert|take) (?:any )?(?:ownership|title)"
-    r"(?: rights?)? (?:of|in|over|to)\s+"
-    r"(?P<o>[^.;]{0,40})"
-)
-_ANAPHOR = rx(r"^(?:that|such|this|the) (?:content|material)|^(?:it|them)\b")
-_GENERATED = rx(r"\bgenerat\w+|\bcreat\w+ (?:with|using)")
-
-
-def _customer_owns(text: str, obj: str) -> bool:
-    """``text`` says the customer owns (retains rights in) ``obj``, not negated."""
-    for pattern in _owns(obj):
-        for m in pattern.finditer(text):
-            prefix = text[: m.start("verb")]
-            if NEG.search(text[max(0, m.start("verb") - 25) : m.end()]):
-                continue
-            party = [p.end() for p in _PARTY_RX.finditer(prefix)]
-            ours = [p.end() for p in _PROVIDER_RX.finditer(prefix)]
-            if (
-                party
-                and (not ours or party[-1] > ours[-1])
-                and not _PROVIDER_SUBJECT.search(prefix)
-            ):
-                return True
-    yours = _remains_yours(obj).search(text)
-    return bool(yours and not NEG.search(yours.group(0)))
-
-
-def _claims(u: Unit) -> str | None:
-    """input / output when the provider says it does not claim ownership of it."""
-    m = _CLAIM.search(u.text)
-    if not m:
-        return None
-    obj = m.group("o")
-    if re.search(rf"\b{_OUTPUT}\b", obj, re.I):
-        return "output"
-    if _ANAPHOR.search(obj):
-        return "output" if _GENERATED.search(u.previous) else "input"
-    return "input" if re.search(rf"\b{_INPUT}\b", obj, re.I) else None
-
-
-_OWNERSHIP_HINTS = (
-    " own", "owns", "owned", "owner", "retain", "claim", "assign", "vest", "property", "title",
-    "yours",
-)  # fmt: skip
-
-
-def input_ownership(us: Sequence[Unit]) -> list[Reading]:
-    """customer when the customer or user owns (retains rights in) its inputs/content."""
-    return [
-        Reading("customer", u.text, scope(u.text))
-        for u in us
-        if not u.heading
-        and u.mentions(*_OWNERSHIP_HINTS)
-        and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
-    ]
-
-
-_ASSIGNS = rx(
-    rf"\bassigns?\b[^.;]{{0,20}}\bto (?:you|customers?|the customer|users?)\b"
-    rf"[^.;]{{0,100}}?\b{_OUTPUT}\b"
-)
-_PROVIDER_OWNS = (
-    re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)
-        rf"(?:\b[Ww]e|(?:\b[Tt]he )?\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?)\s+(?:\w+\s+)?"
-        rf"(?i:(?:owns?\b{_DET}|retains?\b[^.;]{{0,10}}{_RIGHTS}\b[^.;]{{0,50}}?\b(?:in|to|of)\b"
-        rf"(?: and to)?{_DET})\s+{_CONJ}{_OUTPUT})\b"
-    ),
-    rx(
-        rf"\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:belongs? to|(?:is|are) owned by|(?:is|are|remains?) "
-        r"the (?:sole |exclusive )?property of) (?:us|we)\b"
-    ),
-)
-
-
-def output_ownership(us: Sequence[Unit]) -> list[Reading]:
-    """customer when the customer owns outputs (or is assigned them), provider when the
-    provider owns them; the customer's reading wins when both are stated."""
-    customer, provider = [], []
-    for u in us:
-        if u.heading or not u.mentions(*_OWNERSHIP_HINTS):
-            continue
-        m = _ASSIGNS.search(u.text)
-        if (
-            _customer_owns(u.text, _OUTPUT)
-            or (m and not _negated(u.text, m))
-            or _claims(u) == "output"
-        ):
-            customer.append(Reading("customer", u.text, scope(u.text)))
-        elif any(
-            (owned := p.search(u.text)) and not _negated(u.text, owned) for p in _PROVIDER_OWNS
-        ):
-            provider.append(Reading("provider", u.text, scope(u.text)))
-    return customer or provider
 
 
 # -- effective date --------------------------------------------------------------------------------

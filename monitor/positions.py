@@ -30,10 +30,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from . import position_rules as rules
+from . import position_ownership as owners
+from . import position_retention as retention
 from . import position_terms as terms
+from . import position_training as training
 from .extract import Block
-from .position_rules import Reading
+from .position_units import Reader, Reading, units
 
 PositionKey = Literal[
     "training_use",
@@ -74,17 +76,17 @@ def read_positions(
     The rules read every sentence of the document with its headings, not only the clause
     texts: a key sentence the clause finder missed still counts, and the positions do not
     depend on a document's clause settings (``clauses`` is accepted for the interface)."""
-    units = rules.units(blocks)
-    found = {key: reader(units) for key, reader in _READERS.items()}
+    sentences = units(blocks)
+    found = {key: reader(sentences) for key, reader in _READERS.items()}
     return {key: _position(key, found[key]) for key in POSITION_KEYS}
 
 
-_READERS: dict[PositionKey, rules.Reader] = {
-    "training_use": rules.training_use,
-    "retention_days": rules.retention_days,
-    "zero_data_retention": rules.zero_data_retention,
-    "input_ownership": terms.input_ownership,
-    "output_ownership": terms.output_ownership,
+_READERS: dict[PositionKey, Reader] = {
+    "training_use": training.training_use,
+    "retention_days": retention.retention_days,
+    "zero_data_retention": retention.zero_data_retention,
+    "input_ownership": owners.input_ownership,
+    "output_ownership": owners.output_ownership,
     "audit_right": terms.audit_right,
     "audit_notice_days": terms.audit_notice_days,
     "subprocessor_notice_days": terms.subprocessor_notice_days,

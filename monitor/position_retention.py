@@ -1,0 +1,102 @@
+"""Readers of ``retention_days`` and ``zero_data_retention``. Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .facts import NUMBER_WORDS, Amount, amounts
+from .position_units import APOS, CONTENT, Reading, Unit, rx, scope
+
+# -- retention ------------------------------------------------------------------------------------
+
+_KEEP = rx(
+    r"\b(?:retain\w*|retention|keep|keeps|kept|stor(?:e|es|ed|age)|preserv\w+|delet\w+|eras\w+"
+    r"|destr(?:oy|oys|oyed|uction)|purg\w+|remov(?:e|es|ed|al) (?:from|within|after)|anonymi[sz]\w+"
+    r"|dispos(?:e|es|ed|al) of|expung\w+|saved|held|archiv\w+|overwrit\w+"
+    r"|maintain(?:s|ed)? (?:\w+ )?(?:records|logs|backups|copies)"
+    r"|no longer (?:be )?(?:accessible|available|stored|retained))"
+)
+_KEPT = rx(rf"\b(?:{CONTENT}|data|information|logs?|backups?|records?|copies|accounts?|history)\b")
+_RETENTION_HEADING = rx(
+    r"\bretention\b|\bretain|\bhow long\b|\bdelet|\bstorage (?:period|limitation)"
+)
+_NOT_RETENTION = rx(
+    r"\baudit(?!\w* (?:logs?|trails?))|\binvoice[ds]? (?:within|date)|\bpayment|\bfees?\b"
+    r"|\brefund|\bcookies?\b|\bconfidential\w*|\bsurviv\w+"
+)
+_NOTICE_AFTER = rx(rf"^{APOS}?s?\s*(?:prior |advance |written |notice)")
+_AGE_AFTER = rx(r"^\s*(?:old|of age|or (?:older|over)|and (?:older|over))\b")
+_FREQUENCY_BEFORE = rx(r"\b(?:every|each|per|once (?:a|per|every))\s*$")
+_RESPONSE_BEFORE = rx(
+    r"\b(?:respond|reply|replies|response|answer|acknowledge|extend)\w*\b[^.;]{0,40}$"
+)
+
+
+_NUMBER_HINTS = tuple(NUMBER_WORDS)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _has_number(text: str) -> bool:
+    if _DIGIT.search(text):
+        return True
+    low = text.lower()
+    return any(w in low for w in _NUMBER_HINTS)
+
+
+def _periods(text: str) -> list[Amount]:
+    """Periods of ``text`` that are not notices, ages or frequencies."""
+    out = []
+    for a in amounts(text):
+        after, before = text[a.end : a.end + 30], text[max(0, a.start - 20) : a.start]
+        if _NOTICE_AFTER.search(after) or _AGE_AFTER.search(after):
+            continue
+        before = text[max(0, a.start - 40) : a.start]
+        if _FREQUENCY_BEFORE.search(before) or _RESPONSE_BEFORE.search(before):
+            continue
+        if re.search(r"notice of\s*$", before, re.I):
+            continue
+        out.append(a)
+    return out
+
+
+def retention_days(us: Sequence[Unit]) -> list[Reading]:
+    """Explicit periods for which data is kept, or within which it is deleted."""
+    found = []
+    for u in us:
+        if u.heading or not _has_number(u.text) or _NOT_RETENTION.search(u.text):
+            continue
+        keeps = _KEEP.search(u.text) or _KEEP.search(u.follow)
+        heading = _RETENTION_HEADING.search(u.context)
+        if not (keeps and (_KEPT.search(u.text) or _KEPT.search(u.follow)) or heading):
+            continue
+        for a in _periods(u.text):
+            found.append(Reading(a.days, u.text, scope(u.text)))
+    return found
+
+
+_ZDR = rx(r"\bzero[- ](?:data[- ])?retention\b|\bZDR\b")
+_ZDR_REFUSED_BEFORE = rx(
+    r"\b(?:do|does|will|shall|can)(?: not|n[’']t) (?:offer|provide|support)\b[^.;]{0,30}$"
+)
+_ZDR_REFUSED_AFTER = rx(
+    rf"^[^.;]{{0,40}}?\b(?:is|are)(?: not|n{APOS}t) (?:available|offered|supported|possible)"
+    r"|^[^.;]{0,20}?\bcannot be (?:activated|enabled|requested)"
+)
+
+
+def zero_data_retention(us: Sequence[Unit]) -> list[Reading]:
+    """True where zero data retention is offered or described (not where it is refused:
+    "zero data retention is not available for this product")."""
+    found = []
+    for u in us:
+        if not u.mentions("zero", "zdr"):
+            continue
+        for m in _ZDR.finditer(u.text):
+            before, after = u.text[: m.start()], u.text[m.end() :]
+            if not (_ZDR_REFUSED_BEFORE.search(before) or _ZDR_REFUSED_AFTER.search(after)):
+                found.append(Reading(True, u.text, scope(u.text)))
+                break
+    return found
