@@ -184,9 +184,17 @@ def change_view(item: ChangeItem) -> dict[str, Any]:
         "clauses": list(s.get("clauses") or []),
         "summary": s.get("summary") or "",
         "positions": [asdict(p) | {"label": p.label} for p in position_changes(s)],
+        "subprocessors": subprocessor_entries(s),
         "facts": list(s.get("facts") or []),
         "diff": diff_view(s, item.diff_command),
     }
+
+
+def subprocessor_entries(summary: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Entries added to / removed from the subprocessors list (empty for older summaries)."""
+    raw = summary.get("subprocessors")
+    part = raw if isinstance(raw, Mapping) else {}
+    return {side: [str(x) for x in part.get(side) or []] for side in ("added", "removed")}
 
 
 def clause_label(clauses: Sequence[str]) -> str:

@@ -282,6 +282,7 @@ def test_digest_reads_top_down(tmp_path: Path) -> None:
         },
         {"key": "effective_date", "before": "2025-06-17", "after": "2025-10-08"},
     ]
+    data["subprocessors"] = {"added": ["Cerebras"], "removed": []}
     add_change(sessions, config, "openai", "terms", data, NOW - timedelta(days=2))
     add_change(
         sessions, config, "openai", "terms", summary([], "low", text="o1"), NOW - timedelta(days=1)
@@ -304,6 +305,7 @@ def test_digest_reads_top_down(tmp_path: Path) -> None:
         "Effective date: 2025-06-17 → 2025-10-08",
         "text outside clauses --\no1",
         "training clause --\nTraining use: not used → opt-out.",
+        "  > Subprocessors added: Cerebras",
         "No change: Anthropic Privacy Policy.",
     ]
     at = 0

@@ -179,6 +179,19 @@ def test_alert_shows_position_changes_with_evidence_before_the_diff() -> None:
     assert html.index("Training use") < html.index('<del style="background:#ffcecb')
 
 
+def test_subprocessors_added_and_removed_are_named_with_the_positions() -> None:
+    """A change that adds and removes subprocessors names them under the position changes,
+    before the diff, in both parts; the names are page text and stay escaped."""
+    data = positions_summary()
+    data["subprocessors"] = {"added": ["Cerebras <Inc>"], "removed": ["Azure"]}
+    message = render_alert([item(data)])
+    text = message.text
+    assert "  > Subprocessors added: Cerebras <Inc>" in text
+    assert "  > Subprocessors removed: Azure" in text
+    assert text.index("Subprocessors added") < text.index("Changes:")
+    assert "Cerebras &lt;Inc&gt;" in message.html
+
+
 def test_a_sentence_stored_as_removed_and_added_is_not_shown() -> None:
     """A summary stored before the diff paired identical sentences lists a moved sentence
     as removed and added; messages show neither."""
