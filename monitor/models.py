@@ -2,7 +2,9 @@
 
     documents ─┬─ fetch_attempts      every fetch (live or archive), success or not
                ├─ snapshots           raw bytes, content-addressed (SHA-256), zstd, delta-chained
-               ├─ versions ── clause_texts     normalized text when it differs from the previous
+               ├─ versions ─┬─ clause_texts       normalized text when it differs from the previous
+               │            ├─ version_positions  the 11 positions read from it (JSON)
+               │            └─ reextractions      how re-reading its snapshot changed its reading
                └─ changes  ── clause_changes   between consecutive versions (by captured_at)
     outbox, digests, locks            email delivery and process coordination
 
@@ -182,6 +184,36 @@ class ClauseChange(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     before: Mapped[str | None] = mapped_column(CompressedText)
     after: Mapped[str | None] = mapped_column(CompressedText)
+
+
+class VersionPositions(Base):
+    """The positions of one version (``positions.position_to_json`` per key, as JSON)."""
+
+    __tablename__ = "version_positions"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    positions: Mapped[str] = mapped_column(CompressedText)
+
+
+class Reextraction(Base):
+    """A version re-read from its stored snapshot with newer rules: what its reading gained.
+
+    ``summary`` is the JSON of the change from the old reading to the new one (same shape as
+    a change's); it describes the reading, not the document, and is never alerted.
+    """
+
+    __tablename__ = "reextractions"
+    __table_args__ = (Index("ix_reextractions_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the version's
+    summary: Mapped[str] = mapped_column(CompressedText)
+    origin: Mapped[str] = mapped_column(String(10), default="reextract")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxMessage(Base):

@@ -150,6 +150,7 @@ def process_capture(
         text=extraction.text,
         clauses={k: (c.text, c.source) for k, c in clauses.clauses.items()},
         misses=tuple(sorted(set(clauses.misses) | set(extraction.clause_misses))),
+        blocks=extraction.blocks,
     )
     recorded = record_observation(s, row.id, obs)
     if obs.misses:

@@ -17,8 +17,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from . import store
+from . import readings, store
+from .extract import Block, blocks_from_text
 from .models import Change, Version
+from .positions import read_positions
 from .summary import summarize
 
 Outcome = Literal["new_version", "cosmetic", "unchanged"]
@@ -34,6 +36,7 @@ class Observation:
     text: str
     clauses: Mapping[str, tuple[str, str]]  # key → (text, source)
     misses: tuple[str, ...] = ()  # clause keys whose selectors matched nothing
+    blocks: tuple[Block, ...] = ()  # the extraction's blocks (default: parsed from ``text``)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def record_observation(
         obs.origin,
         [(key, text, source) for key, (text, source) in clauses.items()],
     )
+    blocks = obs.blocks or blocks_from_text(obs.text)
+    readings.save(s, version.id, read_positions(blocks, {k: t for k, (t, _) in clauses.items()}))
     change = None
     if before is not None:
         live = alert and obs.origin == "live"
@@ -119,15 +124,18 @@ def _with_missed_clauses(
     return clauses
 
 
-def clause_map(s: Session, version: Version) -> dict[str, str]:
-    return {key: row.text for key, row in store.clause_texts(s, version.id).items()}
-
-
 def _add_change(
     s: Session, document_id: int, before: Version, after: Version, alert: str
 ) -> Change:
-    old_clauses, new_clauses = clause_map(s, before), clause_map(s, after)
-    summary = summarize(before.text, after.text, old_clauses, new_clauses).as_dict()
+    old_clauses, new_clauses = readings.clause_map(s, before), readings.clause_map(s, after)
+    summary = summarize(
+        before.text,
+        after.text,
+        old_clauses,
+        new_clauses,
+        readings.of_version(s, before),
+        readings.of_version(s, after),
+    ).as_dict()
     if summary["kind"] != "substantive" and alert == "pending":
         alert = "none"
     pairs = [

@@ -1,14 +1,18 @@
 """What changed between two versions of a document, for people and for JSON. Pure: no I/O.
 
 ``summarize`` classifies the change (cosmetic changes are never alerted), diffs the whole
-text and every changed clause at sentence level, compares the clauses' facts
-(``facts.extract_facts``), grades severity and writes one deterministic line:
+text and every changed clause at sentence level, compares the two versions' positions
+(``positions.read_positions``, see ``position_changes``) and the clauses' facts
+(``facts.extract_facts``), grades severity and writes one deterministic line, position
+changes first:
 
-    Training clause: stance changed from 'not used by default' to 'used unless you opt out';
-    2 sentences modified.
+    Positions: retention days 30 → 90. Retention clause: 1 sentence modified (30 days →
+    90 days).
 
-Severity: ``high`` when a training, retention, ownership or audit fact changed; ``medium``
-when any clause's wording changed; ``low`` when only text outside every clause changed.
+Severity: ``high`` when a position's value or scope changed (the effective date excepted)
+or a subprocessor was added to or removed from the subprocessors clause's list; ``medium``
+when a clause's wording changed otherwise; ``low`` when only text outside every clause (or
+the effective date alone) changed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,16 @@ from typing import Any, Literal
 
 from .config import BUILTIN_CLAUSES
 from .diff import ChangeKind, SentenceDiff, classify, diff_sentences, words
-from .facts import HIGH_FACTS, QUANTITIES, changed_values, extract_facts
+from .extract import blocks_from_text
+from .facts import QUANTITIES, changed_values, extract_facts
+from .position_changes import (
+    ListChange,
+    PositionChange,
+    position_changes,
+    subprocessor_list_changes,
+    summary_lines,
+)
+from .positions import Position, PositionKey, read_positions
 
 Severity = Literal["high", "medium", "low"]
 COSMETIC_SUMMARY = "Cosmetic change only (whitespace, punctuation, letter case or line breaks)."
@@ -55,6 +68,8 @@ class ChangeSummary:
     diff: SentenceDiff = field(default_factory=SentenceDiff)
     facts: tuple[FactChange, ...] = ()
     clause_diffs: Mapping[str, SentenceDiff] = field(default_factory=dict)
+    positions: tuple[PositionChange, ...] = ()
+    subprocessors: ListChange = field(default_factory=ListChange)
 
     def as_dict(self) -> dict[str, Any]:
         whole = self.diff.as_dict()
@@ -68,6 +83,8 @@ class ChangeSummary:
             "modified": whole["modified"],
             "facts": [f.as_dict() for f in self.facts],
             "clause_diffs": {k: d.as_dict() for k, d in self.clause_diffs.items()},
+            "positions": [p.as_dict() for p in self.positions],
+            "subprocessors": self.subprocessors.as_dict(),
         }
 
 
@@ -76,33 +93,51 @@ def summarize(
     new_text: str,
     old_clauses: Mapping[str, str],
     new_clauses: Mapping[str, str],
+    old_positions: Mapping[PositionKey, Position] | None = None,
+    new_positions: Mapping[PositionKey, Position] | None = None,
 ) -> ChangeSummary:
     """Summarize the change from ``old_text`` to ``new_text``.
 
-    Clause maps hold clause key → clause text (an absent key is an absent clause). Whether a
-    change is cosmetic is decided on the whole text, so a clause boundary moving without
-    the wording changing is never reported.
+    Clause maps hold clause key → clause text (an absent key is an absent clause); positions
+    not given are read from the texts and clauses. Whether a change is cosmetic is decided
+    on the whole text, so a clause boundary moving without the wording changing is never
+    reported.
     """
     if classify(old_text, new_text) != "substantive":
         return ChangeSummary("cosmetic", None, (), COSMETIC_SUMMARY)
     keys = changed_clauses(old_clauses, new_clauses)
     clause_diffs = {k: diff_sentences(old_clauses.get(k, ""), new_clauses.get(k, "")) for k in keys}
     facts = tuple(f for k in keys for f in fact_changes(k, old_clauses.get(k), new_clauses.get(k)))
+    moved = position_changes(
+        read_version(old_text, old_clauses) if old_positions is None else old_positions,
+        read_version(new_text, new_clauses) if new_positions is None else new_positions,
+    )
+    entries = subprocessor_list_changes(
+        old_clauses.get("subprocessors"), new_clauses.get("subprocessors")
+    )
     whole = diff_sentences(old_text, new_text)
     outside = _outside(whole, clause_diffs.values())
     line = " ".join(
-        [_clause_line(k, clause_diffs[k], facts, old_clauses, new_clauses) for k in keys]
+        summary_lines(moved, entries)
+        + [_clause_line(k, clause_diffs[k], facts, old_clauses, new_clauses) for k in keys]
         + ([f"Text outside tracked clauses changed: {_counts(outside)}."] if outside else [])
     )
     return ChangeSummary(
         kind="substantive",
-        severity=severity(keys, facts),
+        severity=severity(keys, moved, entries),
         clauses=tuple(keys),
         summary=line or "Wording changed.",
         diff=whole,
         facts=facts,
         clause_diffs=clause_diffs,
+        positions=moved,
+        subprocessors=entries,
     )
+
+
+def read_version(text: str, clauses: Mapping[str, str]) -> dict[PositionKey, Position]:
+    """The positions of a stored version, read from its text and clause texts."""
+    return read_positions(blocks_from_text(text), clauses)
 
 
 def changed_clauses(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
@@ -124,10 +159,10 @@ def fact_changes(key: str, old: str | None, new: str | None) -> list[FactChange]
     ]
 
 
-def severity(keys: list[str], facts: tuple[FactChange, ...]) -> Severity:
-    """``high`` for a changed training/retention/ownership/audit fact, ``medium`` for any
-    changed clause, ``low`` for changes outside every clause."""
-    if any((f.clause, f.fact) in HIGH_FACTS for f in facts):
+def severity(keys: list[str], moved: tuple[PositionChange, ...], entries: ListChange) -> Severity:
+    """``high`` for a changed position (other than the effective date) or a subprocessor
+    added/removed, ``medium`` for any other changed clause, ``low`` for the rest."""
+    if entries or any(c.key != "effective_date" for c in moved):
         return "high"
     return "medium" if keys else "low"
 

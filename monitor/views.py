@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import store
+from . import readings, store
 from .diff import diff_sentences, unified
 from .errors import TosmonError
 from .models import Change, Document, Version
+from .positions import POSITION_KEYS, position_to_json
 from .summary import summarize
 
 
@@ -39,7 +40,10 @@ def require_document(s: Session, provider: str, document: str) -> Document:
 
 
 def change_dict(change: Change) -> dict[str, Any]:
+    """A stored change's summary; one stored by release 0.1 lists no position changes."""
     data: dict[str, Any] = json.loads(change.summary)
+    data.setdefault("positions", [])
+    data.setdefault("subprocessors", {"added": [], "removed": []})
     data["origin"] = change.origin
     return data
 
@@ -85,11 +89,13 @@ def clauses_at(
     clauses: dict[str, Any] = {k: None for k in keys}
     for key, ct in texts.items():
         clauses[key] = {"text": ct.text, "source": ct.source}
+    positions = readings.of_version(s, version)
     return {
         "provider": provider,
         "document": document,
         "version": store.version_numbers(s, row.id)[version.id],
         "captured_at": _iso(version.captured_at),
+        "positions": {k: position_to_json(positions[k]) for k in POSITION_KEYS},
         "clauses": clauses,
     }
 
@@ -198,9 +204,14 @@ def version_diff(
             "summary": "The two versions have the same text.",
         }
     else:
-        old_clauses = {k: c.text for k, c in store.clause_texts(s, old[1].id).items()}
-        new_clauses = {k: c.text for k, c in store.clause_texts(s, new[1].id).items()}
-        change = summarize(old[1].text, new[1].text, old_clauses, new_clauses).as_dict()
+        change = summarize(
+            old[1].text,
+            new[1].text,
+            readings.clause_map(s, old[1]),
+            readings.clause_map(s, new[1]),
+            readings.of_version(s, old[1]),
+            readings.of_version(s, new[1]),
+        ).as_dict()
     return {
         "provider": provider,
         "document": document,

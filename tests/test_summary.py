@@ -1,9 +1,12 @@
-"""Behaviour of monitor.summary: kind, severity, clause order, facts and the summary line."""
+"""Behaviour of monitor.summary: kind, severity, clause order, facts, positions and the
+summary line. Positions are given explicitly (the rules reading them are tested in
+test_positions), so these tests pin how position changes are graded and worded."""
 
 from __future__ import annotations
 
 import json
 
+from monitor.positions import POSITION_KEYS, Position, PositionKey, PositionValue
 from monitor.summary import COSMETIC_SUMMARY, summarize
 
 TRAINING_OLD = "We do not train on your business data by default. Your data stays yours."
@@ -18,6 +21,22 @@ INTRO = "# Welcome\nThese terms govern your use of the Services."
 
 def _doc(*clauses: str, intro: str = INTRO) -> str:
     return "\n".join([intro, *clauses])
+
+
+def _pos(
+    scopes: dict[str, tuple[str, ...]] | None = None, **values: PositionValue
+) -> dict[PositionKey, Position]:
+    """All 11 positions: ``values`` stated (evidence: a sentence naming the value), the
+    others null; ``scopes`` limits some of them."""
+    out: dict[PositionKey, Position] = {}
+    for key in POSITION_KEYS:
+        value = values.get(key)
+        evidence = (f"The {key} is {value}.",) if value is not None else ()
+        out[key] = Position(key, value, evidence, (scopes or {}).get(key))
+    return out
+
+
+NONE = _pos()
 
 
 def test_cosmetic_change_is_never_alerted() -> None:
@@ -37,6 +56,8 @@ def test_cosmetic_change_is_never_alerted() -> None:
         "modified": [],
         "facts": [],
         "clause_diffs": {},
+        "positions": [],
+        "subprocessors": {"added": [], "removed": []},
     }
 
 
@@ -47,10 +68,12 @@ def test_training_stance_change_is_high_with_pinned_wording() -> None:
         _doc(TRAINING_NEW),
         {"training": TRAINING_OLD},
         {"training": TRAINING_NEW},
+        _pos(training_use=("not_used",)),
+        _pos(training_use=("opt_out", "used")),
     )
     assert s.severity == "high"
     assert s.summary == (
-        "Training clause: stance changed from 'not used by default' to 'used unless you opt "
+        "Positions: training use not_used → opt_out, used. Training clause: stance changed from 'not used by default' to 'used unless you opt "
         "out'; consent changed from 'not stated' to 'opt-out'; 2 sentences modified."
     )
     assert {"clause": "training", "fact": "stance", "before": "not used by default",
@@ -58,15 +81,31 @@ def test_training_stance_change_is_high_with_pinned_wording() -> None:
 
 
 def test_retention_duration_change_reads_as_arrow() -> None:
-    """A changed retention period is high and shown as "(30 days → 90 days)"."""
+    """A changed retention period is high, listed first, and shown as "30 → 90"."""
     s = summarize(
         _doc(RETENTION_OLD),
         _doc(RETENTION_NEW),
         {"retention": RETENTION_OLD},
         {"retention": RETENTION_NEW},
+        _pos(retention_days=(30,)),
+        _pos(retention_days=(90,)),
     )
     assert s.severity == "high"
-    assert s.summary == "Retention clause: 1 sentence modified (up to 30 days → up to 90 days)."
+    assert s.summary == (
+        "Positions: retention days 30 → 90. "
+        "Retention clause: 1 sentence modified (up to 30 days → up to 90 days)."
+    )
+    assert s.as_dict()["positions"] == [
+        {
+            "key": "retention_days",
+            "before": [30],
+            "after": [90],
+            "scope_before": None,
+            "scope_after": None,
+            "evidence_before": ["The retention_days is (30,)."],
+            "evidence_after": ["The retention_days is (90,)."],
+        }
+    ]
     [modified] = s.as_dict()["modified"]
     assert modified["ops"] == [
         ["equal", "OpenAI may securely retain API inputs and outputs for up to"],
@@ -77,22 +116,33 @@ def test_retention_duration_change_reads_as_arrow() -> None:
 
 
 def test_clause_wording_change_without_fact_change_is_medium() -> None:
-    """Rewording a clause without changing its facts is medium."""
+    """Rewording a clause without changing a position is medium."""
     old = "Anthropic will provide reasonable notice of any new Subprocessor."
     new = "Anthropic will provide reasonable notice by email of any new Subprocessor."
-    s = summarize(_doc(old), _doc(new), {"subprocessors": old}, {"subprocessors": new})
+    same = _pos(subprocessor_objection=True)
+    s = summarize(_doc(old), _doc(new), {"subprocessors": old}, {"subprocessors": new}, same, same)
     assert (s.severity, s.clauses) == ("medium", ("subprocessors",))
     assert s.summary == "Subprocessors clause: 1 sentence modified."
     assert s.facts == ()
 
 
-def test_change_notice_fact_is_medium() -> None:
-    """A changed notice period for term changes is reported but not high."""
+def test_change_notice_position_is_high() -> None:
+    """A changed notice period for term changes is a position change: high."""
     old = "Updates become effective 30 days after notice is provided to Customer."
     new = "Updates become effective 14 days after notice is provided to Customer."
-    s = summarize(_doc(old), _doc(new), {"changes": old}, {"changes": new})
-    assert s.severity == "medium"
-    assert s.summary == "Changes clause: 1 sentence modified (30 days' notice → 14 days' notice)."
+    s = summarize(
+        _doc(old),
+        _doc(new),
+        {"changes": old},
+        {"changes": new},
+        _pos(change_notice_days=30),
+        _pos(change_notice_days=14),
+    )
+    assert s.severity == "high"
+    assert s.summary == (
+        "Positions: change notice days 30 → 14. "
+        "Changes clause: 1 sentence modified (30 days' notice → 14 days' notice)."
+    )
 
 
 def test_text_outside_clauses_is_low() -> None:
@@ -103,6 +153,8 @@ def test_text_outside_clauses_is_low() -> None:
         _doc(RETENTION_OLD, "Contact us at legal@example.com."),
         clause,
         clause,
+        NONE,
+        NONE,
     )
     assert (s.kind, s.severity, s.clauses) == ("substantive", "low", ())
     assert s.summary == "Text outside tracked clauses changed: 1 sentence added."
@@ -113,21 +165,21 @@ def test_clauses_listed_builtin_order_first_then_custom() -> None:
     """Changed clauses come in built-in order, then custom keys alphabetically."""
     old = {"zeta": "Old z.", "audit": "Old audit.", "training": "Old t.", "alpha": "Old a."}
     new = {"zeta": "New z.", "audit": "New audit.", "training": "New t.", "alpha": "New a."}
-    s = summarize("Old.", "New.", old, new)
+    s = summarize("Old.", "New.", old, new, NONE, NONE)
     assert s.clauses == ("training", "audit", "alpha", "zeta")
     assert list(s.as_dict()["clause_diffs"]) == ["training", "audit", "alpha", "zeta"]
 
 
 def test_vanished_clause_is_reported_removed_with_its_facts() -> None:
-    """A clause that disappears is 'removed' and its facts change to not stated."""
+    """A clause that disappears is 'removed' and its positions change to not stated."""
     audit = (
         "Customer may conduct up to one (1) on-site audit per year to verify compliance with "
         "this DPA."
     )
-    s = summarize(_doc(audit), _doc(), {"audit": audit}, {})
+    s = summarize(_doc(audit), _doc(), {"audit": audit}, {}, _pos(audit_right="on_site"), NONE)
     assert s.severity == "high"
     assert s.summary == (
-        "Audit clause removed: audit right changed from 'yes' to 'not stated'; 1 sentence removed."
+        "Positions: audit right on_site → not stated. Audit clause removed: audit right changed from 'yes' to 'not stated'; 1 sentence removed."
     )
     assert s.as_dict()["clause_diffs"]["audit"]["removed"] == [audit]
 
@@ -141,9 +193,12 @@ def test_several_clauses_and_outside_text_make_one_line() -> None:
         new,
         {"training": TRAINING_OLD, "retention": RETENTION_OLD},
         {"training": TRAINING_OLD, "retention": RETENTION_NEW},
+        _pos(retention_days=(30,), effective_date="2025-06-17"),
+        _pos(retention_days=(90,), effective_date="2025-10-08"),
     )
     assert "\n" not in s.summary
     assert s.summary == (
+        "Positions: retention days 30 → 90; effective date 2025-06-17 → 2025-10-08. "
         "Retention clause: 1 sentence modified (up to 30 days → up to 90 days). "
         "Text outside tracked clauses changed: 1 sentence added."
     )
@@ -167,7 +222,7 @@ def test_as_dict_is_json_serialisable_with_the_contract_keys() -> None:
     ).as_dict()
     assert set(d) == {
         "kind", "severity", "clauses", "summary", "added", "removed", "modified", "facts",
-        "clause_diffs",
+        "clause_diffs", "positions", "subprocessors",
     }  # fmt: skip
     assert set(d["clause_diffs"]["retention"]) == {"added", "removed", "modified"}
     assert json.loads(json.dumps(d)) == d
@@ -185,9 +240,92 @@ def test_output_ownership_change_is_high() -> None:
     lead = "As between you and OpenAI, you (a) retain your ownership rights in Input and (b) "
     old = lead + "own the Output."
     new = lead + "receive a licence to use the Output."
-    s = summarize(_doc(old), _doc(new), {"ownership": old}, {"ownership": new})
+    s = summarize(
+        _doc(old),
+        _doc(new),
+        {"ownership": old},
+        {"ownership": new},
+        _pos(input_ownership="customer", output_ownership="customer"),
+        _pos(input_ownership="customer"),
+    )
     assert s.severity == "high"
     assert s.summary == (
-        "Ownership clause: output ownership changed from 'customer' to 'licence'; "
+        "Positions: output ownership customer → not stated. Ownership clause: output ownership changed from 'customer' to 'licence'; "
         "1 sentence modified."
     )
+
+
+def test_effective_date_alone_is_low_but_named() -> None:
+    """A new effective date with no other position or clause change is low, and the
+    one-line summary names both dates."""
+    old, new = _doc("Effective date: June 17, 2025."), _doc("Effective date: October 8, 2025.")
+    s = summarize(
+        old, new, {}, {}, _pos(effective_date="2025-06-17"), _pos(effective_date="2025-10-08")
+    )
+    assert (s.kind, s.severity) == ("substantive", "low")
+    assert "effective date 2025-06-17 → 2025-10-08" in s.summary
+    assert [p["key"] for p in s.as_dict()["positions"]] == ["effective_date"]
+
+
+def test_scope_narrowing_is_a_position_change() -> None:
+    """The same value limited to fewer tiers ("only if you use the free services") is a
+    change: high, with both scopes shown."""
+    old = "We may use your content to train our models unless you opt out."
+    new = "We may use your content to train our models if you use the free services."
+    s = summarize(
+        _doc(old),
+        _doc(new),
+        {"training": old},
+        {"training": new},
+        _pos(training_use=("used",)),
+        _pos({"training_use": ("free services",)}, training_use=("used",)),
+    )
+    assert s.severity == "high"
+    assert s.summary.startswith("Positions: training use used → used (free services).")
+    [change] = s.as_dict()["positions"]
+    assert (change["scope_before"], change["scope_after"]) == (None, ["free services"])
+
+
+def test_reworded_evidence_alone_is_not_a_position_change() -> None:
+    """The same position justified by a reworded sentence is medium, not high."""
+    old, new = "We keep API inputs for 30 days.", "We store API inputs for 30 days."
+    a = {**NONE, "retention_days": Position("retention_days", (30,), (old,))}
+    b = {**NONE, "retention_days": Position("retention_days", (30,), (new,))}
+    s = summarize(_doc(old), _doc(new), {"retention": old}, {"retention": new}, a, b)
+    assert (s.severity, s.positions) == ("medium", ())
+
+
+SUBPROCESSORS = "## Subprocessors\nAcme uses these subprocessors:\n- Northwind Ltd. (hosting)"
+
+
+def test_subprocessor_added_to_the_list_is_high() -> None:
+    """A provider added to the subprocessors clause's list is high and named, even when no
+    position changed."""
+    old = SUBPROCESSORS
+    new = SUBPROCESSORS + "\n- Fabrikam GmbH (analytics, Germany)"
+    s = summarize(_doc(old), _doc(new), {"subprocessors": old}, {"subprocessors": new}, NONE, NONE)
+    assert s.severity == "high"
+    assert s.summary.startswith("Subprocessors added: Fabrikam GmbH (analytics, Germany).")
+    assert s.as_dict()["subprocessors"] == {
+        "added": ["Fabrikam GmbH (analytics, Germany)"],
+        "removed": [],
+    }
+
+
+def test_subprocessor_removed_from_a_table_is_high() -> None:
+    """A row dropped from a subprocessors table is a removal: high."""
+    old = SUBPROCESSORS + "\nContoso Inc. | email | United States"
+    s = summarize(
+        _doc(old), _doc(SUBPROCESSORS), {"subprocessors": old}, {"subprocessors": SUBPROCESSORS},
+        NONE, NONE,
+    )  # fmt: skip
+    assert s.severity == "high"
+    assert s.subprocessors.removed == ("Contoso Inc. | email | United States",)
+
+
+def test_subprocessor_entry_reworded_is_not_an_addition() -> None:
+    """A list entry edited in place (a location added) is a wording change: medium."""
+    old = SUBPROCESSORS
+    new = SUBPROCESSORS.replace("(hosting)", "(hosting, Ireland)")
+    s = summarize(_doc(old), _doc(new), {"subprocessors": old}, {"subprocessors": new}, NONE, NONE)
+    assert (s.severity, s.subprocessors.added, s.subprocessors.removed) == ("medium", (), ())

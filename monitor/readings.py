@@ -1,0 +1,62 @@
+"""Positions stored per version (``version_positions``): writing, reading, filling gaps.
+
+A version recorded by this release has its positions stored when it is recorded
+(``record.record_observation``); one recorded by release 0.1 has none until
+``tosmon reextract`` stores them, and meanwhile they are read from its stored text and
+clause texts (never from the page: no re-parsing of snapshots).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from . import store
+from .models import Version, VersionPositions
+from .positions import POSITION_KEYS, Position, PositionKey, position_from_json, position_to_json
+from .summary import read_version
+
+Positions = Mapping[PositionKey, Position]
+
+
+def dumps(positions: Positions) -> str:
+    """All 11 positions as JSON, in ``POSITION_KEYS`` order."""
+    return json.dumps(
+        {k: position_to_json(positions.get(k, Position(k, None))) for k in POSITION_KEYS}
+    )
+
+
+def loads(data: str) -> dict[PositionKey, Position]:
+    raw = json.loads(data)
+    return {k: position_from_json(k, raw.get(k) or {"value": None}) for k in POSITION_KEYS}
+
+
+def save(s: Session, version_id: int, positions: Positions) -> bool:
+    """Store ``positions`` for a version; whether anything changed."""
+    data = dumps(positions)
+    row = s.get(VersionPositions, version_id)
+    if row is None:
+        s.add(VersionPositions(version_id=version_id, positions=data))
+    elif row.positions != data:
+        row.positions = data
+    else:
+        return False
+    s.flush()
+    return True
+
+
+def stored(s: Session, version_id: int) -> dict[PositionKey, Position] | None:
+    row = s.get(VersionPositions, version_id)
+    return None if row is None else loads(row.positions)
+
+
+def clause_map(s: Session, version: Version) -> dict[str, str]:
+    return {key: row.text for key, row in store.clause_texts(s, version.id).items()}
+
+
+def of_version(s: Session, version: Version) -> dict[PositionKey, Position]:
+    """The stored positions of ``version``, or (release 0.1 data) read from its text."""
+    found = stored(s, version.id)
+    return found if found is not None else read_version(version.text, clause_map(s, version))
