@@ -138,9 +138,16 @@ def _add_change(
     ).as_dict()
     if summary["kind"] != "substantive" and alert == "pending":
         alert = "none"
-    pairs = [
-        (key, old_clauses.get(key), new_clauses.get(key))
-        for key in sorted(set(old_clauses) | set(new_clauses))
-        if old_clauses.get(key) != new_clauses.get(key)
-    ]
+    pairs = changed_clause_pairs(old_clauses, new_clauses)
     return store.add_change(s, document_id, before, after, summary, pairs, alert)
+
+
+def changed_clause_pairs(
+    old: Mapping[str, str], new: Mapping[str, str]
+) -> list[tuple[str, str | None, str | None]]:
+    """(key, old text, new text) of every clause whose text differs, by key."""
+    return [
+        (key, old.get(key), new.get(key))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]

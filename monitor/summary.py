@@ -28,6 +28,7 @@ from .facts import QUANTITIES, changed_values, extract_facts
 from .position_changes import (
     ListChange,
     PositionChange,
+    change_phrase,
     position_changes,
     subprocessor_list_changes,
     summary_lines,
@@ -234,3 +235,57 @@ def _amount_phrase(f: FactChange) -> str:
     if gone:
         return f"{', '.join(gone)} dropped"
     return f"{f.before or NOT_STATED} → {f.after or NOT_STATED}"  # same values, new order
+
+
+# -- re-reading a version ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadingChange:
+    """How re-reading one version with newer rules changed what was read from it.
+
+    Not a change of the document: the page is the same; its text, clauses or positions
+    are read better. ``as_dict`` is the stored JSON of a re-extraction.
+    """
+
+    text: SentenceDiff
+    clauses: tuple[str, ...]
+    clause_diffs: Mapping[str, SentenceDiff]
+    positions: tuple[PositionChange, ...]
+    summary: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "text": self.text.as_dict(),
+            "clauses": list(self.clauses),
+            "clause_diffs": {k: d.as_dict() for k, d in self.clause_diffs.items()},
+            "positions": [p.as_dict() for p in self.positions],
+        }
+
+
+def summarize_reading(
+    old_text: str,
+    new_text: str,
+    old_clauses: Mapping[str, str],
+    new_clauses: Mapping[str, str],
+    old_positions: Mapping[PositionKey, Position],
+    new_positions: Mapping[PositionKey, Position],
+) -> ReadingChange:
+    """``Reading improved: positions: retention days not stated → 30; retention clause
+    re-read (1 sentence added).`` Clause boundaries count here, unlike in ``summarize``."""
+    keys = [
+        k
+        for k in [*BUILTIN_CLAUSES, *sorted(set(old_clauses) | set(new_clauses))]
+        if old_clauses.get(k) != new_clauses.get(k)
+    ]
+    keys = list(dict.fromkeys(keys))
+    diffs = {k: diff_sentences(old_clauses.get(k, ""), new_clauses.get(k, "")) for k in keys}
+    moved = position_changes(old_positions, new_positions)
+    text = diff_sentences(old_text, new_text)
+    parts = [f"positions: {'; '.join(change_phrase(c) for c in moved)}"] if moved else []
+    parts += [f"{label(k).lower()} clause re-read ({_counts(diffs[k])})" for k in keys]
+    if old_text != new_text:
+        parts.append(f"text re-read ({_counts(text)})")
+    line = "Reading improved: " + "; ".join(parts) + "." if parts else "Reading unchanged."
+    return ReadingChange(text, tuple(keys), diffs, moved, line)
