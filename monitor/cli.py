@@ -19,6 +19,7 @@ from rich.text import Text
 from . import __version__, store
 from . import views as v
 from .cli_common import App, app_options, clean, console, is_terminal, parse_when, print_json
+from .cli_positions import print_positions, print_reextractions
 from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
 from .logs import LEVELS, setup_logging
@@ -35,6 +36,7 @@ class _Commands(click.Group):
     LAZY = {
         "backfill": "monitor.cli_backfill",
         "notify": "monitor.cli_email",
+        "reextract": "monitor.cli_reextract",
         "digest": "monitor.cli_email",
         "run": "monitor.cli_daemon",
         "status": "monitor.cli_daemon",
@@ -215,6 +217,7 @@ def _print_history(data: dict[str, Any]) -> None:
             )
         table.add_row(str(ver["version"]), ver["captured_at"], ver["origin"], label)
     console().print(table)
+    print_reextractions(data["reextractions"])
 
 
 def _print_clause_history(data: dict[str, Any]) -> None:
@@ -357,7 +360,7 @@ def show(app: App, provider: str, document: str, number: int | None) -> None:
 @click.option("--at", "at", help="Date (YYYY-MM-DD) or ISO time; default: the latest version.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def clauses(app: App, provider: str, document: str, at: str | None, as_json: bool) -> None:
-    """The clause texts in force at a date (training, retention, ownership, ...)."""
+    """The positions and clause texts in force at a date (training, retention, ...)."""
     when = parse_when(at) if at else None
     with app.sessions() as s:
         data = v.clauses_at(s, provider, document, app.config.clause_keys, when)
@@ -371,6 +374,7 @@ def clauses(app: App, provider: str, document: str, at: str | None, as_json: boo
             style="bold",
         )
     )
+    print_positions(data["positions"])
     for key, clause in data["clauses"].items():
         out.print(
             Text(f"\n{key}", style="bold cyan"), Text(f"  ({clause['source']})" if clause else "")

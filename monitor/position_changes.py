@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from .diff import diff_sentences
 from .extract import blocks_from_text
+from .position_text import label, value_text
 from .positions import POSITION_KEYS, Position, PositionKey, PositionValue, position_to_json
-
-NOT_STATED = "not stated"
 
 
 @dataclass(frozen=True)
@@ -95,28 +94,12 @@ def _entries(clause: str | None) -> str:
 # -- wording ---------------------------------------------------------------------------------
 
 
-def label(key: PositionKey) -> str:
-    """``retention_days`` → ``retention days``."""
-    return key.replace("_", " ")
-
-
-def show_value(value: PositionValue, scope: tuple[str, ...] | None) -> str:
-    """``30, 90`` / ``yes`` / ``not stated``, with ``(free services)`` when scoped."""
-    if value is None:
-        shown = NOT_STATED
-    elif isinstance(value, bool):
-        shown = "yes" if value else "no"
-    elif isinstance(value, tuple):
-        shown = ", ".join(str(v) for v in value) or NOT_STATED
-    else:
-        shown = str(value)
-    return f"{shown} ({', '.join(scope)})" if scope else shown
-
-
 def change_phrase(c: PositionChange) -> str:
-    """``retention days 30 → 90``."""
-    before, after = show_value(c.before, c.scope_before), show_value(c.after, c.scope_after)
-    return f"{label(c.key)} {before} → {after}"
+    """``retention 30 days → 90 days``; ``effective date 2025-06-17 → 2025-10-08``."""
+    d = c.as_dict()
+    before = value_text(c.key, d["before"], c.scope_before)
+    after = value_text(c.key, d["after"], c.scope_after)
+    return f"{label(c.key).lower()} {before} → {after}"
 
 
 def summary_lines(changes: tuple[PositionChange, ...], entries: ListChange) -> list[str]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import store
-from .models import Version, VersionPositions
+from .models import Document, Reextraction, Version, VersionPositions
 from .positions import POSITION_KEYS, Position, PositionKey, position_from_json, position_to_json
 from .summary import read_version
 
@@ -60,3 +62,29 @@ def of_version(s: Session, version: Version) -> dict[PositionKey, Position]:
     """The stored positions of ``version``, or (release 0.1 data) read from its text."""
     found = stored(s, version.id)
     return found if found is not None else read_version(version.text, clause_map(s, version))
+
+
+def reextractions(s: Session, document_id: int) -> list[Reextraction]:
+    """A document's re-extractions, oldest version first, then in the order made."""
+    return list(
+        s.scalars(
+            select(Reextraction)
+            .where(Reextraction.document_id == document_id)
+            .order_by(Reextraction.captured_at, Reextraction.id)
+        )
+    )
+
+
+def reextractions_made(
+    s: Session, since: datetime | None, until: datetime
+) -> list[tuple[Reextraction, Document]]:
+    """Re-extractions made in (since, until], for the digest's "reading improved"."""
+    q = (
+        select(Reextraction, Document)
+        .join(Document, Reextraction.document_id == Document.id)
+        .where(Reextraction.created_at <= until)
+        .order_by(Document.provider, Document.slug, Reextraction.captured_at)
+    )
+    if since is not None:
+        q = q.where(Reextraction.created_at > since)
+    return [(r, d) for r, d in s.execute(q)]

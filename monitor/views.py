@@ -52,6 +52,7 @@ def document_history(s: Session, provider: str, document: str) -> dict[str, Any]
     """``history --json``: every version oldest first, each with the change leading to it."""
     row = require_document(s, provider, document)
     changes = store.changes_by_version(s, row.id)
+    numbers = store.version_numbers(s, row.id)
     out = []
     for n, v in enumerate(store.versions(s, row.id), 1):
         change = changes.get(v.id)
@@ -64,7 +65,22 @@ def document_history(s: Session, provider: str, document: str) -> dict[str, Any]
                 "change": change_dict(change) if change else None,
             }
         )
-    return {"provider": provider, "document": document, "versions": out}
+    improved = [
+        {
+            "version": numbers.get(r.version_id),
+            "captured_at": _iso(r.captured_at),
+            "reextracted_at": _iso(r.created_at),
+            "origin": r.origin,
+            **json.loads(r.summary),
+        }
+        for r in readings.reextractions(s, row.id)
+    ]
+    return {
+        "provider": provider,
+        "document": document,
+        "versions": out,
+        "reextractions": improved,
+    }
 
 
 def pick_version(versions: Sequence[Version], n: int | None, what: str) -> Version:

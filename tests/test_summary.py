@@ -73,7 +73,8 @@ def test_training_stance_change_is_high_with_pinned_wording() -> None:
     )
     assert s.severity == "high"
     assert s.summary == (
-        "Positions: training use not_used → opt_out, used. Training clause: stance changed from 'not used by default' to 'used unless you opt "
+        "Positions: training use not used → opt-out, used. "
+        "Training clause: stance changed from 'not used by default' to 'used unless you opt "
         "out'; consent changed from 'not stated' to 'opt-out'; 2 sentences modified."
     )
     assert {"clause": "training", "fact": "stance", "before": "not used by default",
@@ -92,7 +93,7 @@ def test_retention_duration_change_reads_as_arrow() -> None:
     )
     assert s.severity == "high"
     assert s.summary == (
-        "Positions: retention days 30 → 90. "
+        "Positions: retention 30 days → 90 days. "
         "Retention clause: 1 sentence modified (up to 30 days → up to 90 days)."
     )
     assert s.as_dict()["positions"] == [
@@ -140,7 +141,7 @@ def test_change_notice_position_is_high() -> None:
     )
     assert s.severity == "high"
     assert s.summary == (
-        "Positions: change notice days 30 → 14. "
+        "Positions: change notice 30 days → 14 days. "
         "Changes clause: 1 sentence modified (30 days' notice → 14 days' notice)."
     )
 
@@ -179,7 +180,8 @@ def test_vanished_clause_is_reported_removed_with_its_facts() -> None:
     s = summarize(_doc(audit), _doc(), {"audit": audit}, {}, _pos(audit_right="on_site"), NONE)
     assert s.severity == "high"
     assert s.summary == (
-        "Positions: audit right on_site → not stated. Audit clause removed: audit right changed from 'yes' to 'not stated'; 1 sentence removed."
+        "Positions: audit right on-site → not stated. "
+        "Audit clause removed: audit right changed from 'yes' to 'not stated'; 1 sentence removed."
     )
     assert s.as_dict()["clause_diffs"]["audit"]["removed"] == [audit]
 
@@ -198,7 +200,7 @@ def test_several_clauses_and_outside_text_make_one_line() -> None:
     )
     assert "\n" not in s.summary
     assert s.summary == (
-        "Positions: retention days 30 → 90; effective date 2025-06-17 → 2025-10-08. "
+        "Positions: retention 30 days → 90 days; effective date 2025-06-17 → 2025-10-08. "
         "Retention clause: 1 sentence modified (up to 30 days → up to 90 days). "
         "Text outside tracked clauses changed: 1 sentence added."
     )
@@ -250,7 +252,8 @@ def test_output_ownership_change_is_high() -> None:
     )
     assert s.severity == "high"
     assert s.summary == (
-        "Positions: output ownership customer → not stated. Ownership clause: output ownership changed from 'customer' to 'licence'; "
+        "Positions: output ownership customer → not stated. "
+        "Ownership clause: output ownership changed from 'customer' to 'licence'; "
         "1 sentence modified."
     )
 

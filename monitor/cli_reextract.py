@@ -1,0 +1,81 @@
+"""``tosmon reextract``: re-read stored history with the current rules (see ``reextract``)."""
+
+from __future__ import annotations
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .cli_common import App, app_options, clean, console, is_terminal, print_json
+from .reextract import DocumentReextraction, reextract_documents
+
+
+@click.command()
+@app_options
+@click.option("--provider", "-p", help="Only this provider id.")
+@click.option("--document", "-d", help="Only this document id.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+def reextract(app: App, provider: str | None, document: str | None, as_json: bool) -> None:
+    """Re-read every stored version from its stored snapshot with the current rules.
+
+    Run after upgrading tos-monitor or changing select/remove/ignore: text, clauses and
+    positions of each version are read again (one transaction per document). What the
+    new reading changed is listed by `tosmon history` as "reading improved"; versions keep
+    their numbers, nothing is alerted, and a second run changes nothing.
+    """
+    docs = app.config.documents(provider, document)
+    if not docs:
+        raise click.ClickException(
+            f"no configured document matches {provider or '*'}/"
+            f"{document or '*'} in {app.config.path}"
+        )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        disable=not is_terminal() or as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("re-reading", total=None)
+
+        def advance(key: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=f"re-reading {key}")
+
+        reports = reextract_documents(app.sessions, docs, advance)
+    if as_json:
+        print_json({"documents": [r.as_dict() for r in reports]})
+    else:
+        _print(reports)
+
+
+def _print(reports: list[DocumentReextraction]) -> None:
+    out = console()
+    if not reports:
+        out.print(Text("No stored history to re-read: run `tosmon check` first."))
+        return
+    table = Table(title=f"Re-read {len(reports)} document(s)")
+    for col in ("document", "versions", "reading improved", "now cosmetic", "changes redone"):
+        table.add_column(col)
+    for r in reports:
+        improved = ", ".join(f"v{n}" for n in r.improved) or "-"
+        cosmetic = ", ".join(f"v{n}" for n in r.cosmetic) or "-"
+        name = f"{r.provider}/{r.document}"
+        if r.locked:
+            table.add_row(name, "", Text(clean(f"skipped: {r.locked}"), style="yellow"), "", "")
+            continue
+        table.add_row(name, str(r.versions), improved, cosmetic, str(r.changes_updated))
+    out.print(table)
+    for r in reports:
+        for e in r.errors:
+            out.print(
+                Text(
+                    clean(
+                        f"{r.provider}/{r.document} v{e.version} kept its old reading "
+                        f"({e.kind}): {e.error}"
+                    ),
+                    style="red",
+                )
+            )
