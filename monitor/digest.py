@@ -14,20 +14,21 @@ The first digest covers the 7 days before it; ``--since`` overrides the start.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import store
+from . import readings, store
 from .config import Config
 from .db import SessionFactory
 from .digest_view import render_digest
 from .errors import NotifyError
 from .models import Digest, FetchAttempt
 from .notify import in_scope, queue_message, recipients, send_logged, utcnow
-from .render import DigestData, Failure, Rendered, change_item
+from .render import DigestData, Failure, ReadingItem, Rendered, change_item
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,26 @@ def collect(
         failures=failures(config, s, scope),
         documents=len(docs),
         watched=[(d.provider, d.id, d.title) for d in docs],
+        readings=reading_items(config, s, since, until, scope),
     )
+
+
+def reading_items(
+    config: Config,
+    s: Session,
+    since: datetime | None,
+    until: datetime,
+    scope: frozenset[str] | None,
+) -> list[ReadingItem]:
+    """Re-extractions made in the period ("reading improved"), for providers in ``scope``."""
+    out = []
+    for row, doc in readings.reextractions_made(s, since, until):
+        if in_scope(scope, doc.provider):
+            found = config.documents(doc.provider, doc.slug)
+            title = found[0].title if found else f"{doc.provider}/{doc.slug}"
+            summary = str(json.loads(row.summary).get("summary") or "")
+            out.append(ReadingItem(title, row.captured_at, summary))
+    return out
 
 
 def failures(config: Config, s: Session, scope: frozenset[str] | None) -> list[Failure]:

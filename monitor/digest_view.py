@@ -165,6 +165,10 @@ def digest_context(data: DigestData) -> dict[str, Any]:
         "failures": failure_views(data),
         "groups": provider_groups(data.changes),
         "unchanged": unchanged(data),
+        "readings": [
+            {"document": r.title, "captured": day(r.captured_at), "summary": r.summary}
+            for r in data.readings
+        ],
     }
 
 

@@ -88,6 +88,16 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class ReadingItem:
+    """A version re-read by ``tosmon reextract``: its reading improved, the page did not
+    change (listed apart, never alerted)."""
+
+    title: str
+    captured_at: datetime  # the version's
+    summary: str
+
+
+@dataclass(frozen=True)
 class DigestData:
     """Everything a digest reports for one period (already scoped to its recipient)."""
 
@@ -99,6 +109,7 @@ class DigestData:
     documents: int  # how many documents are watched (in scope)
     # (provider id, document id, title) of every watched document in scope, in file order
     watched: Sequence[tuple[str, str, str]] = ()
+    readings: Sequence[ReadingItem] = ()  # re-extractions made in the period
 
 
 def change_item(

@@ -125,6 +125,10 @@ def test_reread_text_equal_to_its_neighbour_becomes_cosmetic(tmp_path: Path) -> 
     assert pending_after[0][0] == pending_before[0][0] - 1  # nothing new to alert
     shown = run("history", "acme", "terms", config=config)
     assert "Reading improved" in shown.stdout
+    digest = run("digest", "--dry-run", "--since", "2020-01-01", config=config).stdout
+    section = digest.split("######## Reading improved", 1)[1]
+    assert "* Acme terms, version of " in section
+    assert "text re-read (2 sentences removed)" in section
 
 
 def test_unreadable_snapshot_is_reported_and_keeps_its_reading(tmp_path: Path) -> None:
