@@ -12,13 +12,21 @@ import importlib
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__, store
 from . import views as v
-from .cli_common import App, app_options, clean, console, is_terminal, parse_when, print_json
+from .cli_common import (
+    App,
+    app_options,
+    clean,
+    console,
+    is_terminal,
+    parse_when,
+    print_json,
+    progress_bar,
+)
 from .cli_positions import print_positions, print_reextractions
 from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
@@ -99,15 +107,7 @@ def check(
         )
     sessions = app.sessions
     show_progress = is_terminal() and not as_json
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        disable=not show_progress,
-        transient=True,
-    ) as progress:
+    with progress_bar(show_progress) as progress:
         task = progress.add_task("checking", total=len(docs))
 
         def advance(result: DocumentReport) -> None:

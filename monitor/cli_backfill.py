@@ -6,13 +6,12 @@ import asyncio
 from datetime import date, datetime
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from .backfill import BackfillProgress, BackfillReport, CaptureError
 from .backfill import backfill as run_backfill
-from .cli_common import App, app_options, clean, console, is_terminal, print_json
+from .cli_common import App, app_options, clean, console, is_terminal, print_json, progress_bar
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -48,15 +47,7 @@ def backfill(
     if first and last and first > last:
         raise click.UsageError(f"--from {first} is after --to {last}")
     sessions = app.sessions
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        disable=not is_terminal() or as_json,
-        transient=True,
-    ) as progress:
+    with progress_bar(is_terminal() and not as_json) as progress:
         task = progress.add_task("listing archived captures", total=None)
 
         def advance(p: BackfillProgress) -> None:

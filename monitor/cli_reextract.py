@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from .cli_common import App, app_options, clean, console, is_terminal, print_json
+from .cli_common import App, app_options, clean, console, is_terminal, print_json, progress_bar
 from .reextract import DocumentReextraction, reextract_documents
 
 
@@ -30,15 +29,7 @@ def reextract(app: App, provider: str | None, document: str | None, as_json: boo
             f"no configured document matches {provider or '*'}/"
             f"{document or '*'} in {app.config.path}"
         )
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        disable=not is_terminal() or as_json,
-        transient=True,
-    ) as progress:
+    with progress_bar(is_terminal() and not as_json) as progress:
         task = progress.add_task("re-reading", total=None)
 
         def advance(key: str, done: int, total: int) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -127,6 +127,17 @@ def _with_missed_clauses(
 def _add_change(
     s: Session, document_id: int, before: Version, after: Version, alert: str
 ) -> Change:
+    summary, pairs = change_summary(s, before, after)
+    if summary["kind"] != "substantive" and alert == "pending":
+        alert = "none"
+    return store.add_change(s, document_id, before, after, summary, pairs, alert)
+
+
+def change_summary(
+    s: Session, before: Version, after: Version
+) -> tuple[dict[str, Any], list[tuple[str, str | None, str | None]]]:
+    """The summary of the change ``before`` → ``after`` from their stored readings, and the
+    clause texts that differ (key, old, new)."""
     old_clauses, new_clauses = readings.clause_map(s, before), readings.clause_map(s, after)
     summary = summarize(
         before.text,
@@ -136,10 +147,7 @@ def _add_change(
         readings.of_version(s, before),
         readings.of_version(s, after),
     ).as_dict()
-    if summary["kind"] != "substantive" and alert == "pending":
-        alert = "none"
-    pairs = changed_clause_pairs(old_clauses, new_clauses)
-    return store.add_change(s, document_id, before, after, summary, pairs, alert)
+    return summary, changed_clause_pairs(old_clauses, new_clauses)
 
 
 def changed_clause_pairs(

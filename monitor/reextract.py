@@ -33,10 +33,10 @@ from .db import SessionFactory
 from .errors import ExtractError
 from .extract import extract
 from .locks import Locks, document_lock
-from .models import ClauseChange, ClauseText, Reextraction, Snapshot, Version
+from .models import ClauseText, Reextraction, Snapshot, Version
 from .positions import Position, PositionKey, read_positions
-from .record import changed_clause_pairs
-from .summary import summarize, summarize_reading
+from .record import change_summary
+from .summary import summarize_reading
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def reextract_document(
         previous = new
         progress(doc.key, n, len(versions))
     for n in range(2, len(versions) + 1):
-        updated, cosmetic = _recompute_change(s, row.id, versions[n - 2], versions[n - 1])
+        updated, cosmetic = _recompute_change(s, versions[n - 2], versions[n - 1])
         report.changes_updated += updated
         if cosmetic:
             report.cosmetic.append(n)
@@ -195,22 +195,12 @@ def _apply(s: Session, document_id: int, version: Version, old: Reading, new: Re
     return True
 
 
-def _recompute_change(
-    s: Session, document_id: int, before: Version, after: Version
-) -> tuple[int, bool]:
+def _recompute_change(s: Session, before: Version, after: Version) -> tuple[int, bool]:
     """Re-summarize the change ``before`` → ``after``: (1 if it was rewritten, whether it
     became cosmetic). Its origin and alert state stay; a pending alert of a change that is
     now cosmetic is dropped; nothing becomes pending."""
     change = store.change_to(s, after.id)
-    old_clauses, new_clauses = readings.clause_map(s, before), readings.clause_map(s, after)
-    summary = summarize(
-        before.text,
-        after.text,
-        old_clauses,
-        new_clauses,
-        readings.of_version(s, before),
-        readings.of_version(s, after),
-    ).as_dict()
+    summary, pairs = change_summary(s, before, after)
     if change is None or json.loads(change.summary) == summary:
         return 0, False
     became_cosmetic = change.kind != "cosmetic" and summary["kind"] == "cosmetic"
@@ -218,17 +208,5 @@ def _recompute_change(
     change.summary = json.dumps(summary)
     if change.kind == "cosmetic" and change.alert == "pending":
         change.alert = "none"
-    s.execute(delete(ClauseChange).where(ClauseChange.change_id == change.id))
-    s.add_all(
-        ClauseChange(
-            change_id=change.id,
-            document_id=document_id,
-            key=key,
-            captured_at=after.captured_at,
-            before=old_text,
-            after=new_text,
-        )
-        for key, old_text, new_text in changed_clause_pairs(old_clauses, new_clauses)
-    )
-    s.flush()
+    store.set_clause_changes(s, change, pairs)
     return 1, became_cosmetic

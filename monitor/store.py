@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .config import DocumentConfig
@@ -318,19 +318,27 @@ def add_change(
     )
     s.add(change)
     s.flush()
+    set_clause_changes(s, change, clause_pairs)
+    return change
+
+
+def set_clause_changes(
+    s: Session, change: Change, clause_pairs: Sequence[tuple[str, str | None, str | None]]
+) -> None:
+    """Make ``clause_pairs`` (key, old, new) the clause texts that ``change`` changed."""
+    s.execute(delete(ClauseChange).where(ClauseChange.change_id == change.id))
     s.add_all(
         ClauseChange(
             change_id=change.id,
-            document_id=document_id,
+            document_id=change.document_id,
             key=key,
-            captured_at=after.captured_at,
+            captured_at=change.captured_at,
             before=old,
             after=new,
         )
         for key, old, new in clause_pairs
     )
     s.flush()
-    return change
 
 
 def changes_by_version(s: Session, document_id: int) -> dict[int, Change]:
