@@ -139,15 +139,18 @@ _AUDITOR = (
     r" (?:mandated|appointed|designated|selected|chosen|engaged) by (?:the )?"
     rf"(?:{PARTY}|controller))"
 )
+# "conduct an audit", "request up to one (1) on-site audit", "perform audits"
+_AUDIT_ACT = (
+    r"(?:conduct|perform|carry out|request|initiate|undertake)\s+"
+    r"(?:(?:an?|one|up to|its own|its|their|\w+ \(\d+\))\s+)*(?:[\w-]+\s+)?(?:audits?|inspections?)"
+)
 _ON_SITE = (
     rx(rf"\b(?:permit|allow|enable)s?\b[^.;]{{0,40}}\b{_AUDITOR}\b[^.;]{{0,60}}\bto (?:\w+ )?"
-       r"(?:audit|inspect|conduct (?:an? )?(?:\w+ )?(?:audit|inspection))"),
+       rf"(?:audit|inspect|{_AUDIT_ACT})"),
     rx(rf"\b{_AUDITOR}\b[^.;]{{0,60}}\b(?:may|can|shall be entitled to|is entitled to|will be "
        r"entitled to|ha(?:s|ve) the right to|shall have the right to)"
-       r"[\s,]+(?:[\w’']+[\s,]+){0,5}?"
-       r"(?:audit|inspect|conduct (?:an? |up to \w+ (?:\(\d+\) )?)?(?:\w+[- ])?"
-       r"(?:audit|inspection))"
-       r"(?! logs?| trails?)"),
+       r"(?:\s*,[^,.;]{0,60},)?\s+(?:(?:also|reasonably|itself|directly)\s+)?"
+       rf"(?:audit|inspect|{_AUDIT_ACT})\b(?! logs?| trails?)"),
     rx(r"\b(?:allow for and contribute to|contribute to|submit to|allows? for|permits?) audits\b"),
     rx(rf"\baudits?\b(?:,? including inspections,?)?[^.;]{{0,30}}\b(?:conducted|performed"
        rf"|carried out) by (?:the )?{_AUDITOR}"),
@@ -171,9 +174,10 @@ _AUDITED = rx(
     r"|\brecords\b|\bsecurity\b|\bmeasures\b|\bobligations\b|\bprocessor\b|\bdpa\b|\baddendum\b"
     r"|\bagreement\b|\bclauses\b|\binfrastructure\b|\bdata centers?\b"
 )
+_AN_AUDIT = rx(r"\b(?:audit|audits|an audit)\b(?! logs?| trails?)")
 _OWN_DATA = rx(
     r"\b(?:audit|inspect)\w*\s+(?:and \w+\s+)?(?:your|their|its own) (?:personal )?"
-    r"(?:data|information)"
+    r"(?:data|information|account|activity|usage)"
 )
 
 
@@ -197,7 +201,10 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if u.heading or not u.mentions(*_AUDIT_HINTS):
             continue
-        about_provider = _AUDITED.search(u.text) and not _OWN_DATA.search(u.text)
+        # inspecting needs an object of the provider's; an audit is one unless of one's own data
+        about_provider = not _OWN_DATA.search(u.text) and (
+            _AUDITED.search(u.text) or _AN_AUDIT.search(u.text)
+        )
         for i, pattern in enumerate(_ON_SITE):
             m = pattern.search(u.text)
             if m and not negated(u.text, m) and (i >= 2 or about_provider):

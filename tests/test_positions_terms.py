@@ -376,3 +376,18 @@ def test_audits_by_the_customer_not_by_the_providers_own_auditor(
     """An audit by the customer (or an auditor it mandates) is on_site; the provider's own
     auditor is not; answering questionnaires is reports."""
     assert value(text, "audit_right") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Customer may request an audit no more than once per year.", "on_site"),
+        ("The Customer may conduct up to two (2) on-site audits per year.", "on_site"),
+        ("Customer may use the results of any audit report only to confirm compliance.", None),
+        ("You can audit your account activity from the admin console.", None),
+    ],
+)
+def test_an_audit_the_customer_may_request_or_conduct(text: str, expected: object) -> None:
+    """Requesting or conducting an audit is the right; using a report's results or
+    auditing one's own account activity is not."""
+    assert value(text, "audit_right") == expected
