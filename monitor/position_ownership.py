@@ -49,13 +49,15 @@ def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
 
 @cache
 def _remains_yours(obj: str) -> re.Pattern[str]:
-    """ "Your content remains yours", "rights in Output vest in Customer"."""
+    """Your content remains yours / Customer's property; rights in Output vest in (pass to)
+    Customer."""
     return rx(
         rf"\b{obj}\b[^.;]{{0,40}}\b(?:remains?|is|are|shall remain|will remain|stays?)\s+"
         r"(?:\w+\s+)?(?:yours|your (?:property|own)|the (?:sole |exclusive )?property of "
-        r"(?:you|customers?)|owned by (?:you|customers?))\b"
-        rf"|\b{obj}\b[^.;]{{0,60}}\b(?:shall |will )?(?:vests?|remains? vested) (?:solely )?in "
-        r"(?:you|customers?|users?)\b"
+        rf"(?:you|customers?)|owned by (?:you|customers?)"
+        rf"|(?:customer|user){APOS}s (?:sole |exclusive )?property)\b"
+        rf"|\b{obj}\b[^.;]{{0,60}}\b(?:shall |will )?(?:vests?|remains? vested|pass(?:es)?"
+        r"|transfers?) (?:solely )?(?:in|to) (?:you|customers?|users?|the customer)\b"
     )
 
 
@@ -120,6 +122,8 @@ def input_ownership(us: Sequence[Unit]) -> list[Reading]:
 _ASSIGNS = rx(
     rf"\bassigns?\b[^.;]{{0,20}}\bto (?:you|customers?|the customer|users?)\b"
     rf"[^.;]{{0,100}}?\b{_OUTPUT}\b"
+    rf"|\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:is|are|shall be|will be|hereby)\s+(?:\w+\s+)?assigned to "
+    r"(?:you|customers?|the customer|users?)\b"
 )
 _PROVIDER_OWNS = (
     re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)

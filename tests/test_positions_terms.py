@@ -391,3 +391,20 @@ def test_an_audit_the_customer_may_request_or_conduct(text: str, expected: objec
     """Requesting or conducting an audit is the right; using a report's results or
     auditing one's own account activity is not."""
     assert value(text, "audit_right") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "outputs"),
+    [
+        ("Title to all Outputs passes to Customer upon creation.", None, "customer"),
+        ("All Outputs are hereby assigned to Customer.", None, "customer"),
+        ("Customer Data remains Customer's sole property.", "customer", None),
+    ],
+)
+def test_title_passing_passive_assignment_and_customer_property(
+    text: str, inputs: object, outputs: object
+) -> None:
+    """Title passing to the customer, a passive assignment and "Customer's property"."""
+    positions = read(text)
+    got = (positions["input_ownership"].value, positions["output_ownership"].value)
+    assert got == (inputs, outputs)
