@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 NOT_STATED = "not stated"
 
@@ -77,6 +78,38 @@ def value_text(key: str, value: object, scope: Sequence[str] | None = None) -> s
     else:
         text = _one(key, value)
     return f"{text} ({', '.join(scope)})" if scope else text
+
+
+class ReadingLike(Protocol):
+    """One value a sentence states, with the tier/product it is limited to (if any)."""
+
+    @property
+    def value(self) -> bool | int | str: ...
+
+    @property
+    def scope(self) -> str | None: ...
+
+
+SET_KEYS = frozenset({"training_use", "retention_days"})
+
+
+def readings_text(
+    key: str, value: object, scope: Sequence[str] | None, readings: Sequence[ReadingLike]
+) -> str:
+    """A position with each value next to its own scope: ``not used; opt-out (free
+    services)`` rather than ``not used, opt-out (free services)``. Without readings (or
+    with a single scope), the same as ``value_text``."""
+    by_scope: dict[str | None, list[bool | int | str]] = {}
+    for r in readings:
+        by_scope.setdefault(r.scope, []).append(r.value)
+    if value is None or len(by_scope) < 2:
+        return value_text(key, value, scope)
+    parts = []
+    for where in sorted(by_scope, key=lambda s: (s is not None, s or "")):
+        values = sorted(set(by_scope[where]), key=lambda v: (str(type(v)), v))
+        shown: object = tuple(values) if key in SET_KEYS or len(values) > 1 else values[0]
+        parts.append(value_text(key, shown, (where,) if where else None))
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from .cli_common import clean
 from .extract import blocks_from_text
-from .position_text import SHORT, label, value_text
+from .position_text import SHORT, label, readings_text
 from .positions import POSITION_KEYS, Position
 from .render import template
 from .reports import Cell, Export, Matrix, Row, iso
@@ -39,10 +39,12 @@ def day(moment: datetime | None) -> str:
     return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
+def position_phrase(p: Position) -> str:
+    return readings_text(p.key, p.value, p.scope, p.readings)
+
+
 def cell_text(cell: Cell | None) -> str:
-    if cell is None:
-        return "-"
-    return value_text(cell.key, cell.position.value, cell.position.scope)
+    return "-" if cell is None else position_phrase(cell.position)
 
 
 def stated(cell: Cell | None) -> bool:
@@ -85,7 +87,7 @@ def compare_tables(matrix: Matrix, evidence: bool, width: int) -> list[Table]:
     for n, group in enumerate(groups, 1):
         part = f" ({n}/{len(groups)})" if len(groups) > 1 else ""
         table = Table(title=f"Positions at {day(matrix.at)}{part}", show_lines=True, box=box.SQUARE)
-        table.add_column("document", no_wrap=True, min_width=first - 3)
+        table.add_column("document", no_wrap=True, overflow="fold", min_width=first - 3)
         for key in group:
             table.add_column(SHORT[key], overflow="fold", max_width=COLUMN - 3)
         for row in matrix.rows:
@@ -246,7 +248,7 @@ def positions_view(positions: dict[Any, Position]) -> list[dict[str, Any]]:
         {
             "key": k,
             "label": label(k),
-            "text": value_text(k, p.value, p.scope),
+            "text": position_phrase(p),
             "evidence": list(p.evidence),
         }
         for k, p in positions.items()

@@ -30,9 +30,9 @@ from .archive import format_timestamp
 from .config import Config, DocumentConfig
 from .errors import TosmonError
 from .models import Change, Version
-from .position_text import label, value_text
+from .position_text import label
 from .render import diff_view, inline, safe_url, template, when
-from .report_render import matrix_view
+from .report_render import matrix_view, position_phrase
 from .reports import History, Matrix, compare, iso, position_moves
 
 SITE_DIFF_LIMIT = 200  # sentences shown per change on a page; the rest points to `tosmon diff`
@@ -97,8 +97,8 @@ def change_view(
         "positions": [
             {
                 "label": label(k),
-                "before": value_text(k, old.value, old.scope),
-                "after": value_text(k, new.value, new.scope),
+                "before": position_phrase(old),
+                "after": position_phrase(new),
                 "evidence_before": list(old.evidence),
                 "evidence_after": list(new.evidence),
             }

@@ -14,6 +14,8 @@ import pytest
 from history_fixture import ACME_URL, CAPTURES, HOSTILE, Built, build, run, run_json
 from wayback import FakeWayback
 
+from monitor.position_text import readings_text
+from monitor.position_units import Reading
 from monitor.positions import POSITION_KEYS
 
 
@@ -185,3 +187,16 @@ def test_export_all_writes_a_file_per_document_and_an_index(built: Built, tmp_pa
     assert "(acme--terms.md)" in (tmp_path / "md" / "index.md").read_text(encoding="utf-8")
     usage = run(built.config, "export", "--all", ok=False)
     assert usage.exit_code == 2 and "--output DIR" in usage.output
+
+
+def test_each_value_is_shown_with_its_own_scope() -> None:
+    """A document stating one rule generally and another for one tier shows each value
+    next to its scope instead of one merged list under the union of scopes."""
+    readings = [
+        Reading("not_used", "We do not train on API data."),
+        Reading("opt_out", "Free users may opt out of training.", "free services"),
+    ]
+    text = readings_text("training_use", ("not_used", "opt_out"), ("free services",), readings)
+    assert text == "not used; opt-out (free services)"
+    one = readings_text("retention_days", (30,), None, [Reading(30, "Kept 30 days.")])
+    assert one == "30 days"
