@@ -1,11 +1,11 @@
 """Read-side queries behind ``tosmon compare``, ``tosmon export`` and ``tosmon site``.
 
 ``History`` reads one database session and caches what reports ask again and again
-(versions of a document, positions of a version). Positions come from one function,
-``History.positions``, whatever stores them. ``compare`` builds the cross-provider
-matrix (position values with scope, evidence and since when they hold, at a date);
-``export`` the terms in force at a date with their provenance. Everything returned is
-plain typed data; rendering lives in ``report_render`` and ``site``.
+(versions of a document, positions of a version: those stored per version, read in bulk).
+``compare`` builds the cross-provider matrix (position values with scope, evidence and
+since when they hold, at a date); ``export`` the terms in force at a date with their
+provenance. Everything returned is plain typed data; rendering lives in ``report_render``
+and ``site``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import __version__, store
+from . import __version__, readings, store
 from .archive import format_timestamp
 from .config import Config, DocumentConfig
-from .extract import blocks_from_text
-from .models import Document, FetchAttempt, Version
-from .positions import POSITION_KEYS, Position, PositionKey, position_to_json, read_positions
+from .models import Document, FetchAttempt, Version, VersionPositions
+from .positions import POSITION_KEYS, Position, PositionKey, position_to_json
 from .views import NotFound
 
 
@@ -39,6 +38,7 @@ class History:
         self.s = s
         self._versions: dict[int, list[Version]] = {}
         self._positions: dict[int, dict[PositionKey, Position]] = {}
+        self._loaded: set[int] = set()
 
     def document(self, doc: DocumentConfig) -> Document | None:
         return store.find_document(self.s, doc.provider, doc.id)
@@ -61,11 +61,26 @@ class History:
         return {k: c.text for k, c in store.clause_texts(self.s, version.id).items()}
 
     def positions(self, version: Version) -> dict[PositionKey, Position]:
-        """The 11 positions of ``version``, read from its stored text and clause texts."""
+        """The 11 positions of ``version``: as stored when it was recorded (all of a
+        document's are loaded at once), else (versions recorded by release 0.1, before
+        ``tosmon reextract``) read from its stored text and clause texts."""
         if version.id not in self._positions:
-            blocks = blocks_from_text(version.text)
-            self._positions[version.id] = read_positions(blocks, self.clause_texts(version))
+            self._load_stored(version.document_id)
+        if version.id not in self._positions:
+            self._positions[version.id] = readings.of_version(self.s, version)
         return self._positions[version.id]
+
+    def _load_stored(self, document_id: int) -> None:
+        if document_id in self._loaded:
+            return
+        self._loaded.add(document_id)
+        rows = self.s.execute(
+            select(VersionPositions.version_id, VersionPositions.positions)
+            .join(Version, Version.id == VersionPositions.version_id)
+            .where(Version.document_id == document_id)
+        )
+        for version_id, data in rows:
+            self._positions[version_id] = readings.loads(data)
 
 
 # -- compare -----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import csv
 import hashlib
 import io
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +202,19 @@ def test_each_value_is_shown_with_its_own_scope() -> None:
     assert text == "not used; opt-out (free services)"
     one = readings_text("retention_days", (30,), None, [Reading(30, "Kept 30 days.")])
     assert one == "30 days"
+
+
+def test_versions_without_stored_positions_give_the_same_matrix(
+    built: Built, tmp_path: Path
+) -> None:
+    """Versions recorded before positions were stored (release 0.1, not yet re-extracted)
+    are read from their stored text and clauses: the matrix is the same."""
+    copy = tmp_path / "old.db"
+    src, dst = sqlite3.connect(built.config.parent / "tosmon.db"), sqlite3.connect(copy)
+    with closing(src), closing(dst):
+        src.backup(dst)  # the database with its write-ahead log
+        assert dst.execute("delete from version_positions").rowcount > 0
+        dst.commit()
+    stored = run_json(built.config, "compare", "--json")
+    reread = run_json(built.config, "compare", "--json", "--db", f"sqlite:///{copy}")
+    assert reread["documents"] == stored["documents"]
