@@ -28,6 +28,7 @@ THRESHOLD = 3
 CONTEXT_BOOST = 2  # a block under a heading that matches the clause's `pull` or `context`
 PARENT_FACTOR = 0.5  # headings above the nearest one count half
 NEGATIVE_HEADING_PENALTY = 3
+NEIGHBOUR_BOOST = 1  # a sentence of a block that scores as a whole, short of it on its own
 MAX_PULL_BLOCKS = 12  # a pulled section longer than this is scored block by block
 MAX_PULL_SHARE = 0.25  # ... and so is one holding more than this share of the document
 MAX_CLAUSE_SHARE = 0.4  # a clause above this share of a large document keeps strong blocks only
@@ -36,7 +37,20 @@ LEAD_IN_ITEMS = 6  # a matching "...:" lead-in paragraph brings a list this shor
 # (the items of a longer list are scored with the lead-in as context, like a heading)
 
 _DATA = r"(?:content|data|inputs?|outputs?|prompts?|conversations?|chats?|feedback|information)"
-_TERMS = r"(?:terms|agreement|polic(?:y|ies)|addendum|dpa|notice|conditions)"
+_TERMS = r"(?:terms|agreement|polic(?:y|ies)|addendum|dpa|notice|conditions|rules|guidelines)"
+_CHANGE_VERB = r"(?:modify|update|change|amend|revise)"
+_CHANGE_NOUN = r"(?:changes?|updates?|modifications?|amendments?|revisions?)"
+# Who may process data on the provider's behalf, by any of its names.
+_PROCESSORS = (
+    r"(?:sub-?processors?|sub-?contractors?|contractors?|vendors?|suppliers?|service providers?"
+    r"|providers|affiliates?|third[- ]part(?:y|ies)|(?:these|such) parties)"
+)
+_PERSONAL = r"(?:personal (?:data|information)|customer data|(?:your|user) data|data)"
+# What a licence over content lets its holder do with it.
+_HANDLING = (
+    r"(?:host|reproduce|distribute|modify|display|perform|publish|translate|sublicen[cs]e|copy"
+    r"|store|remix|adapt|create derivative)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,18 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bopt(?:s|ed)?[- ]?(?:out|in)\b", 2),
             (r"\bdo not train\b|\bnot (?:be )?used to train\b", 3),
             (r"\bfeedback\b", 1),
+            # A licence or permission over content whose purpose is improving/developing.
+            (
+                r"\b(?:licen[cs]e|permission|rights?)\b[^.;]{0,120}\b(?:improv|develop)\w*\b"
+                r"[^.;]{0,40}\b(?:services?|products?|models?|technolog\w*)\b",
+                3,
+            ),
+            (
+                rf"\bfeedback\b[^.;]{{0,120}}\b(?:along with|together with|associated)"
+                r"\b[^.;]{0,40}"
+                rf"\b{_DATA}",
+                2,
+            ),
             # Customers' own model building (competing models, distillation): not our training.
             (r"\bcompet\w+|\bdistill\w*|\bscrap(?:e|es|ed|ing)\b|\breverse engineer", -6),
         ),
@@ -79,7 +105,8 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bretain(?:s|ed|ing)?\b|\bretention\b", 3),
             (r"\bzero[- ]data[- ]retention\b|\bZDR\b", 3),
             (
-                r"\b(?:keep|kept|store|stored|hold|held|delete[sd]?|deletion|purged?)\b[^.;]{0,80}"
+                r"\b(?:keep|kept|store|stored|hold|held|delete[sd]?|deletion|purged?|preserve[sd]?)\b"
+                r"[^.;]{0,80}"
                 r"\b(?:\d+|thirty|sixty|ninety|one|two|three|six|twelve)\s*\(?\d*\)?\s*"
                 r"(?:days?|weeks?|months?|years?)\b",
                 3,
@@ -88,7 +115,32 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bdelet(?:e|es|ed|ing|ion)\b|\berase\b|\berasure\b|\bdestr(?:oy|uction)\b", 2),
             (r"\bstor(?:e|es|ed|age)\b|\bkeep\b|\bkept\b", 1),
             (r"\blogs?\b|\bbackups?\b|\barchiv\w+", 1),
-            (r"\bas long as (?:necessary|needed|reasonably)\b", 2),
+            (r"\bas long as\b|\bfor the duration of\b|\bthe duration is\b", 2),
+            (r"\bpreserv(?:e|es|ed|ation)\b|\bno longer (?:be )?(?:accessible|available)\b", 2),
+            # A period a thing lasts ("for 3 years from collection", "within thirty (30) days").
+            (
+                r"\b(?:for|within|after|up to|of|until)\b (?:a |an additional |the )?"
+                r"(?:\d+|one|two|three|five|six|ten|twelve|thirty|sixty|ninety)\s*(?:\(\d+\)\s*)?"
+                r"[- ]?(?:rolling |calendar |business )?(?:days?|weeks?|months?|years?)\b",
+                2,
+            ),
+            # Deleting, erasing, exporting the data itself (not a card, a setting).
+            (
+                r"\b(?:preserv|delet|eras|destr|purg|remov|export)\w*\b[^.;]{0,40}\b(?:user data"
+                r"|personal data|customer data|data|information|content|materials|outputs?|inputs?"
+                r"|conversations?|chats?|account)\b",
+                1,
+            ),
+            (r"\bnotice\b|\bnotify\b", -1),
+            # Pointers to another policy, a consumer's right to withdraw, the user's own duty
+            # to delete licensed material: not how long the provider keeps data.
+            (r"\b(?:read|see|refer to|review)\b[^.;]{0,40}\bprivacy (?:policy|notice)", -3),
+            (r"\bwithdraw\w* from\b|\bcancel\w*\b|\bcooling[- ]off\b", -2),
+            (
+                r"\b(?:you|customer|licensee) (?:must|shall|will|agrees? to) (?:permanently )?"
+                r"(?:delete|destroy|erase)\b",
+                -3,
+            ),
             # "Customer retains all rights in Input" is ownership; "retain, use or disclose" is
             # the CCPA service-provider formula; breach definitions list "destruction".
             (
@@ -107,7 +159,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             r"\b(?:return|destruction) (?:and|or) (?:return|destruction|deletion)\b",
             r"\bdata lifecycle\b",
         ),
-        context=(r"\bstorage\b", r"\bdata controls?\b", r"\btermination\b"),
+        context=(r"\bstorage\b", r"\bdata controls?\b", r"\btermination\b", r"\bduration\b"),
     ),
     "ownership": ClauseRules(
         phrases=(
@@ -126,6 +178,74 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bownership\b|\b(?:you|customer|user|we|provider)s? own(?:s|ed)?\b", 2),
             (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}", 3),
             (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),
+            # Broad rights grants: who grants whom a licence, right or permission over content.
+            (
+                r"\b(?:you|customer|users?)\b[^.;]{0,30}"
+                r"\b(?:grants?|gives?|provides?|agrees? to give)"
+                r"\b[^.;]{0,60}\b(?:licen[cs]e|rights?|permission)\b",
+                3,
+            ),
+            (rf"\b(?:licen[cs]e|rights?|permission)\b[^.;]{{0,80}}\b{_HANDLING}\b", 3),
+            (
+                r"\bgrants?\b[^.;]{0,60}\b(?:licen[cs]e|rights?)\b[^.;]{0,60}"
+                r"\b(?:content|materials|inputs?|outputs?|customer data)\b",
+                3,
+            ),
+            (
+                r"\b(?:IP|intellectual property) rights?\b[^.;]{0,60}"
+                r"\b(?:content|inputs?|outputs?)\b",
+                3,
+            ),
+            (
+                r"\b(?:content|inputs?|outputs?)\b[^.;]{0,60}"
+                r"\b(?:IP|intellectual property) rights?\b",
+                3,
+            ),
+            (r"\bdisclaims?\b[^.;]{0,30}\brights?\b|\breserves? all (?:other )?rights\b(?! to)", 3),
+            (r"\b(?:is|are|be) (?:not )?owned by\b|\bownership\b[^.;]{0,30}\b(?:over|of|in)\b", 3),
+            (r"\bassign(?:s|ed|ment)?\b[^.;]{0,60}\b(?:outputs?|content|rights?)\b", 3),
+            # What counts as an output, and outputs that are not unique to the user.
+            (
+                r"\b(?:not (?:be )?considered|do(?:es)? not constitute|does not include"
+                r"|not be treated as)\b[^.;]{0,40}\boutputs?\b",
+                3,
+            ),
+            (
+                r"\b(?:similar|identical)\b[^.;]{0,30}\boutputs?\b|\boutputs?\b[^.;]{0,30}"
+                r"\bnot be unique\b",
+                3,
+            ),
+            (r"\boutputs?\b[^.;]{0,100}\blicen[cs]es?\b", 3),
+            # Feedback the provider may use freely.
+            (r"\bfeedback\b", 1),
+            (r"\b(?:use|exploit|act on|incorporat\w*)\b[^.;]{0,60}\bfeedback\b", 1),
+            (
+                r"\bfeedback\b[^.;]{0,200}"
+                r"\b(?:without (?:any )?(?:obligation|compensation|restriction"
+                r"|payment)|however (?:we|it) (?:choose|see fit)|in any manner|for any purpose)",
+                3,
+            ),
+            (r"\b(?:may|can) use (?:your|customer(?:'s|’s)?) content\b", 2),
+            # Boilerplate that looks like it: assigning the contract, change of control, and
+            # restrictions on the user's copying of the services.
+            (r"\bassign\w*\b[^.;]{0,60}\b(?:this agreement|these terms|obligations)\b", -4),
+            (
+                r"\bchange (?:of|in) (?:control|ownership)\b|\bmergers?\b|\bacquisitions?\b"
+                r"|\bvoting\b|\bcommon control\b",
+                -4,
+            ),
+            (
+                r"\b(?:may not|will not|must not|shall not|won't|don't|do not)\b[^.;]{0,40}"
+                r"\b(?:copy|modify|distribute|sell|lease|rent|reverse|decompile)\b",
+                -3,
+            ),
+            # A data subject's rights (access, a copy, erasure, objection) are not ownership.
+            (
+                r"\bright(?:s)? (?:to|of) (?:request|access|obtain|object|erasure|rectif|restrict"
+                r"|data portability|withdraw|lodge)"
+                r"|\bexercise (?:the following |your |these )?rights\b",
+                -4,
+            ),
         ),
         pull=(r"\bownership\b", r"\binputs? and outputs?\b", r"\bpermission to use your content\b"),
         context=(
@@ -134,11 +254,23 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             r"\bcontent\b",
             r"\blicen[cs]e\b",
             r"\binputs?\b|\boutputs?\b",
+            r"\bfeedback\b",
         ),
     ),
     "audit": ClauseRules(
         phrases=(
             (r"\baudit(?:s|ed|ing|ors?)?\b", 3),
+            # The provider auditing its own vendors, and audit as one business purpose in a list.
+            (
+                r"\b(?:engag\w*|select\w*|onboard\w*)\b[^.;]{0,60}"
+                r"\b(?:providers?|vendors?|suppliers?)"
+                r"\b[^.;]{0,80}\baudit",
+                -5,
+            ),
+            (
+                r",\s*audit(?:s|ing)?\s*,|\bpurposes?,? (?:such as|including)\b[^.;]{0,200}\baudit",
+                -4,
+            ),
             (r"\bSOC ?[123]\b|\bISO(?:/IEC)? ?27\d{3}\b|\bCSA STAR\b", 3),
             (r"\binspect(?:ion|ions|s)?\b", 2),
             (r"\bcertifications?\b|\bcertified\b|\battestations?\b", 1),
@@ -164,6 +296,29 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 2,
             ),
             (r"\bon (?:our|its) behalf\b", 1),
+            (
+                r"\bsub-?contract\w*|"
+                r"\bthird[- ]party (?:contractors?|vendors?|providers?|processors?)\b",
+                3,
+            ),
+            (
+                rf"\b{_PROCESSORS}\b[^.;]{{0,60}}\b(?:process|use|access|store|handle|host)\w*\b"
+                rf"[^.;]{{0,40}}\b{_PERSONAL}\b",
+                2,
+            ),
+            (
+                r"\b(?:disclose|share|provide|transfer)\w*\b[^.;]{0,60}\b(?:to|with)"
+                r"\b[^.;]{0,30}"
+                r"\baffiliates?\b",
+                2,
+            ),
+            (r"\b(?:on|based on|per|under) (?:our|its|their) (?:documented )?instructions\b", 2),
+            (
+                r"\b(?:engag\w+|select\w*|onboard\w*|list\w*|agreements?|contracts?)\b[^.;]{0,40}"
+                r"\b(?:providers|vendors|sub-?processors|sub-?contractors|service providers)\b",
+                2,
+            ),
+            (r"\b(?:providers|vendors|sub-?contractors)\b[^.;]{0,40}\b(?:listed|list)\b", 2),
             (r"\bobject(?:ion)? to\b", 1),
         ),
         pull=(r"\bsub-?process",),
@@ -191,10 +346,43 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             ),
             (rf"\b{_TERMS}\b[^.;]{{0,40}}\b(?:modified|updated|changed|amended|revised)\b", 2),
             (r"\bcontinu(?:ed|e|es|ing) (?:use|to use|access|to access)\b", 2),
-            (r"\beffective (?:date|as of|on|from|immediately)\b", 1),
+            (r"\beffective (?:date|as of|on|from|immediately|upon)\b", 1),
             (r"\bbecomes? effective\b|\bto be effective\b|\btakes? effect\b", 2),
             (r"\b(?:notify|notice|inform)\b[^.;]{0,60}\b(?:changes?|updates?|modifications?)\b", 2),
             (r"\bmaterial(?:ly)? (?:changes?|adverse)\b", 1),
+            (
+                rf"\b(?:we|us)\b[^.;]{{0,10}}\b(?:have )?{_CHANGE_VERB}[sd]?\b[^.;]{{0,30}}"
+                rf"\b(?:our|these|this|the)\b[^.;]{{0,30}}\b{_TERMS}",
+                3,
+            ),
+            (
+                rf"\b(?:may|will|can)\b[^.;]{{0,20}}\b{_CHANGE_VERB}\b[^.;]{{0,60}}"
+                r"\bfrom time to time\b",
+                3,
+            ),
+            (
+                rf"\b(?:do(?:es)?n[o']?t|not) agree\b[^.;]{{0,30}}\b(?:{_CHANGE_NOUN}|new|modified"
+                r"|revised|amended|updated)\b",
+                3,
+            ),
+            (
+                rf"\b{_CHANGE_NOUN}\b[^.;]{{0,40}}\b(?:going forward|prospectively|retroactive\w*)"
+                r"\b",
+                3,
+            ),
+            (rf"\b{_CHANGE_NOUN}\b[^.;]{{0,80}}\b(?:effective|come into force|apply)\b", 2),
+            (rf"\b(?:any|all) {_CHANGE_NOUN}\b", 2),
+            # Changes to a list (of subprocessors, vendors) are not changes of the terms.
+            (
+                r"\b(?:sub-?processors?|vendors?|providers?) list\b"
+                r"|\blist of (?:sub-?processors?|vendors?)",
+                -3,
+            ),
+            (r"\bbound by\b|\bstop using\b", 1),
+            (
+                rf"\b(?:terms|polic(?:y|ies)) updates?\b|\b{_TERMS}\b[^.;]{{0,60}}\bno longer appl",
+                3,
+            ),
         ),
         pull=(
             rf"\b(?:changes?|updates?|modifications?|amendments?) (?:to|of) (?:these|this|the|our)"
@@ -211,7 +399,11 @@ NEGATIVE_PHRASES: tuple[tuple[str, int], ...] = (
     (r"\barbitration\b|\bclass action\b", 3),
     (r"\bindemnif\w*|\bhold harmless\b", 3),
     (r"\bexport control\w*|\bsanctions?\b|\bembargo\w*", 3),
-    (r"\b(?:at least|under(?: the age of)?|older than|younger than) \d{2}\b|\bminimum age\b", 3),
+    (
+        r"\b(?:at least|under(?: the age of)?|older than|younger than) \d{2}\b(?! ?(?:\(|-|days?"
+        r"|business|calendar|weeks?|months?|hours?|%))|\bminimum age\b",
+        3,
+    ),
     (r"\bLIMITATION OF LIABILITY\b|\bDISCLAIM\w*|\bWARRANT(?:Y|IES)\b", 2),
 )
 

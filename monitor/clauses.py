@@ -24,6 +24,7 @@ from typing import Literal
 
 from . import clause_rules as cr
 from .config import BUILTIN_CLAUSES, ClauseDefinition, ClauseRule
+from .diff import split_sentences
 from .extract import Block, Extraction
 
 ClauseSource = Literal["select", "heading", "default"]
@@ -121,18 +122,18 @@ def find_clauses(
     for key in keys:
         rule = by_key.get(key)
         if rule is not None and rule.select:
-            picked = _selected(extraction, key)
+            lines = [b.line() for b in _selected(extraction, key)]
             source: ClauseSource = "select"
         elif rule is not None and rule.heading is not None:
-            picked = doc.heading_sections(re.compile(rule.heading))
+            lines = [b.line() for b in doc.heading_sections(re.compile(rule.heading))]
             source = "heading"
         elif key in defaults:
-            picked = doc.by_default(defaults[key])
+            lines = doc.by_default(defaults[key])
             source = "default"
         else:
             continue
-        if picked:
-            found[key] = Clause(key, "\n".join(b.line() for b in picked), source)
+        if lines:
+            found[key] = Clause(key, "\n".join(lines), source)
         elif rule is not None:
             misses.append(key)
     return ClauseResult(clauses=found, misses=tuple(misses))
@@ -163,6 +164,11 @@ class _Document:
                 open_.append(i)
         for h in open_:
             self.ends[h] = len(self.blocks)
+        # Sentences of each block (diff's legal sentence splitter); rows and headings whole.
+        self.units: list[list[str]] = [
+            split_sentences(b.text) or [b.text] if b.kind in ("paragraph", "item") else [b.text]
+            for b in self.blocks
+        ]
         headings = {b.text.casefold() for b in self.blocks if b.kind == "heading"}
         # Tables of contents repeat the headings as items: never clause text of their own.
         self.toc = {
@@ -194,21 +200,44 @@ class _Document:
                 picked.update(self.section(i))
         return tuple(self.blocks[i] for i in sorted(picked))
 
-    def by_default(self, rules: _Rules) -> tuple[Block, ...]:
-        """Blocks the scored phrase rules select, with short sections their headings pull."""
-        pulled = self._pulled(rules)
-        scores = {
-            i: self._score(i, rules) for i, b in enumerate(self.blocks) if b.kind != "heading"
-        }
-        scored = {i for i, s in scores.items() if s >= cr.THRESHOLD}
-        picked = (pulled | scored | self._lead_ins(scored, scores)) - self.toc
-        chars = sum(len(self.blocks[i].text) for i in picked)
+    def by_default(self, rules: _Rules) -> list[str]:
+        """Lines of the clause by the scored phrase rules, sentence by sentence: a block
+        contributes only its sentences that score (all of them: its whole line), plus the
+        short sections that headings about the clause pull (their one-sentence blocks whole,
+        the sentences with a phrase of the clause of the others)."""
+        picked: dict[int, set[int]] = {}
+        for i in self._pulled(rules):  # one-sentence blocks whole, else sentences with a phrase
+            units = self.units[i]
+            picked[i] = {j for j, u in enumerate(units) if _phrase_score(u, rules) > 0}
+            if len(units) == 1 or self.blocks[i].kind == "heading":
+                picked[i] = {0}
+        own: dict[tuple[int, int], float] = {}
+        for i, b in enumerate(self.blocks):
+            if b.kind == "heading" or i in self.toc:
+                continue
+            for j, score in self._sentence_scores(i, rules).items():
+                own[i, j] = score
+                if score >= cr.THRESHOLD:
+                    picked.setdefault(i, set()).add(j)
+        self._lead_ins(picked, own)
+        for i in self.toc:
+            picked.pop(i, None)
+        chars = sum(len(self.units[i][j]) for i, js in picked.items() for j in js)
         if self.size > cr.LARGE_DOCUMENT and chars > cr.MAX_CLAUSE_SHARE * self.size:
             # Too much for one clause: keep only what the phrases decide on their own.
-            picked = {
-                i for i in scores if _phrase_score(self.blocks[i].text, rules) >= cr.THRESHOLD
-            } - self.toc
-        return tuple(self.blocks[i] for i in sorted(picked))
+            picked = {}
+            for (i, j), _ in own.items():
+                if _phrase_score(self.units[i][j], rules) >= cr.THRESHOLD:
+                    picked.setdefault(i, set()).add(j)
+        return [self._line(i, js) for i, js in sorted(picked.items()) if js]
+
+    def _line(self, i: int, sentences: set[int]) -> str:
+        """Block ``i``'s line, holding only the given sentences (all: the whole line)."""
+        b = self.blocks[i]
+        if len(sentences) == len(self.units[i]):
+            return b.line()
+        marker = b.line()[: len(b.line()) - len(b.text)]
+        return marker + " ".join(self.units[i][j] for j in sorted(sentences))
 
     def _pulled(self, rules: _Rules) -> set[int]:
         """The short text directly under headings that are about the clause, heading included."""
@@ -231,42 +260,80 @@ class _Document:
             return True
         return rules.negatives and _phrase_score(heading, rules) >= cr.THRESHOLD
 
-    def _score(self, i: int, rules: _Rules) -> float:
-        """Phrase score of block ``i``, plus heading context, minus negative topics."""
-        text = self.blocks[i].text
-        score: float = _phrase_score(text, rules)
-        if score <= 0:
-            return 0
+    def _context(self, i: int, rules: _Rules) -> float:
+        """What the headings above block ``i`` add to (or take from) its sentences' scores."""
         parents = [self.blocks[h].text for h in self.parents[i]]
         boost: float = 0
         for depth, heading in enumerate(parents):
             if any(p.search(heading) for p in rules.pull + rules.context):
                 boost = max(boost, cr.CONTEXT_BOOST * (1 if depth == 0 else cr.PARENT_FACTOR))
-        score += boost
-        if rules.negatives:
-            score -= sum(w for p, w in _NEGATIVE_PHRASES if p.search(text))
-            if parents and any(p.search(parents[0]) for p in _NEGATIVE_HEADINGS):
-                score -= cr.NEGATIVE_HEADING_PENALTY
-        return score
+        if rules.negatives and parents and any(p.search(parents[0]) for p in _NEGATIVE_HEADINGS):
+            boost -= cr.NEGATIVE_HEADING_PENALTY
+        return boost
 
-    def _lead_ins(self, picked: set[int], scores: Mapping[int, float]) -> set[int]:
-        """List items introduced by a picked paragraph ending with a colon: a short list
-        whole, the items of a longer one when they score with the lead-in as context."""
-        more: set[int] = set()
-        for i in picked:
-            if self.blocks[i].kind != "paragraph" or not self.blocks[i].text.endswith(":"):
+    def _sentence_scores(self, i: int, rules: _Rules) -> dict[int, float]:
+        """Score of each sentence of block ``i`` that has a phrase of the clause: its phrases,
+        heading context, a neighbour bonus when the block as a whole scores, minus negative
+        topics. Sentences without any phrase of the clause are left out."""
+        units = self.units[i]
+        phrase = [_phrase_score(u, rules) for u in units]
+        if max(phrase, default=0) <= 0:
+            return {}
+        context = self._context(i, rules)
+        whole = _phrase_score(self.blocks[i].text, rules) if len(units) > 1 else 0
+        neighbour = cr.NEIGHBOUR_BOOST if whole >= cr.THRESHOLD else 0
+        out: dict[int, float] = {}
+        for j, u in enumerate(units):
+            if phrase[j] <= 0:
                 continue
-            run = []
-            for j in range(i + 1, len(self.blocks)):
-                if self.blocks[j].kind != "item":
-                    break
-                run.append(j)
-            if len(run) <= cr.LEAD_IN_ITEMS:
-                more.update(run)
-            else:
-                boost = cr.CONTEXT_BOOST
-                more.update(j for j in run if scores[j] > 0 and scores[j] + boost >= cr.THRESHOLD)
-        return more
+            score = phrase[j] + context + (neighbour if phrase[j] < whole else 0)
+            if rules.negatives:
+                score -= sum(w for p, w in _NEGATIVE_PHRASES if p.search(u))
+            out[j] = score
+        return out
+
+    def _lead_ins(self, picked: dict[int, set[int]], own: Mapping[tuple[int, int], float]) -> None:
+        """A paragraph ending with a colon introduces the list below it. When its last sentence
+        is picked (on its own score), the one-sentence entries of a short list come along,
+        and the sentences of other items when they score with the lead-in as context; when an
+        item is picked, so is its lead-in."""
+        for i in list(picked):
+            b = self.blocks[i]
+            if b.kind == "item" and (lead := self._lead_in_of(i)) is not None:
+                picked.setdefault(lead, set()).add(len(self.units[lead]) - 1)
+        for i in list(picked):
+            b = self.blocks[i]
+            last = len(self.units[i]) - 1
+            if b.kind != "paragraph" or not b.text.endswith(":") or last not in picked[i]:
+                continue
+            if own.get((i, last), 0) < cr.THRESHOLD:
+                continue  # brought along by its items only
+            run = self._list_after(i)
+            short = len(run) <= cr.LEAD_IN_ITEMS
+            for j in run:
+                if short and len(self.units[j]) == 1:
+                    picked[j] = {0}  # an entry of a short list: "Chats: 30 days."
+                    continue
+                for k in range(len(self.units[j])):
+                    score = own.get((j, k), 0)
+                    if score > 0 and (short or score + cr.CONTEXT_BOOST >= cr.THRESHOLD):
+                        picked.setdefault(j, set()).add(k)
+
+    def _list_after(self, i: int) -> list[int]:
+        run = []
+        for j in range(i + 1, len(self.blocks)):
+            if self.blocks[j].kind != "item":
+                break
+            run.append(j)
+        return run
+
+    def _lead_in_of(self, i: int) -> int | None:
+        """The paragraph ending with a colon right above the list holding item ``i``."""
+        j = i - 1
+        while j >= 0 and self.blocks[j].kind == "item":
+            j -= 1
+        b = self.blocks[j] if j >= 0 else None
+        return j if b is not None and b.kind == "paragraph" and b.text.endswith(":") else None
 
 
 def _phrase_score(text: str, rules: _Rules) -> int:
