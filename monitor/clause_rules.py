@@ -2,19 +2,21 @@
 
 Each built-in clause key has
 
-* ``phrases``: ``(regex, weight)`` pairs scored against one paragraph, list item or table
-  row. A block belongs to the clause when its total score (plus heading context, minus
-  negative phrases) reaches ``THRESHOLD``. Weight 3 is a phrase that decides on its own,
-  2 a phrase that needs a supporting phrase or heading, 1 a hint; a negative weight marks
-  look-alike wording that belongs elsewhere ("Customer retains all rights" is not retention).
+* ``phrases``: ``(regex, weight)`` pairs scored against one sentence of a paragraph or
+  list item (a table row is one unit). A sentence belongs to the clause when its total score
+  (plus heading context, plus ``NEIGHBOUR_BOOST`` when its block scores as a whole, minus
+  negative phrases) reaches ``THRESHOLD``; its block's other sentences stay out. Weight 3
+  decides on its own, 2 needs a supporting phrase or heading, 1 is a hint; a negative weight
+  marks look-alike wording that belongs elsewhere ("Customer retains all rights" is not
+  retention).
 * ``pull``: regexes on heading text for sections that are *about* the clause
   ("Data retention", "Sub-processors"); the text directly under such a heading (down to the
   next heading of any level) is taken whole when short, and counts as context otherwise.
 * ``context``: regexes on heading text for sections where the clause is often found
   ("Customer Content", "Security"); they add ``CONTEXT_BOOST`` to each block's score.
 
-``NEGATIVE_PHRASES`` and ``NEGATIVE_HEADINGS`` mark topics that must not leak into the
-built-in clauses (payment, governing law, age limits, export controls, indemnity, ...).
+``clause_vocab.py`` holds the shared vocabulary and the negative topics that must not leak
+into the built-in clauses (payment, governing law, age limits, export controls, ...).
 
 All patterns are compiled case-insensitively. Written against general legal phrasing,
 not against particular documents: the rules must work on documents they have never seen.
@@ -23,6 +25,8 @@ not against particular documents: the rules must work on documents they have nev
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from . import clause_vocab as v
 
 THRESHOLD = 3
 CONTEXT_BOOST = 2  # a block under a heading that matches the clause's `pull` or `context`
@@ -35,22 +39,6 @@ MAX_CLAUSE_SHARE = 0.4  # a clause above this share of a large document keeps st
 LARGE_DOCUMENT = 6000  # characters; below this a clause may legitimately be most of the text
 LEAD_IN_ITEMS = 6  # a matching "...:" lead-in paragraph brings a list this short along whole
 # (the items of a longer list are scored with the lead-in as context, like a heading)
-
-_DATA = r"(?:content|data|inputs?|outputs?|prompts?|conversations?|chats?|feedback|information)"
-_TERMS = r"(?:terms|agreement|polic(?:y|ies)|addendum|dpa|notice|conditions|rules|guidelines)"
-_CHANGE_VERB = r"(?:modify|update|change|amend|revise)"
-_CHANGE_NOUN = r"(?:changes?|updates?|modifications?|amendments?|revisions?)"
-# Who may process data on the provider's behalf, by any of its names.
-_PROCESSORS = (
-    r"(?:sub-?processors?|sub-?contractors?|contractors?|vendors?|suppliers?|service providers?"
-    r"|providers|affiliates?|third[- ]part(?:y|ies)|(?:these|such) parties)"
-)
-_PERSONAL = r"(?:personal (?:data|information)|customer data|(?:your|user) data|data)"
-# What a licence over content lets its holder do with it.
-_HANDLING = (
-    r"(?:host|reproduce|distribute|modify|display|perform|publish|translate|sublicen[cs]e|copy"
-    r"|store|remix|adapt|create derivative)"
-)
 
 
 @dataclass(frozen=True)
@@ -65,17 +53,26 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
         phrases=(
             (r"\btrain(?:s|ed|ing)?\b[^.;]{0,80}\b(?:models?|AI|artificial intelligence)\b", 3),
             (r"\b(?:models?|AI)\b[^.;]{0,40}\btrain(?:s|ed|ing)?\b", 3),
-            (rf"\btrain(?:s|ed|ing)? (?:on|with|using)\b[^.;]{{0,60}}\b{_DATA}", 3),
+            (rf"\btrain(?:s|ed|ing)? (?:on|with|using)\b[^.;]{{0,60}}\b{v.DATA}", 3),
             (r"\btraining (?:data|datasets?|purposes)\b", 3),
             (r"\bimprov\w*\b[^.;]{0,30}\b(?:models?|AI|machine learning)\b", 3),
             (
-                rf"\b(?:use|uses|using|used)\b[^.;]{{0,60}}\b{_DATA}\b[^.;]{{0,80}}"
+                rf"\b(?:use|uses|using|used)\b[^.;]{{0,60}}\b{v.DATA}\b[^.;]{{0,80}}"
                 r"\b(?:develop|improv)\w*",
                 2,
             ),
             (r"\bimprov\w* (?:and develop )?(?:our |the )?(?:services?|products?)\b", 2),
             (r"\bopt(?:s|ed)?[- ]?(?:out|in)\b", 2),
             (r"\bdo not train\b|\bnot (?:be )?used to train\b", 3),
+            # Training controls: "turn off training", "if training is enabled".
+            (
+                r"\b(?:turn|switch)(?:s|ed|ing)? (?:off|on)\b[^.;]{0,20}\btraining\b"
+                r"|\btraining (?:is |was )?(?:enabled|disabled|turned (?:off|on))\b"
+                r"|\b(?:enable|disable)\w* (?:model )?training\b",
+                3,
+            ),
+            # Purpose limitation of the customer's content: "will only use Customer Content to".
+            (rf"\b(?:will|shall|may) (?:only|solely) use\b[^.;]{{0,40}}\b{v.DATA}", 3),
             (r"\bfeedback\b", 1),
             # A licence or permission over content whose purpose is improving/developing.
             (
@@ -86,7 +83,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (
                 rf"\bfeedback\b[^.;]{{0,120}}\b(?:along with|together with|associated)"
                 r"\b[^.;]{0,40}"
-                rf"\b{_DATA}",
+                rf"\b{v.DATA}",
                 2,
             ),
             # Customers' own model building (competing models, distillation): not our training.
@@ -115,6 +112,11 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\bdelet(?:e|es|ed|ing|ion)\b|\berase\b|\berasure\b|\bdestr(?:oy|uction)\b", 2),
             (r"\bstor(?:e|es|ed|age)\b|\bkeep\b|\bkept\b", 1),
             (r"\blogs?\b|\bbackups?\b|\barchiv\w+", 1),
+            (
+                r"\b(?:backups?|logs?|copies|snapshots?)\b[^.;]{0,60}"
+                r"\b(?:\d+[- ]?(?:days?|weeks?|months?|years?)\b|overwrit\w*)",
+                2,
+            ),
             (r"\bas long as\b|\bfor the duration of\b|\bthe duration is\b", 2),
             (r"\bpreserv(?:e|es|ed|ation)\b|\bno longer (?:be )?(?:accessible|available)\b", 2),
             # A period a thing lasts ("for 3 years from collection", "within thirty (30) days").
@@ -176,8 +178,8 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             (r"\b(?:does|do|will|shall) not (?:claim )?own(?:ership)?\b", 3),
             (r"\bowns? (?:all|any|the) (?:rights?|outputs?|inputs?|content|data)\b", 3),
             (r"\bownership\b|\b(?:you|customer|user|we|provider)s? own(?:s|ed)?\b", 2),
-            (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}", 3),
-            (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{_DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),
+            (rf"\blicen[cs]e\b[^.;]{{0,80}}\b(?:your|customer|user)\b[^.;]{{0,20}}\b{v.DATA}", 3),
+            (rf"\b(?:your|customer|user)\b[^.;]{{0,20}}\b{v.DATA}\b[^.;]{{0,80}}\blicen[cs]e", 2),
             # Broad rights grants: who grants whom a licence, right or permission over content.
             (
                 r"\b(?:you|customer|users?)\b[^.;]{0,30}"
@@ -185,7 +187,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 r"\b[^.;]{0,60}\b(?:licen[cs]e|rights?|permission)\b",
                 3,
             ),
-            (rf"\b(?:licen[cs]e|rights?|permission)\b[^.;]{{0,80}}\b{_HANDLING}\b", 3),
+            (rf"\b(?:licen[cs]e|rights?|permission)\b[^.;]{{0,80}}\b{v.HANDLING}\b", 3),
             (
                 r"\bgrants?\b[^.;]{0,60}\b(?:licen[cs]e|rights?)\b[^.;]{0,60}"
                 r"\b(?:content|materials|inputs?|outputs?|customer data)\b",
@@ -215,7 +217,14 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 r"\bnot be unique\b",
                 3,
             ),
-            (r"\boutputs?\b[^.;]{0,100}\blicen[cs]es?\b", 3),
+            (r"\boutputs?\b[^.;]{0,120}\blicen[cs]es?\b", 3),
+            (r"\blicen[cs]e\b", 1),
+            (
+                r"\brights? in (?:and to )?(?:the |your |its |customer )?"
+                r"(?:inputs?|outputs?|content)",
+                3,
+            ),
+            (r"\b(?:gives?|grants?)\b[^.;]{0,30}\brights? to use\b", 3),
             # Feedback the provider may use freely.
             (r"\bfeedback\b", 1),
             (r"\b(?:use|exploit|act on|incorporat\w*)\b[^.;]{0,60}\bfeedback\b", 1),
@@ -302,14 +311,13 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 3,
             ),
             (
-                rf"\b{_PROCESSORS}\b[^.;]{{0,60}}\b(?:process|use|access|store|handle|host)\w*\b"
-                rf"[^.;]{{0,40}}\b{_PERSONAL}\b",
+                rf"\b{v.PROCESSORS}\b[^.;]{{0,60}}\b(?:process|use|access|store|handle|host)\w*\b"
+                rf"[^.;]{{0,40}}\b{v.PERSONAL}\b",
                 2,
             ),
             (
-                r"\b(?:disclose|share|provide|transfer)\w*\b[^.;]{0,60}\b(?:to|with)"
-                r"\b[^.;]{0,30}"
-                r"\baffiliates?\b",
+                r"\b(?:disclose|share|provide|transfer)\w*\b[^.;]{0,80}\b(?:to|with|among)"
+                r"\b[^.;]{0,30}\baffiliates?\b",
                 2,
             ),
             (r"\b(?:on|based on|per|under) (?:our|its|their) (?:documented )?instructions\b", 2),
@@ -318,7 +326,11 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 r"\b(?:providers|vendors|sub-?processors|sub-?contractors|service providers)\b",
                 2,
             ),
-            (r"\b(?:providers|vendors|sub-?contractors)\b[^.;]{0,40}\b(?:listed|list)\b", 2),
+            (
+                r"\b(?:providers|vendors|sub-?contractors|contractors)\b[^.;]{0,40}"
+                r"\b(?:listed|list|agreements?|contracts?)\b",
+                2,
+            ),
             (r"\bobject(?:ion)? to\b", 1),
         ),
         pull=(r"\bsub-?process",),
@@ -336,42 +348,42 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
                 # any provider as subject ("We", "Microsoft", "the Company") but not "you"
                 r"(?<!\byou )(?<!\bcustomer )"
                 rf"\b(?:may|will|can|reserves? the right to)\b[^.;]{{0,20}}"
-                rf"\b(?:modify|update|change|amend|revise)\b[^.;]{{0,40}}\b{_TERMS}",
+                rf"\b(?:modify|update|change|amend|revise)\b[^.;]{{0,40}}\b{v.TERMS}",
                 3,
             ),
             (
                 rf"\b(?:changes?|updates?|modifications?|amendments?|revisions?) (?:to|of) "
-                rf"(?:these|this|the|our)\b[^.;]{{0,20}}\b{_TERMS}",
+                rf"(?:these|this|the|our)\b[^.;]{{0,20}}\b{v.TERMS}",
                 3,
             ),
-            (rf"\b{_TERMS}\b[^.;]{{0,40}}\b(?:modified|updated|changed|amended|revised)\b", 2),
+            (rf"\b{v.TERMS}\b[^.;]{{0,40}}\b(?:modified|updated|changed|amended|revised)\b", 2),
             (r"\bcontinu(?:ed|e|es|ing) (?:use|to use|access|to access)\b", 2),
             (r"\beffective (?:date|as of|on|from|immediately|upon)\b", 1),
             (r"\bbecomes? effective\b|\bto be effective\b|\btakes? effect\b", 2),
             (r"\b(?:notify|notice|inform)\b[^.;]{0,60}\b(?:changes?|updates?|modifications?)\b", 2),
             (r"\bmaterial(?:ly)? (?:changes?|adverse)\b", 1),
             (
-                rf"\b(?:we|us)\b[^.;]{{0,10}}\b(?:have )?{_CHANGE_VERB}[sd]?\b[^.;]{{0,30}}"
-                rf"\b(?:our|these|this|the)\b[^.;]{{0,30}}\b{_TERMS}",
+                rf"\b(?:we|us)\b[^.;]{{0,10}}\b(?:have )?{v.CHANGE_VERB}[sd]?\b[^.;]{{0,30}}"
+                rf"\b(?:our|these|this|the)\b[^.;]{{0,30}}\b{v.TERMS}",
                 3,
             ),
             (
-                rf"\b(?:may|will|can)\b[^.;]{{0,20}}\b{_CHANGE_VERB}\b[^.;]{{0,60}}"
+                rf"\b(?:may|will|can)\b[^.;]{{0,20}}\b{v.CHANGE_VERB}\b[^.;]{{0,60}}"
                 r"\bfrom time to time\b",
                 3,
             ),
             (
-                rf"\b(?:do(?:es)?n[o']?t|not) agree\b[^.;]{{0,30}}\b(?:{_CHANGE_NOUN}|new|modified"
+                rf"\b(?:do(?:es)?n[o']?t|not) agree\b[^.;]{{0,30}}\b(?:{v.CHANGE_NOUN}|new|modified"
                 r"|revised|amended|updated)\b",
                 3,
             ),
             (
-                rf"\b{_CHANGE_NOUN}\b[^.;]{{0,40}}\b(?:going forward|prospectively|retroactive\w*)"
+                rf"\b{v.CHANGE_NOUN}\b[^.;]{{0,40}}\b(?:going forward|prospectively|retroactive\w*)"
                 r"\b",
                 3,
             ),
-            (rf"\b{_CHANGE_NOUN}\b[^.;]{{0,80}}\b(?:effective|come into force|apply)\b", 2),
-            (rf"\b(?:any|all) {_CHANGE_NOUN}\b", 2),
+            (rf"\b{v.CHANGE_NOUN}\b[^.;]{{0,80}}\b(?:effective|come into force|apply)\b", 2),
+            (rf"\b(?:any|all) {v.CHANGE_NOUN}\b", 2),
             # Changes to a list (of subprocessors, vendors) are not changes of the terms.
             (
                 r"\b(?:sub-?processors?|vendors?|providers?) list\b"
@@ -380,40 +392,16 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             ),
             (r"\bbound by\b|\bstop using\b", 1),
             (
-                rf"\b(?:terms|polic(?:y|ies)) updates?\b|\b{_TERMS}\b[^.;]{{0,60}}\bno longer appl",
+                r"\b(?:terms|polic(?:y|ies)|agreement) (?:updates?|changes)\b"
+                rf"|\b{v.TERMS}\b[^.;]{{0,60}}\bno longer appl",
                 3,
             ),
         ),
         pull=(
             rf"\b(?:changes?|updates?|modifications?|amendments?) (?:to|of) (?:these|this|the|our)"
-            rf"\b[^.;]{{0,20}}\b{_TERMS}",
+            rf"\b[^.;]{{0,20}}\b{v.TERMS}",
             r"^(?:\S+ )?(?:changes|amendments|modifications)\W*$",
         ),
         context=(r"\bgeneral\b", r"\bmiscellaneous\b", r"\bupdates?\b", r"\babout these terms\b"),
     ),
 }
-
-NEGATIVE_PHRASES: tuple[tuple[str, int], ...] = (
-    (r"\bfees?\b|\binvoice\w*|\bpayments?\b|\bbilling\b|\btaxes\b|\brefunds?\b|\bprices?\b", 2),
-    (r"\bgoverning law\b|\bgoverned by the laws?\b|\bjurisdiction\b|\bcourts? of\b", 3),
-    (r"\barbitration\b|\bclass action\b", 3),
-    (r"\bindemnif\w*|\bhold harmless\b", 3),
-    (r"\bexport control\w*|\bsanctions?\b|\bembargo\w*", 3),
-    (
-        r"\b(?:at least|under(?: the age of)?|older than|younger than) \d{2}\b(?! ?(?:\(|-|days?"
-        r"|business|calendar|weeks?|months?|hours?|%))|\bminimum age\b",
-        3,
-    ),
-    (r"\bLIMITATION OF LIABILITY\b|\bDISCLAIM\w*|\bWARRANT(?:Y|IES)\b", 2),
-)
-
-NEGATIVE_HEADINGS: tuple[str, ...] = (
-    r"\bfees?\b|\bpayments?\b|\bbilling\b|\bsubscriptions?\b|\bpricing\b|\btaxes\b",
-    r"\bgoverning law\b|\bdisputes?\b|\barbitration\b|\bjurisdiction\b",
-    r"\bindemnif",
-    r"\bexport\b|\bsanctions?\b",
-    r"\bage requirements?\b|\bchildren\b|\bminors?\b",
-    r"\bwarrant|\bdisclaimer|\bliabilit",
-    r"\bconfidentiality\b|\bpublicity\b",
-    r"\bcopyright complaints?\b|\btrademarks?\b",
-)

@@ -7,8 +7,9 @@ A clause of a document is found, in order of precedence:
 2. ``heading``: a regex on heading text; each matching heading's whole section is taken,
    down to the next heading of the same or a higher level;
 3. ``default``: when the document configures nothing for the clause, scored phrase patterns
-   (``clause_rules.py`` for the built-in keys, ``ClauseDefinition`` for the user's own) at
-   paragraph / list-item / table-row level, with the enclosing headings as context.
+   (``clause_rules.py`` for the built-in keys, ``ClauseDefinition`` for the user's own)
+   sentence by sentence (``diff.split_sentences``; table rows whole), with the enclosing
+   headings as context: a long paragraph contributes only its sentences on the clause.
 
 A configured selector or heading that matches nothing is a *miss*: reported, and the clause
 is absent from the result so that the caller keeps its previous text (never "deleted").
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import clause_rules as cr
+from . import clause_vocab as cv
 from .config import BUILTIN_CLAUSES, ClauseDefinition, ClauseRule
 from .diff import split_sentences
 from .extract import Block, Extraction
@@ -58,6 +60,13 @@ class _Rules:
     any_phrase: re.Pattern[str] | None = None  # matches where some phrase does (a prefilter)
 
 
+# "...; (ii) ...; (iii) ...": the enumerated limbs of one long legal sentence.
+_LIMB = re.compile(r"(?<=;)\s+(?=\((?:[ivxlc]+|[a-z]|\d+)\)\s)")
+# A sentence that continues the one before it ("This permission also extends to ...").
+_CONTINUES = re.compile(
+    r"^(?:This|These|Such|That|Those) (?!(?:may|is|are|will|can|means|agreement|terms|polic)\b)"
+    r"|^.{0,40}\bthe foregoing\b"
+)
 _GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
@@ -85,8 +94,8 @@ def _compile_builtin(rules: cr.ClauseRules) -> _Rules:
 
 
 _BUILTIN: dict[str, _Rules] = {k: _compile_builtin(v) for k, v in cr.DEFAULT_RULES.items()}
-_NEGATIVE_PHRASES = tuple((re.compile(p, re.IGNORECASE), w) for p, w in cr.NEGATIVE_PHRASES)
-_NEGATIVE_HEADINGS = tuple(re.compile(p, re.IGNORECASE) for p in cr.NEGATIVE_HEADINGS)
+_NEGATIVE_PHRASES = tuple((re.compile(p, re.IGNORECASE), w) for p, w in cv.NEGATIVE_PHRASES)
+_NEGATIVE_HEADINGS = tuple(re.compile(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS)
 
 
 def _compile_custom(definition: ClauseDefinition) -> _Rules:
@@ -166,8 +175,7 @@ class _Document:
             self.ends[h] = len(self.blocks)
         # Sentences of each block (diff's legal sentence splitter); rows and headings whole.
         self.units: list[list[str]] = [
-            split_sentences(b.text) or [b.text] if b.kind in ("paragraph", "item") else [b.text]
-            for b in self.blocks
+            _units(b.text) if b.kind in ("paragraph", "item") else [b.text] for b in self.blocks
         ]
         headings = {b.text.casefold() for b in self.blocks if b.kind == "heading"}
         # Tables of contents repeat the headings as items: never clause text of their own.
@@ -219,6 +227,8 @@ class _Document:
                 own[i, j] = score
                 if score >= cr.THRESHOLD:
                     picked.setdefault(i, set()).add(j)
+        if rules.negatives:
+            self._continuations(picked)
         self._lead_ins(picked, own)
         for i in self.toc:
             picked.pop(i, None)
@@ -292,6 +302,16 @@ class _Document:
             out[j] = score
         return out
 
+    def _continuations(self, picked: dict[int, set[int]]) -> None:
+        """A sentence that only continues a picked one ("This permission also extends to
+        ...", "the foregoing ...") comes along, unless it is about a negative topic."""
+        for i, js in picked.items():
+            units = self.units[i]
+            for j in range(1, len(units)):
+                follows = j - 1 in js and j not in js and _CONTINUES.search(units[j])
+                if follows and not any(p.search(units[j]) for p, _ in _NEGATIVE_PHRASES):
+                    js.add(j)
+
     def _lead_ins(self, picked: dict[int, set[int]], own: Mapping[tuple[int, int], float]) -> None:
         """A paragraph ending with a colon introduces the list below it. When its last sentence
         is picked (on its own score), the one-sentence entries of a short list come along,
@@ -334,6 +354,11 @@ class _Document:
             j -= 1
         b = self.blocks[j] if j >= 0 else None
         return j if b is not None and b.kind == "paragraph" and b.text.endswith(":") else None
+
+
+def _units(text: str) -> list[str]:
+    """A block's sentences (diff's legal splitter), enumerated limbs split apart."""
+    return [limb for s in split_sentences(text) for limb in _LIMB.split(s)] or [text]
 
 
 def _phrase_score(text: str, rules: _Rules) -> int:

@@ -41,12 +41,11 @@ def _rules_version() -> str:
     Part of every settings fingerprint, so upgrading tos-monitor with new extraction or
     clause rules re-parses unchanged pages once instead of trusting the old result.
     """
-    from . import clause_rules, clauses
+    from . import clause_rules, clause_vocab, clauses
     from . import extract as extract_module
 
-    sources = [
-        Path(m.__file__).read_bytes() for m in (extract_module, clauses, clause_rules) if m.__file__
-    ]
+    modules = (extract_module, clauses, clause_rules, clause_vocab)
+    sources = [Path(m.__file__).read_bytes() for m in modules if m.__file__]
     return store.sha256(b"".join(sources))
 
 

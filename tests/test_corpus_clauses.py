@@ -1,14 +1,15 @@
 """Clauses on real captures of the watched pages (../shared/corpus; skipped when absent).
 
 Every page of the corpus is extracted with the shipped sources.toml (matched by URL), then
-the clause finder runs twice: with the document's clause rules, and with the default rules
-alone (no clause configuration), which must hold up on documents they have never seen.
-Expectations are short distinctive substrings of the sentence a reviewer would point at.
+the clause finder runs with the document's clause rules and with the default rules alone
+(no clause configuration). What the clauses must hold is the hand-labelled gold
+(``../shared/corpus/gold/dev.json``), scored by ``bench/gold_eval.py``.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,144 +24,31 @@ from monitor.extract import Extraction, extract
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 PAGES = CORPUS / "pages"
+GOLD = CORPUS / "gold" / "dev.json"
+BENCH = REPO / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+import gold_eval  # noqa: E402
 
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.skipif(not PAGES.is_dir(), reason="corpus not available (../shared/corpus)"),
 ]
 
-# Clause → sentences it must contain, with the shipped configuration.
-EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
-    "openai-services-agreement": {
-        "training": ("OpenAI will not use Customer Content to develop or improve the Services",),
-        "retention": (
-            "OpenAI will delete all Customer Content from its systems within thirty days",
-        ),
-        "ownership": ("(b) owns all Output", "hereby assigns to Customer all OpenAI"),
-        "audit": ("completed audits, conducted by an independent auditor",),
-        "subprocessors": ("extends to subcontractors or sub-processors",),
-        "changes": ("OpenAI may update this Agreement, or OpenAI Policies",),
-    },
-    "openai-enterprise-privacy": {
-        "training": ("we do not use your business data for training our models",),
-        "retention": (
-            "Any deleted conversations are removed from our systems within 30 days",
-            "may securely retain API inputs and outputs for up to 30 days",
-        ),
-        "ownership": ("you own any output you rightfully receive",),
-        "audit": ("SOC 2 Type 2",),
-    },
-    "openai-dpa": {
-        "retention": ("return or delete Customer Data",),
-        "audit": ("Assessing Compliance",),
-        "subprocessors": ("Sub-processor obligations", "Sub-Processor List"),
-    },
-    "openai-data-usage": {
-        "training": (
-            "we may use your content to train our models",
-            "You can opt out of training through our privacy portal",
-            "we do not train on any inputs or outputs from our products for business users",
-        ),
-    },
-    "openai-eu-terms": {
-        "training": ("If you do not want us to use your Content to train our models",),
-        "ownership": ("retain your ownership rights in Input and (b) own the Output",),
-        "changes": ("We may update these Terms or our Services accordingly",),
-    },
-    "openai-eu-privacy": {
-        "training": ("we may use Content you provide us to improve our Services",),
-        "retention": (
-            "retain your Personal Data for only as long as we need",
-            "will be automatically deleted within 30 days",
-        ),
-        "subprocessors": ("Vendors and Service Providers",),
-        "changes": ("We may update this policy from time to time",),
-    },
-    "anthropic-commercial-terms": {
-        "training": ("Anthropic may not train models on Customer Content from Services",),
-        "ownership": ("(b) owns its Outputs",),
-        "changes": ("Anthropic may update these Terms at any time",),
-    },
-    "anthropic-consumer-terms": {
-        "training": ("including training our models, unless you opt out of training",),
-        "changes": ("We may revise and update these Terms",),
-    },
-    "anthropic-privacy": {
-        "training": (
-            "We may use your Inputs and Outputs to train and improve Anthropic AI models",
-        ),
-        "retention": ("Anthropic retains your personal data for as long as reasonably necessary",),
-        "subprocessors": ("third parties Anthropic engages to help us process personal data",),
-        "changes": ("Anthropic may update this Privacy Policy from time to time",),
-    },
-    "anthropic-dpa": {
-        "retention": ("delete all copies of Customer Data",),
-        "audit": ("Anthropic is audited annually", "to audit Anthropic"),
-        "subprocessors": (
-            "general authorization to engage the Subprocessors listed in Schedule 4",
-            "list of subprocessors is available at",
-        ),
-    },
-    "google-terms": {
-        "ownership": ("Your content remains yours", "This licence allows Google to:"),
-        "changes": ("We may update these terms and service-specific additional terms",),
-    },
-    "mistral-commercial-terms": {
-        "training": ("Mistral AI will not use Customer Data or Outputs to train",),
-        "ownership": ("(ii) owns all Output", "Mistral AI owns all right, title, and interest"),
-        "changes": ("Mistral AI may update these Terms",),
-    },
-    "mistral-privacy": {
-        "training": ("To train our artificial intelligence models",),
-        "retention": ("we keep your Input and Output until you delete your account",),
-        "changes": ("We may amend this Privacy Policy from time to time",),
-    },
-    "mistral-dpa": {
-        "training": ("Training its artificial intelligence models in accordance with",),
-        "retention": ("Mistral AI will delete or return to Customer all Personal Data",),
-        "audit": ("Document audit", "Onsite audit"),
-        "subprocessors": ("up-to-date list of its Subprocessors",),
-    },
-}
-
-# With no clause configuration at all: the key sentences the default rules must still find.
-DEFAULT_EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
-    slug: {k: v for k, v in keys.items()} for slug, keys in EXPECTED.items()
-}
-DEFAULT_EXPECTED["google-terms"] = {
-    "ownership": ("Your content remains yours",),
-    "changes": ("We may update these terms and service-specific additional terms",),
-}
-DEFAULT_EXPECTED["mistral-commercial-terms"] = {
-    **EXPECTED["mistral-commercial-terms"],
-    "ownership": ("(ii) owns all Output",),
-}
-
-# Clauses a page does not address: they must stay absent (with defaults and configured).
-NOT_TERMS_OF_DATA = ("training", "retention", "ownership", "audit", "subprocessors")
-ABSENT: dict[str, tuple[str, ...]] = {
-    "google-genai-terms": NOT_TERMS_OF_DATA,
-    "google-genai-use-policy": NOT_TERMS_OF_DATA,
-    "openai-usage-policies": NOT_TERMS_OF_DATA,
-    "openai-data-usage": ("ownership", "audit", "subprocessors", "changes"),
-    "anthropic-commercial-terms": ("audit", "subprocessors"),
-}
-
-# Payment, governing law, age limits, export controls: in no clause of their page.
-UNRELATED: dict[str, tuple[str, ...]] = {
-    "openai-services-agreement": (
-        "Customer will pay OpenAI or Customer",
-        "This Agreement will be governed by the Governing Laws",
-        "Mandatory Arbitration",
-    ),
-    "anthropic-consumer-terms": ("You must be at least 18 years old", "governed by Irish law"),
-    "anthropic-privacy": ("a child under the age of 18 has provided any personal data",),
-    "google-terms": ("are governed by the laws of your country of residence",),
-    "google-genai-terms": ("further age restrictions",),
-    "mistral-commercial-terms": (
-        "within thirty (30) days from the date of the invoice",
-        "Fees are exclusive of all Taxes",
-    ),
+# Floors reached by the default rules on the dev gold (bench/gold_eval.py): per clause key,
+# key sentences found (of how many), unrelated labelled sentences inside the clause, and
+# clauses reported for documents the gold says do not address the topic. Raise them when
+# the rules improve; a change that lowers recall or adds a leak fails here.
+GOLD_FLOORS: dict[str, tuple[int, int, int, int]] = {
+    # key: (found, of, unrelated at most, invented at most)
+    "training": (59, 64, 0, 0),
+    "retention": (70, 74, 0, 0),
+    "ownership": (51, 54, 0, 0),
+    "audit": (22, 22, 0, 0),
+    "subprocessors": (41, 45, 0, 0),
+    # mistral-privacy has a "Changes to this Privacy Policy" section the gold marks absent
+    "changes": (41, 42, 0, 1),
 }
 
 
@@ -222,26 +110,6 @@ def test_configured_clause_selectors_match(slug: str) -> None:
 
 
 @pytest.mark.parametrize("slug", html_slugs())
-def test_clauses_hold_the_sentences_a_reviewer_expects(slug: str) -> None:
-    """With the shipped config, each clause the page addresses holds its key sentences."""
-    assert_expected(slug, configured(slug), EXPECTED.get(slug, {}))
-
-
-@pytest.mark.parametrize("slug", html_slugs())
-def test_default_rules_alone_find_the_key_sentences(slug: str) -> None:
-    """With no clause configuration, the default rules still find the key sentences."""
-    assert_expected(slug, defaults_only(slug), DEFAULT_EXPECTED.get(slug, {}))
-
-
-@pytest.mark.parametrize("slug", html_slugs())
-def test_clauses_not_addressed_stay_absent(slug: str) -> None:
-    """A clause the page does not address is absent, with or without configuration."""
-    for result in (configured(slug), defaults_only(slug)):
-        found = set(result.clauses) & set(ABSENT.get(slug, ()))
-        assert not found, f"{slug}: unexpected clauses {sorted(found)}"
-
-
-@pytest.mark.parametrize("slug", html_slugs())
 def test_no_clause_swallows_most_of_the_document(slug: str) -> None:
     """No clause takes more than 40% of a document's text (short single-topic pages aside)."""
     _, ex = extraction(slug)
@@ -251,17 +119,6 @@ def test_no_clause_swallows_most_of_the_document(slug: str) -> None:
         for key, clause in result.clauses.items():
             share = len(clause.text) / len(ex.text)
             assert share <= MAX_CLAUSE_SHARE, f"{slug}/{key} takes {share:.0%}"
-
-
-@pytest.mark.parametrize("slug", html_slugs())
-def test_unrelated_sentences_land_in_no_clause(slug: str) -> None:
-    """Payment, governing law, arbitration and age sentences are in no clause of the page."""
-    _, ex = extraction(slug)
-    for sentence in UNRELATED.get(slug, ()):
-        assert sentence in ex.text, f"{slug}: expectation out of date: {sentence!r}"
-        for result in (configured(slug), defaults_only(slug)):
-            holders = [k for k, c in result.clauses.items() if sentence in c.text]
-            assert not holders, f"{slug}: {sentence!r} is in {holders}"
 
 
 def test_pdf_page_retention_found_by_default_rules() -> None:
@@ -276,8 +133,48 @@ def test_pdf_page_retention_found_by_default_rules() -> None:
     assert "training" not in result.clauses
 
 
-def assert_expected(slug: str, result: ClauseResult, expected: dict[str, tuple[str, ...]]) -> None:
-    for key, sentences in expected.items():
-        assert key in result.clauses, f"{slug}: no {key} clause"
-        for sentence in sentences:
-            assert sentence in result.clauses[key].text, f"{slug}/{key}: missing {sentence!r}"
+@cache
+def gold_scores() -> list[Any]:
+    """bench/gold_eval.py's scores of the default rules on every dev gold document."""
+    return list(gold_eval.evaluate(CORPUS))
+
+
+@pytest.mark.skipif(not GOLD.is_file(), reason="gold not available (../shared/corpus/gold)")
+@pytest.mark.parametrize("key", sorted(GOLD_FLOORS))
+def test_default_rules_keep_their_gold_recall_and_precision(key: str) -> None:
+    """On the labelled dev documents, each clause finds at least the key sentences it found
+    when last measured, takes in no more unrelated sentences, and invents no more clauses."""
+    found, of, unrelated, invented = GOLD_FLOORS[key]
+    totals = gold_eval.clause_totals(gold_scores(), key)
+    missed = [f"{s.slug}: {m}" for s in gold_scores() for m in s.clauses[key].missed]
+    assert totals.must == of, "the gold changed: re-measure with bench/gold_eval.py"
+    assert totals.hit >= found, f"{key}: {totals.hit}/{of} found; missed: {missed}"
+    leaked = [f"{s.slug}: {u}" for s in gold_scores() for k, u in s.unrelated if k == key]
+    assert totals.unrelated <= unrelated, f"{key} holds unrelated sentences: {leaked}"
+    invented_in = [s.slug for s in gold_scores() if key in s.invented]
+    assert totals.invented <= invented, f"{key} reported for {invented_in}"
+
+
+# With the shipped per-document settings (select / heading), over the clauses they configure:
+# gold key sentences found (of how many) and unrelated labelled sentences taken in, at most.
+SHIPPED_FLOORS = (89, 105, 1)
+
+
+@pytest.mark.skipif(not GOLD.is_file(), reason="gold not available (../shared/corpus/gold)")
+def test_shipped_clause_settings_keep_their_gold_recall() -> None:
+    """The clauses the shipped sources.toml configures per document hold at least the gold
+    key sentences they held when last measured, and take in no more unrelated sentences."""
+    gold = gold_eval.load_gold(CORPUS)
+    found = of = unrelated = 0
+    for slug in html_slugs():
+        doc, _ = extraction(slug)
+        texts = {k: c.text for k, c in configured(slug).clauses.items()}
+        keys = {rule.key for rule in doc.clauses}
+        scores = gold_eval.score_clauses(gold[slug], texts)
+        found += sum(scores[k].hit for k in keys if k in scores)
+        of += sum(scores[k].must for k in keys if k in scores)
+        unrelated += sum(1 for k, _ in gold_eval.score_unrelated(gold[slug], texts) if k in keys)
+    least_found, total, most_unrelated = SHIPPED_FLOORS
+    assert of == total, "the gold or the shipped settings changed: re-measure"
+    assert found >= least_found
+    assert unrelated <= most_unrelated
