@@ -145,12 +145,18 @@ def score_unrelated(gold: Mapping[str, Any], clauses: Mapping[str, str]) -> list
 def score_positions(
     gold: Mapping[str, Any], read: Mapping[str, object]
 ) -> dict[str, PositionScore]:
-    """Every gold position against the value read (``position_to_json(...)["value"]``)."""
+    """Every gold position against the value read (``position_to_json(...)["value"]``);
+    lists (training_use, retention_days) are compared as sets."""
     labels: Mapping[str, Any] = gold.get("positions", {})
     return {
-        key: PositionScore(gold=label.get("value"), read=read.get(key))
+        key: PositionScore(gold=_as_set(label.get("value")), read=_as_set(read.get(key)))
         for key, label in labels.items()
     }
+
+
+def _as_set(value: object) -> object:
+    """Set-valued positions (lists) compare as sets: sorted, as the positions contract has."""
+    return sorted(value, key=repr) if isinstance(value, list | tuple) else value
 
 
 def score_document(

@@ -96,6 +96,16 @@ def test_positions_right_wrong_and_missed() -> None:
     assert gold_eval.position_totals([score], "retention_days").missed == 1
 
 
+def test_set_valued_positions_compare_whatever_their_order() -> None:
+    """A set read in another order than the gold lists it is right, a different set wrong."""
+    score = gold_eval.score_document(
+        "acme", GOLD, {}, {"training_use": ["opt_out", "not_used"], "retention_days": [30, 90]}
+    )
+    assert score.positions is not None
+    assert score.positions["training_use"].right
+    assert score.positions["retention_days"].wrong
+
+
 def test_output_names_its_figures_escapes_page_text_and_credits_the_data() -> None:
     """The text report has per-document and per-clause figures, escaped sentences, the credit."""
     gold = {**GOLD, "training": {"present": True, "must": ["We train on \x1b[31mred text."]}}
