@@ -75,7 +75,7 @@ _NEG_USE = rx(
     rf"(?:\bnot|\bnever|\bno longer|n{APOS}t)\s+(?:(?!but\b|however\b|except\b|unless\b)"
     r"[\w’'-]+\s+){0,6}?(?:use|used|train|trained|using|training)\b"
     r"|\bno\b(?: \w+){0,3} (?:will be|is|are|shall be|may be) used\b"
-    r"|\bexclud\w* (?:model )?training"
+    r"|\bexclud\w* (?:from )?(?:any |all )?(?:model |AI )?training"
 )
 _BY_DEFAULT = rx(r"\bby default\b")
 _POSITIVE = rx(
@@ -95,6 +95,11 @@ _EXCEPTION_ONLY = rx(
 _NOT_A_RULE = rx(
     rf"\bif (?:you|customers?|users?) (?:do not|don{APOS}t|does not|doesn{APOS}t) (?:want|wish)\b"
     rf"[^,;]*|(?:^|,)\s*(?:please\s+)?(?:do not|don{APOS}t) use\b"
+)
+# A bare use must be of the users' content: "trained on a large corpus of text" is not.
+_USERS = re.compile(
+    r"(?i:\b(?:you|your|customers?|users?|members?|people|individuals|subscribers?|clients?)\b)"
+    r"|\b(?:Content|Inputs?|Outputs?|Materials|Prompts|Customer Data|User Data|Submissions)\b"
 )
 _DERIVED = rx(r"\b(?:aggregated?|de-?identified|anonymi[sz]ed|pseudonymi[sz]ed)\b")
 _EXCEPT = rx(r"\b(?:except|unless|other than|save where|with the exception of)\b")
@@ -186,6 +191,7 @@ def _training_readings(u: Unit) -> list[Reading]:
         and _positive(text)
         and not _EXCEPTION_ONLY.search(text)
         and not _DERIVED.search(text)
+        and _USERS.search(text)
     ):
         found.append(Reading("used", text, scope(text)))
     return found

@@ -138,7 +138,7 @@ CONTENT = (
     r"|data (?:from|of) (?:\w+ ){0,2}(?:customers|users|accounts)"
     r"|interactions? with (?:\w+ ){0,2}(?:AIs?|assistants?|chatbots?|models?|agents?)"
     r"|generations?|completions?|(?:input|output|fine[- ]tuning) data|questions|responses"
-    r"|uploads|photos|images|recordings|voice data|documents|texts?)"
+    r"|uploads|photos|images|recordings|voice data|documents|texts?|workspaces?)"
 )
 # A product name: two or more capitalized words that are not the document's defined terms.
 _TERM_WORD = (

@@ -408,3 +408,65 @@ def test_title_passing_passive_assignment_and_customer_property(
     positions = read(text)
     got = (positions["input_ownership"].value, positions["output_ownership"].value)
     assert got == (inputs, outputs)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ('We retain Inputs and Outputs for 30 days, unless they are flagged for Trust '
+         'and Safety review, in which case we retain them for up to 2 years.',
+         "retention_days", (30, 730)),
+        ('Logs are retained for a rolling thirty-day window.',
+         "retention_days", (30,)),
+        ('Data is deleted 30 days after the end of the billing period.',
+         "retention_days", (30,)),
+        ('Personal data is retained for six (6) years following the end of the tax year.',
+         "retention_days", (2190,)),
+        ('Customer may export Customer Data within 30 days after termination, after '
+         'which Provider will delete it.',
+         "retention_days", (30,)),
+        ('We keep your data for as long as your account is active.',
+         "retention_days", None),
+        ('We will notify you of a breach within 72 hours.',
+         "retention_days", None),
+        ('The warranty period is ninety (90) days from delivery.',
+         "retention_days", None),
+        ('Support tickets are resolved within 5 business days.',
+         "retention_days", None),
+        ('This Agreement continues for an initial term of 12 months and renews automatically.',
+         "retention_days", None),
+        ("Customer may terminate with 30 days' written notice, and we will delete "
+         "Customer Data within 60 days thereafter.",
+         "retention_days", (60,)),
+        ('Inactive free accounts may be deleted after 24 months of inactivity.',
+         "retention_days", (720,)),
+        ('You must be at least 18 years old to use the Services.',
+         "retention_days", None),
+        ('We process refunds within 14 days.',
+         "retention_days", None),
+        ('Temporary chats are not saved to your history and are deleted within 30 days.',
+         "retention_days", (30,)),
+        ('Your Content remains your property and we do not claim ownership of it.',
+         "input_ownership", 'customer'),
+        ('Provider owns all rights in the Services, including any improvements.',
+         "output_ownership", None),
+        ('You are responsible for your Inputs and Outputs.',
+         "input_ownership", None),
+        ('You own your Inputs. Subject to these Terms, you also own the Outputs.',
+         "output_ownership", 'customer'),
+        ('As between the parties, Customer owns all Customer Data, and Acme owns the '
+         'Acme Technology.',
+         "input_ownership", 'customer'),
+        ('Acme retains all right, title and interest in and to the Services and Documentation.',
+         "output_ownership", None),
+        ("Neither party acquires any ownership of the other's intellectual property.",
+         "input_ownership", None),
+    ],
+)  # fmt: skip
+def test_a_sweep_of_retention_and_ownership_wordings(
+    text: str, key: PositionKey, expected: object
+) -> None:
+    """Flagged-content periods, rolling windows, export-then-delete, inactivity deletion,
+    and the warranty, breach, term, age and refund periods that are not retention; customer
+    ownership next to the provider's own technology."""
+    assert value(text, key) == expected

@@ -208,3 +208,57 @@ def test_opt_out_by_request_and_no_choice_but_to_stay_away(
     """Contacting the provider to opt out is an opt-out; "do not use the product" is no
     choice, so the product's use stays "used"."""
     assert value(text, "training_use") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('We do not use your Content to train our models unless you choose to share it with us.',
+         ('opt_in',)),
+        ('Your conversations may be reviewed by our AI trainers to improve our systems.',
+         None),
+        ('Data submitted through the API is not used for training unless you opt in.',
+         ('opt_in',)),
+        ('By using the Services, you agree that we may use your Inputs to improve our models.',
+         ('used',)),
+        ('We use your Inputs to train our models only with your consent.',
+         ('opt_in',)),
+        ('Customer Content is used solely to provide the Services and not to train models.',
+         ('not_used',)),
+        ('We may use Content to provide, maintain, develop, and improve our Services.',
+         ('used',)),
+        ('We do not sell or share your personal information with third parties for their '
+         'own marketing.',
+         None),
+        ('You retain ownership of the prompts you submit; we do not use them to train our models.',
+         ('not_used',)),
+        ('Training our models on your data requires your explicit opt-in.',
+         ('opt_in',)),
+        ('Unless you disable the setting, your chats are used to improve our models.',
+         ('opt_out',)),
+        ('Team and Enterprise workspaces are excluded from model training.',
+         ('not_used',)),
+        ('We may train our models on public web data, licensed datasets and data from '
+         'human trainers.',
+         None),
+        ('Our models were trained on a large corpus of text.',
+         None),
+        ('To improve the Service, we analyze aggregated usage metrics such as response latency.',
+         None),
+        ('We will not use Customer Data for any purpose other than providing the Services.',
+         None),
+        ('Provider shall not train, retrain or fine-tune any model using Customer Data.',
+         ('not_used',)),
+        ('Customer Data will never be used to train models made available to other customers.',
+         ('not_used',)),
+        ('You can delete your chat history at any time.',
+         None),
+        ('If you are a Free user, your prompts may be used to improve our models; you '
+         'can opt out in Settings.',
+         ('opt_out',)),
+    ],
+)  # fmt: skip
+def test_a_sweep_of_training_wordings(text: str, expected: object) -> None:
+    """Choices, exclusions, prohibitions on the provider, public corpora, telemetry and
+    unrelated negations each read as a provider's document means them."""
+    assert value(text, "training_use") == expected
