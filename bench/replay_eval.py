@@ -154,8 +154,8 @@ def replay_document(corpus: Path, entry: dict[str, Any], folder: Path) -> Docume
         report = check_one(sessions, doc, cap)
         result.seconds += time.perf_counter() - started
         when = str(cap["captured_at"])
-        if report.outcome == "error":
-            result.refused.append(f"{when}: {report.error_kind}")
+        if report.outcome in ("error", "suspect"):  # a held suspect defers like a refusal
+            result.refused.append(f"{when}: {report.error_kind or report.outcome}")
             continue
         kind = (report.change or {}).get("kind")
         result.cosmetic += kind == "cosmetic"

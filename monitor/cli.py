@@ -134,7 +134,12 @@ def _print_check(report: CheckReport) -> None:
     for col in ("document", "outcome", "version", "detail"):
         table.add_column(col)
     for r in report.results:
-        style = {"error": "red", "new_version": "bold yellow", "cosmetic": "dim"}.get(r.outcome, "")
+        style = {
+            "error": "red",
+            "new_version": "bold yellow",
+            "cosmetic": "dim",
+            "suspect": "yellow",
+        }.get(r.outcome, "")
         baseline = "first version (baseline)" if r.outcome == "new_version" and not r.change else ""
         detail = r.error or (r.change or {}).get("summary") or r.warning or baseline
         if r.change and r.change.get("severity"):

@@ -119,6 +119,14 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class ContentSettings:
+    """Limits on what a capture may become (see suspect.py and the README)."""
+
+    suspect_confirmations: int = 2  # fetches showing a suspect text before it is accepted
+    max_text_bytes: int = 2_000_000  # UTF-8 bytes of one version's text shown in full
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     """Where and how politely to read a Wayback-compatible archive."""
 
@@ -167,6 +175,7 @@ class Config:
     providers: tuple[ProviderConfig, ...]
     email: EmailSettings | None = None
     custom_clauses: tuple[ClauseDefinition, ...] = ()
+    content: ContentSettings = ContentSettings()
 
     @property
     def clause_keys(self) -> tuple[str, ...]:
@@ -243,6 +252,8 @@ class _Parser(TableReader):
                 "max_bytes",
                 "max_redirects",
                 "allow_redirect_hosts",
+                "suspect_confirmations",
+                "max_text_bytes",
             },
         )
         db = database or self.get(
@@ -261,6 +272,18 @@ class _Parser(TableReader):
             providers=providers,
             email=self.email(raw["email"], {p.id for p in providers}) if "email" in raw else None,
             custom_clauses=custom,
+            content=ContentSettings(
+                suspect_confirmations=self.number(
+                    monitor, "suspect_confirmations", "monitor", 2, Range(1, 100, True)
+                ),
+                max_text_bytes=self.number(
+                    monitor,
+                    "max_text_bytes",
+                    "monitor",
+                    2_000_000,
+                    Range(1000, 2_000_000_000, True),
+                ),
+            ),
         )
 
     def fetch(self, monitor: dict[str, Any]) -> FetchSettings:

@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -59,6 +59,9 @@ class Extraction:
     clause_blocks: Mapping[str, tuple[Block, ...]] = field(default_factory=dict)
     # Clause keys whose `select` matched nothing in this capture (reported, never "deleted").
     clause_misses: tuple[str, ...] = ()
+    # Why the markup looks cut off (a tracked region or the page not closed at the end of the
+    # input), or None: a sign of a truncated body, judged by ``suspect.suspicion``.
+    unclosed: str | None = None
 
     @property
     def text(self) -> str:
@@ -79,6 +82,17 @@ _CHALLENGE = re.compile(
     r"|internal server error|bad gateway",
     re.IGNORECASE,
 )
+# Markup only challenge and block pages carry: the challenge forms, scripts and frames of
+# bot-protection services (Cloudflare, Akamai, DataDome, PerimeterX) and captcha widgets.
+# (The scripts these services inject into every protected page are not listed.)
+_CHALLENGE_MARKUP = re.compile(
+    r"_cf_chl_opt|/cdn-cgi/challenge-platform/h/|id=[\"']?(?:challenge-form|cf-wrapper)\b"
+    r"|cf-error-details|cf-browser-verification|errors\.edgesuite\.net|/_sec/cp_challenge"
+    r"|sec-if-cpt-container|captcha-delivery\.com|px-captcha|class=[\"']?(?:g-recaptcha|h-captcha)\b",
+    re.IGNORECASE,
+)
+PROSE_WORDS = 12  # a paragraph or item of at least this many words reads as prose
+POLICY_PROSE_BLOCKS = 3  # a region with this many prose blocks is a document, not a challenge
 
 
 def _names(words: str) -> frozenset[str]:
@@ -265,24 +279,63 @@ def _html_extraction(
     regions: list[Tag] = _outermost(soup.select(", ".join(doc.select))) if doc.select else [soup]
     title = normalize(soup.title.get_text(" ")) if soup.title else ""
     if not regions:
-        if _CHALLENGE.search(title) or _looks_blocked(soup):
+        if _challenge_markup(html) or _CHALLENGE.search(title) or _looks_blocked(soup):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page ({title[:80]!r}); "
                 f"selector matched nothing: {', '.join(doc.select)}"
             )
         raise SelectorMissError(f"{doc.key}: selector matched nothing: {', '.join(doc.select)}")
     blocks = _keep(_walk(regions), ignore)
-    if _CHALLENGE.search(title) and sum(len(b.text) for b in blocks) < CHALLENGE_MAX_CHARS:
-        raise CollapsedError(f"{doc.key}: looks like a bot challenge or error page ({title!r})")
+    if sum(len(b.text) for b in blocks) < CHALLENGE_MAX_CHARS:
+        if marker := _challenge_markup(html):
+            raise CollapsedError(
+                f"{doc.key}: looks like a bot challenge or error page (its markup has {marker!r})"
+            )
+        if _CHALLENGE.search(title) and not reads_as_policy(blocks):
+            raise CollapsedError(f"{doc.key}: looks like a bot challenge or error page ({title!r})")
     clause_blocks, misses = _clauses(regions, doc.clauses, ignore)
-    return Extraction(blocks, clause_blocks, misses)
+    return Extraction(blocks, clause_blocks, misses, _unclosed(html, regions))
+
+
+def _unclosed(html: str, regions: list[Tag]) -> str | None:
+    """Why the input ends inside a tracked region or before the page's end, or None.
+
+    The parser closes every open element at the end of the input, so a body cut short
+    still parses; the raw markup shows it: fewer ``</main>`` than ``<main>`` (for each
+    region's element name), or an ``<html>`` page with neither ``</body>`` nor ``</html>``.
+    """
+    lower = html.lower()
+    for name in sorted({t.name for t in regions if t.name != "[document]"}):
+        opened = len(re.findall(rf"<{re.escape(name)}[\s>/]", lower))
+        if lower.count(f"</{name}") < opened:
+            return f"the page ends inside the tracked <{name}> (not closed)"
+    if "<html" in lower and "</html" not in lower and "</body" not in lower:
+        return "the page ends before </body> and </html>"
+    return None
+
+
+def _challenge_markup(html: str) -> str | None:
+    """The challenge-page markup ``html`` carries (a challenge form, script, frame), or None."""
+    m = _CHALLENGE_MARKUP.search(html)
+    return m.group(0) if m else None
+
+
+def reads_as_policy(blocks: Sequence[Block]) -> bool:
+    """Whether blocks read as a document: several paragraphs or items of prose.
+
+    Challenge, block and error pages are a heading and a line or two; a policy, even a
+    short one that mentions captchas or rate limits, has paragraphs of sentences.
+    """
+    prose = (b for b in blocks if b.kind in ("paragraph", "item"))
+    return sum(len(b.text.split()) >= PROSE_WORDS for b in prose) >= POLICY_PROSE_BLOCKS
 
 
 def _looks_blocked(soup: BeautifulSoup) -> bool:
     """A short page whose visible text reads like a challenge, block or error page."""
-    body = soup.body or soup
-    text = normalize(" ".join(b.text for b in _walk([body])))
-    return len(text) < CHALLENGE_MAX_CHARS and bool(_CHALLENGE.search(text))
+    blocks = _walk([soup.body or soup])
+    text = normalize(" ".join(b.text for b in blocks))
+    short = len(text) < CHALLENGE_MAX_CHARS
+    return short and bool(_CHALLENGE.search(text)) and not reads_as_policy(blocks)
 
 
 def _clauses(
@@ -545,7 +598,8 @@ def _check_quality(result: Extraction, doc: DocumentConfig, previous_text: str |
     text = result.text
     if not text.strip():
         raise CollapsedError(f"{doc.key}: the tracked region has no text")
-    if len(text) < CHALLENGE_MAX_CHARS and (m := _CHALLENGE.search(text)):
+    short = len(text) < CHALLENGE_MAX_CHARS
+    if short and (m := _CHALLENGE.search(text)) and not reads_as_policy(result.blocks):
         raise CollapsedError(
             f"{doc.key}: looks like a bot challenge or error page ({m.group(0)!r})"
         )

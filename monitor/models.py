@@ -102,7 +102,7 @@ class FetchAttempt(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     bytes: Mapped[int] = mapped_column(Integer, default=0)
-    # new_version | cosmetic | unchanged | not_modified | error
+    # new_version | cosmetic | unchanged | not_modified | suspect | error
     outcome: Mapped[str] = mapped_column(String(20))
     error_kind: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
@@ -113,6 +113,8 @@ class FetchAttempt(Base):
     # Fingerprint of the extraction settings used: unchanged bytes under unchanged settings
     # need no parse; a settings change (new selectors) forces one.
     settings_sha256: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the text the capture extracted (confirms a held *suspect* capture).
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Snapshot(Base):

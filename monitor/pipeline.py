@@ -26,13 +26,17 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .clauses import ClauseResult, find_clauses
-from .config import Config, DocumentConfig
+from .config import Config, ContentSettings, DocumentConfig
 from .db import SessionFactory
 from .errors import ExtractError, FetchError, StoreError
-from .extract import extract
+from .extract import Extraction, extract
 from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
+from .models import Version
 from .record import Observation, matching_neighbour, record_observation
+from .suspect import Seen, suspicion, times_seen
+
+DEFAULT_CONTENT = ContentSettings()
 
 
 def _rules_version() -> str:
@@ -93,6 +97,7 @@ class CheckReport:
             "changed": [asdict(r) for r in self.results if r.change is not None],
             "errors": [asdict(r) for r in self.results if r.error is not None],
             "locked": [asdict(r) for r in self.results if r.outcome == "locked"],
+            "suspect": [asdict(r) for r in self.results if r.outcome == "suspect"],
         }
 
 
@@ -110,7 +115,11 @@ def settings_fingerprint(doc: DocumentConfig) -> str:
 
 
 def process_capture(
-    s: Session, doc: DocumentConfig, capture: Capture, attempt: dict[str, Any]
+    s: Session,
+    doc: DocumentConfig,
+    capture: Capture,
+    attempt: dict[str, Any],
+    content: ContentSettings = DEFAULT_CONTENT,
 ) -> DocumentReport:
     """Record one capture of ``doc`` (inside the caller's transaction)."""
     row = store.ensure_document(s, doc)
@@ -126,6 +135,7 @@ def process_capture(
     report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
     last = store.last_good_attempt(s, row.id) if capture.origin == "live" else None
     if last and last.snapshot_sha256 == digest and last.settings_sha256 == fingerprint:
+        attempt["text_sha256"] = last.text_sha256
         store.add_attempt(s, row.id, outcome="unchanged", snapshot_sha256=digest, **attempt)
         return report
     before, after = store.neighbours(s, row.id, capture.captured_at)
@@ -133,6 +143,18 @@ def process_capture(
         extraction = extract(
             capture.content, capture.content_type, doc, before.text if before else None
         )
+    except ExtractError as exc:
+        return _failed(s, row.id, report, attempt, exc.kind, str(exc))
+    attempt["text_sha256"] = store.sha256(extraction.text)
+    held, note = _suspect(s, row.id, capture, extraction, (before, after), content)
+    if held:
+        snapshot = store.put_snapshot(s, row.id, capture.content, capture.content_type)
+        store.add_attempt(
+            s, row.id, outcome="suspect", snapshot_sha256=snapshot, warning=note, **attempt
+        )
+        report.outcome, report.warning = "suspect", note
+        return report
+    try:
         if not doc.clauses and matching_neighbour(before, after, extraction.text):
             # record_observation keeps the neighbour whose text this is and never reads the
             # clauses; with no clause rules of the document there are no misses to report.
@@ -153,7 +175,10 @@ def process_capture(
     )
     recorded = record_observation(s, row.id, obs)
     if obs.misses:
-        report.warning = "clause selector matched nothing: " + ", ".join(obs.misses)
+        note = "; ".join(
+            filter(None, [note, "clause selector matched nothing: " + ", ".join(obs.misses)])
+        )
+    report.warning = note
     store.add_attempt(
         s,
         row.id,
@@ -172,6 +197,36 @@ def process_capture(
             "summary": json.loads(recorded.change.summary).get("summary"),
         }
     return report
+
+
+def _suspect(
+    s: Session,
+    document_id: int,
+    capture: Capture,
+    extraction: Extraction,
+    around: tuple[Version | None, Version | None],
+    content: ContentSettings,
+) -> tuple[bool, str | None]:
+    """Whether this live capture is held as a suspect truncation (``suspect.py``), and the
+    warning to record: why it is held, or why an accepted capture had been."""
+    before, after = around
+    if capture.origin != "live" or matching_neighbour(before, after, extraction.text):
+        return False, None
+    reason = suspicion(extraction.text, before.text if before else None, extraction.unclosed)
+    if reason is None:
+        return False, None
+    recent = [Seen(o, t) for o, t in store.recent_live_outcomes(s, document_id, 50)]
+    seen = times_seen(recent, store.sha256(extraction.text)) + 1
+    needed = content.suspect_confirmations
+    if seen >= needed:
+        return (
+            False,
+            f"accepted after {seen} fetches with the same text: {reason}" if needed > 1 else None,
+        )
+    return True, (
+        f"held as suspect ({reason}); recorded once the same text is fetched "
+        f"{needed} times in a row (seen {seen})"
+    )
 
 
 def _failed(
@@ -196,7 +251,12 @@ def internal_error(doc: DocumentConfig, exc: BaseException, stage: str) -> Fetch
     return FetchError(f"internal error while {stage}: {type(exc).__name__}: {exc}", "internal")
 
 
-def process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) -> DocumentReport:
+def process_fetch(
+    sf: SessionFactory,
+    doc: DocumentConfig,
+    result: FetchResult,
+    content: ContentSettings = DEFAULT_CONTENT,
+) -> DocumentReport:
     """One document's whole check: a single transaction (all or nothing).
 
     An unexpected exception rolls that transaction back and becomes the document's
@@ -204,7 +264,7 @@ def process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) 
     database fault is not the document's: it is raised as a ``StoreError``.
     """
     try:
-        return _process_fetch(sf, doc, result)
+        return _process_fetch(sf, doc, result, content)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot record {doc.key}: {exc}") from exc
     except Exception as exc:
@@ -228,7 +288,9 @@ def _attempt_fields(result: FetchResult) -> dict[str, Any]:
     }
 
 
-def _process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult) -> DocumentReport:
+def _process_fetch(
+    sf: SessionFactory, doc: DocumentConfig, result: FetchResult, content: ContentSettings
+) -> DocumentReport:
     attempt = _attempt_fields(result)
     with sf.begin() as s:
         if result.error is not None:
@@ -245,7 +307,7 @@ def _process_fetch(sf: SessionFactory, doc: DocumentConfig, result: FetchResult)
         if result.not_modified or result.content is None:
             return _not_modified(s, doc, attempt)
         capture = Capture(result.content, result.content_type, result.started_at, "live")
-        return process_capture(s, doc, capture, attempt)
+        return process_capture(s, doc, capture, attempt, content)
 
 
 def _not_modified(s: Session, doc: DocumentConfig, attempt: dict[str, Any]) -> DocumentReport:
@@ -301,7 +363,7 @@ async def check_documents(
     async with AsyncExitStack() as stack:
         guard = locks if locks is not None else stack.enter_context(Locks(sf))
         fetcher = await stack.enter_async_context(Fetcher(config.fetch, transport=transport))
-        run = _Run(sf, guard, fetcher)
+        run = _Run(sf, guard, fetcher, config.content)
         tasks = {asyncio.ensure_future(run.fetch_one(d)): d for d in docs}
         pending = set(tasks)
         try:
@@ -328,8 +390,10 @@ async def check_documents(
 class _Run:
     """One check run's fetches and the document locks it took."""
 
-    def __init__(self, sf: SessionFactory, guard: Locks, fetcher: Fetcher) -> None:
-        self.sf, self.guard, self.fetcher = sf, guard, fetcher
+    def __init__(
+        self, sf: SessionFactory, guard: Locks, fetcher: Fetcher, content: ContentSettings
+    ) -> None:
+        self.sf, self.guard, self.fetcher, self.content = sf, guard, fetcher, content
         self.taken: set[str] = set()
 
     async def fetch_one(self, doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult | Holder]:
@@ -356,7 +420,7 @@ class _Run:
                 doc.provider, doc.id, "locked", url=doc.url, warning=result.describe()
             )
         try:
-            return process_fetch(self.sf, doc, result)
+            return process_fetch(self.sf, doc, result, self.content)
         finally:
             self.release(doc.key)
 

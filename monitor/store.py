@@ -95,6 +95,7 @@ def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> Fet
             FetchAttempt.origin == origin,
             FetchAttempt.error.is_(None),
             FetchAttempt.snapshot_sha256.is_not(None),
+            FetchAttempt.outcome != "suspect",  # held content is no baseline for shortcuts
         )
         .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
         .limit(1)
@@ -110,6 +111,17 @@ def attempts(s: Session, document_id: int, limit: int = 50) -> list[FetchAttempt
             .limit(limit)
         )
     )
+
+
+def recent_live_outcomes(s: Session, document_id: int, limit: int) -> list[tuple[str, str | None]]:
+    """(outcome, text_sha256) of the document's latest live attempts, newest first."""
+    rows = s.execute(
+        select(FetchAttempt.outcome, FetchAttempt.text_sha256)
+        .where(FetchAttempt.document_id == document_id, FetchAttempt.origin == "live")
+        .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
+        .limit(limit)
+    )
+    return [(outcome, text) for outcome, text in rows]
 
 
 def archived_capture_times(s: Session, document_id: int) -> set[datetime]:

@@ -17,8 +17,9 @@
 ``If-None-Match`` / ``If-Modified-Since`` gets a 304), ``size`` (stream that many filler
 bytes instead of ``body``, never held in memory; with ``gzip`` it is a streamed gzip
 bomb), ``encodings`` (content-codings applied in order, e.g. ``("gzip", "gzip")``:
-a nested bomb with ``size``; sent as ``Content-Encoding: gzip, gzip``) and ``chunked``
-(no Content-Length). Routes match the path without its query string; unknown paths
+a nested bomb with ``size``; sent as ``Content-Encoding: gzip, gzip``), ``chunked``
+(no Content-Length) and ``declared_length`` (a Content-Length larger than the body sent,
+then the connection closes: a truncated body). Routes match the path without its query string; unknown paths
 get a 404. Request header names are lower-cased.
 
 The server is also an HTTP proxy for made-up host names: with ``HTTP_PROXY`` set to
@@ -83,6 +84,7 @@ class Reply:
     size: int | None = None
     chunked: bool = False
     encodings: tuple[str, ...] = ()
+    declared_length: int | None = None
 
     @property
     def codings(self) -> tuple[str, ...]:
@@ -213,7 +215,9 @@ def _send(handler: BaseHTTPRequestHandler, request: Request, reply: Reply) -> No
     if has_body and (length is None or reply.chunked):
         headers["Transfer-Encoding"] = "chunked"
     elif has_body or request.method == "HEAD":
-        headers["Content-Length"] = str(length or 0)
+        headers["Content-Length"] = str(reply.declared_length or length or 0)
+    if reply.declared_length is not None:
+        handler.close_connection = True
     for name, value in headers.items():
         handler.send_header(name, value)
     handler.end_headers()

@@ -86,3 +86,189 @@ def test_deeply_nested_page_is_read_and_stored(project: Path, http_server: Local
     assert len(versions(project)) == 1 and len(versions(project, "privacy")) == 1
     shown = tosmon(project, "show", "acme", "terms")
     assert TERMS[0] in shown and TERMS[1] in shown
+
+
+# -- 4: truncated bodies -----------------------------------------------------------------------
+
+LONG_TERMS = [
+    f"{t} Section {n} applies to every account and workspace." for n, t in enumerate(TERMS * 4)
+]
+
+
+def full_page() -> str:
+    return page(*LONG_TERMS)
+
+
+def alerts_pending(project: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(project.parent / "tos.db")
+    try:
+        return int(
+            conn.execute("select count(*) from changes where alert = 'pending'").fetchone()[0]
+        )
+    finally:
+        conn.close()
+
+
+def test_truncated_body_with_valid_length_is_held_not_a_version(
+    project: Path, http_server: LocalServer
+) -> None:
+    """30 % of the page, sent with a matching Content-Length, is held as suspect (no version,
+    no alert); when the full page returns nothing changed at all."""
+    http_server.route("/terms", Reply(body=full_page()))
+    check(project)
+    cut = full_page()[: int(len(full_page()) * 0.3)]
+    http_server.route("/terms", Reply(body=cut))
+    report = check(project)
+    assert report["changed"] == [] and report["errors"] == []
+    [held] = report["suspect"]
+    assert held["document"] == "terms" and "not closed" in held["warning"]
+    assert len(versions(project)) == 1 and alerts_pending(project) == 0
+    http_server.route("/terms", Reply(body=full_page()))
+    assert check(project)["changed"] == []
+    assert len(versions(project)) == 1 and alerts_pending(project) == 0
+
+
+def test_large_loss_is_accepted_when_fetched_again(project: Path, http_server: LocalServer) -> None:
+    """A well-formed page that lost half its text is held on the first fetch and recorded,
+    as a normal change, when the second fetch shows the same text."""
+    http_server.route("/terms", Reply(body=full_page()))
+    check(project)
+    http_server.route("/terms", Reply(body=page(*LONG_TERMS[:8])))
+    [first] = check(project)["suspect"]
+    assert "the text lost" in first["warning"] and "(seen 1)" in first["warning"]
+    assert len(versions(project)) == 1
+    second = check(project)
+    assert [r["outcome"] for r in second["changed"]] == ["new_version"]
+    assert "accepted after 2 fetches" in second["changed"][0]["warning"]
+    history = versions(project)
+    assert len(history) == 2 and history[1]["change"]["kind"] == "substantive"
+
+
+def test_confirmations_are_configurable(project: Path, http_server: LocalServer) -> None:
+    """With suspect_confirmations = 3 the shortened text needs three fetches in a row."""
+    text = project.read_text().replace("backoff = 0\n", "backoff = 0\nsuspect_confirmations = 3\n")
+    project.write_text(text)
+    http_server.route("/terms", Reply(body=full_page()))
+    check(project)
+    http_server.route("/terms", Reply(body=page(*LONG_TERMS[:8])))
+    check(project)
+    table = tosmon(project, "check", "--no-notify")
+    assert "acme/terms" in table and "suspect" in table and "held as" in table
+    assert len(versions(project)) == 1
+    check(project)
+    assert len(versions(project)) == 2
+
+
+def test_body_shorter_than_content_length_is_an_error(
+    project: Path, http_server: LocalServer
+) -> None:
+    """A body that stops before its Content-Length is a fetch error, never a version."""
+    http_server.route("/terms", Reply(body=full_page()))
+    check(project)
+    body = full_page()
+    http_server.route("/terms", Reply(body=body[: len(body) // 3], declared_length=len(body)))
+    report = check(project)
+    assert [r["error_kind"] for r in report["errors"]] == ["protocol"]
+    assert len(versions(project)) == 1 and alerts_pending(project) == 0
+
+
+# -- 7: challenge pages judged by structure ------------------------------------------------------
+
+SHORT_POLICY = """<html><head><title>Usage Policy</title></head><body><main>
+<h1>Usage Policy</h1>
+<p>You may not use the services to bypass a CAPTCHA, rate limit or any other access control
+of a third party, or to help anyone else do so.</p>
+<p>If we receive too many requests from your account we may slow down or suspend access
+until the volume returns to what your plan allows.</p>
+<p>We may update this policy from time to time and will post the new version on this page
+with its effective date.</p>
+</main></body></html>"""
+
+CLOUDFLARE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="refresh" content="390"></head><body class="no-js">
+<div class="main-wrapper" role="main"><div class="main-content">
+<h1 class="zone-name-title h1">acme.example</h1>
+<h2 class="h2" id="challenge-running">Checking if the site connection is secure</h2>
+<noscript><div id="challenge-error-title">Enable JavaScript and cookies to continue</div></noscript>
+<div id="challenge-body-text" class="core-msg spacer">acme.example needs to review the
+security of your connection before proceeding.</div>
+<form id="challenge-form" action="/terms?__cf_chl_f_tk=abc" method="POST">
+<input type="hidden" name="md" value="xyz"></form></div></div>
+<script>(function(){window._cf_chl_opt={cvId: '2',cZone: 'acme.example',cType: 'managed'};
+var a = document.createElement('script');
+a.src = '/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1?ray=8';
+document.getElementsByTagName('head')[0].appendChild(a);}());</script>
+<div class="footer" role="contentinfo"><div class="footer-inner">
+<div class="text-center">Ray ID: <code>8a1b2c3d4e5f6a7b</code></div>
+<div class="text-center">Performance &amp; security by Cloudflare</div></div></div>
+</body></html>"""
+
+AKAMAI = """<HTML><HEAD>
+<TITLE>Access Denied</TITLE>
+</HEAD><BODY>
+<H1>Access Denied</H1>
+
+You don't have permission to access "http&#58;&#47;&#47;acme&#46;example&#47;terms" on this
+server.<P>
+Reference&#32;&#35;18&#46;2f3d4e5f&#46;1700000000&#46;1a2b3c4d
+<P>https&#58;&#47;&#47;errors&#46;edgesuite&#46;net&#47;18&#46;2f3d4e5f&#46;1700000000
+</BODY>
+</HTML>"""
+
+DATADOME = """<html lang="en"><head><title>acme.example</title>
+<style>#cmsg{animation: A 1.5s;}@keyframes A{0%{opacity:0;}99%{opacity:0;}100%{opacity:1;}}</style>
+</head><body style="margin:0">
+<p id="cmsg">Please enable JS and disable any ad blocker</p>
+<script data-cfasync="false">var dd={'rt':'c','cid':'AHrlqAAAAAMA','t':'fe','s':45583,
+'e':'b8ab','host':'geo.captcha-delivery.com'}</script>
+<script data-cfasync="false" src="https://ct.captcha-delivery.com/c.js"></script>
+<iframe src="https://geo.captcha-delivery.com/captcha/?initialCid=AHrlqAAAAAMA&amp;cid=x"
+title="DataDome CAPTCHA" width="100%" height="100%" frameborder="0"></iframe>
+</body></html>"""
+
+
+def test_short_policy_mentioning_captchas_is_tracked(
+    project: Path, http_server: LocalServer
+) -> None:
+    """A three-paragraph usage policy that mentions bypassing a CAPTCHA and too many requests
+    is stored as the document's version, on the first check and on later ones."""
+    http_server.route("/terms", Reply(body=SHORT_POLICY))
+    report = check(project)
+    assert report["errors"] == []
+    assert "bypass a CAPTCHA" in tosmon(project, "show", "acme", "terms")
+    http_server.route("/terms", Reply(body=SHORT_POLICY.replace("suspend", "block")))
+    assert [r["outcome"] for r in check(project)["changed"]] == ["new_version"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [(CLOUDFLARE, 403), (CLOUDFLARE, 200), (AKAMAI, 200), (DATADOME, 200)]
+)
+def test_real_challenge_structures_stay_refused(
+    project: Path, http_server: LocalServer, body: str, status: int
+) -> None:
+    """Cloudflare, Akamai and DataDome challenge pages served in place of the terms are
+    reported as challenges (or HTTP errors) and never replace the stored version."""
+    http_server.route("/terms", Reply(body=SHORT_POLICY))
+    check(project)
+    http_server.route("/terms", Reply(status, body=body))
+    report = check(project)
+    assert report["changed"] == []
+    [error] = report["errors"]
+    assert error["document"] == "terms"
+    assert ("challenge" in error["error"]) if status == 200 else ("403" in error["error"])
+    assert len(versions(project)) == 1
+    assert "bypass a CAPTCHA" in tosmon(project, "show", "acme", "terms")
+
+
+@pytest.mark.parametrize("body", [CLOUDFLARE, AKAMAI, DATADOME])
+def test_challenge_inside_a_body_region_is_refused(body: str) -> None:
+    """With `select = ["body"]` (the challenge fills the tracked region) it is still refused."""
+    from monitor.config import DocumentConfig
+    from monitor.errors import CollapsedError
+    from monitor.extract import extract
+
+    doc = DocumentConfig("acme", "terms", "Terms", "Acme", "https://acme.example/", ("body",))
+    with pytest.raises(CollapsedError, match="challenge"):
+        extract(body.encode(), "text/html", doc)

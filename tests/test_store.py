@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from monitor import store
 from monitor.config import DocumentConfig
-from monitor.db import SessionFactory, alembic_config, open_database
+from monitor.db import SessionFactory, alembic_config, create_db_engine, open_database
 from monitor.record import Observation, record_observation
+
 
 DOC = DocumentConfig(
     provider="acme",
@@ -77,6 +79,26 @@ def test_migrations_give_wal_and_foreign_keys(tmp_path: Path) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert conn.execute("select version_num from alembic_version").fetchone()[0] == head
     conn.close()
+
+
+def test_a_database_of_the_first_schema_upgrades_in_place(tmp_path: Path) -> None:
+    """A database left at the first migration keeps its rows when opened by this version."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_db_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql(
+            "insert into documents (provider, slug, url, created_at) "
+            "values ('acme', 'terms', 'https://acme.test/terms', '2025-01-01 00:00:00')"
+        )
+    engine.dispose()
+    sessions = open_database(url)
+    with sessions() as s:
+        row = store.find_document(s, "acme", "terms")
+        assert row is not None
+        assert store.recent_live_outcomes(s, row.id, 5) == []
 
 
 def test_snapshots_are_stored_once_and_compressed(sessions: SessionFactory) -> None:
