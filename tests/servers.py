@@ -19,8 +19,8 @@ bytes instead of ``body``, never held in memory; with ``gzip`` it is a streamed 
 bomb), ``encodings`` (content-codings applied in order, e.g. ``("gzip", "gzip")``:
 a nested bomb with ``size``; sent as ``Content-Encoding: gzip, gzip``), ``chunked``
 (no Content-Length) and ``declared_length`` (a Content-Length larger than the body sent,
-then the connection closes: a truncated body). Routes match the path without its query string; unknown paths
-get a 404. Request header names are lower-cased.
+then the connection closes: a truncated body). Routes match the path without its query
+string; unknown paths get a 404. Request header names are lower-cased.
 
 The server is also an HTTP proxy for made-up host names: with ``HTTP_PROXY`` set to
 ``server.url()``, a request for ``http://terms.example/x`` reaches it in absolute form

@@ -16,7 +16,6 @@ from monitor.config import DocumentConfig
 from monitor.db import SessionFactory, alembic_config, create_db_engine, open_database
 from monitor.record import Observation, record_observation
 
-
 DOC = DocumentConfig(
     provider="acme",
     id="terms",
