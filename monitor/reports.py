@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import __version__, readings, store
-from .archive import format_timestamp
+from .archive import ArchivedCapture, capture_url, format_timestamp
 from .config import Config, DocumentConfig
 from .models import Document, FetchAttempt, Version, VersionPositions
 from .positions import POSITION_KEYS, Position, PositionKey, position_to_json
@@ -239,7 +239,9 @@ class Export:
 
 def archive_url(s: Session, config: Config, document_id: int, version: Version) -> str | None:
     """Where a reviewer sees the archived capture a version was read from (``None`` for
-    live captures): the archive's own capture URL, without the raw-bytes ``id_`` flag."""
+    live captures): the capture URL the archive answered (or, if that attempt is gone, the
+    one ``[archive]`` lays out), without the raw-bytes ``id_`` flag, so the archive shows it
+    in its viewer."""
     if version.origin != "archive":
         return None
     fetched = s.scalars(
@@ -252,11 +254,11 @@ def archive_url(s: Session, config: Config, document_id: int, version: Version) 
         )
         .limit(1)
     ).first()
-    if fetched and _RAW_FLAG.search(fetched):
-        return _RAW_FLAG.sub(r"/\1/", fetched, count=1)
-    stamp = format_timestamp(version.captured_at)
-    doc = s.get(Document, document_id)
-    return f"{config.archive.wayback_url.rstrip('/')}/web/{stamp}/{doc.url if doc else ''}"
+    if fetched is None:
+        doc = s.get(Document, document_id)
+        capture = ArchivedCapture(format_timestamp(version.captured_at), doc.url if doc else "")
+        fetched = capture_url(config.archive.layout, capture)
+    return _RAW_FLAG.sub(r"/\1/", fetched, count=1)
 
 
 def rules_fingerprint() -> str:

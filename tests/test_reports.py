@@ -204,17 +204,33 @@ def test_each_value_is_shown_with_its_own_scope() -> None:
     assert one == "30 days"
 
 
+def copy_without(built: Built, folder: Path, table: str) -> str:
+    """A copy of the built database with every row of ``table`` deleted; its URL."""
+    copy = folder / "copy.db"
+    src, dst = sqlite3.connect(built.config.parent / "tosmon.db"), sqlite3.connect(copy)
+    with closing(src), closing(dst):
+        src.backup(dst)  # the database with its write-ahead log
+        assert dst.execute(f"delete from {table}").rowcount > 0
+        dst.commit()
+    return f"sqlite:///{copy}"
+
+
+def test_archive_url_is_laid_out_from_the_config_when_the_attempt_is_gone(
+    built: Built, tmp_path: Path
+) -> None:
+    """Without the fetch attempt that read a version, its archive URL is made from
+    `[archive]` and the capture time: the same URL."""
+    url = copy_without(built, tmp_path, "fetch_attempts")
+    data = run_json(built.config, "export", "acme", "terms", "--format", "json", "--db", url)
+    assert data["archive_url"] == f"{built.archive_base}/web/20240601000000/{ACME_URL}"
+
+
 def test_versions_without_stored_positions_give_the_same_matrix(
     built: Built, tmp_path: Path
 ) -> None:
     """Versions recorded before positions were stored (release 0.1, not yet re-extracted)
     are read from their stored text and clauses: the matrix is the same."""
-    copy = tmp_path / "old.db"
-    src, dst = sqlite3.connect(built.config.parent / "tosmon.db"), sqlite3.connect(copy)
-    with closing(src), closing(dst):
-        src.backup(dst)  # the database with its write-ahead log
-        assert dst.execute("delete from version_positions").rowcount > 0
-        dst.commit()
+    copy = copy_without(built, tmp_path, "version_positions")
     stored = run_json(built.config, "compare", "--json")
-    reread = run_json(built.config, "compare", "--json", "--db", f"sqlite:///{copy}")
+    reread = run_json(built.config, "compare", "--json", "--db", copy)
     assert reread["documents"] == stored["documents"]
