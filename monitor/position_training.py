@@ -101,6 +101,12 @@ _USERS = re.compile(
     r"(?i:\b(?:you|your|customers?|users?|members?|people|individuals|subscribers?|clients?)\b)"
     r"|\b(?:Content|Inputs?|Outputs?|Materials|Prompts|Customer Data|User Data|Submissions)\b"
 )
+# Choices about something else than training: marketing, cookies, sale of data, ...
+_OTHER_CHOICE = rx(
+    r"\bopt(?:s|ed|ing)?[- ]?(?:out|in)\b[^.;]{0,40}\b(?:marketing|promotional|e-?mails?"
+    r"|newsletters?|communications?|cookies|ads|advertis\w+|sale|selling|sharing of|profiling"
+    r"|targeted|notifications?|sms|text messages|surveys?)\b"
+)
 _DERIVED = rx(r"\b(?:aggregated?|de-?identified|anonymi[sz]ed|pseudonymi[sz]ed)\b")
 _EXCEPT = rx(r"\b(?:except|unless|other than|save where|with the exception of)\b")
 
@@ -127,7 +133,7 @@ def _about_training(u: Unit) -> bool:
     content = _CONTENT.search(text)
     if _FEEDBACK.search(text) and not content:
         return False
-    opt = _OPT_OUT.search(text) or _OPT_IN.search(text)
+    opt = (_OPT_OUT.search(text) or _OPT_IN.search(text)) and not _OTHER_CHOICE.search(text)
     if in_sentence:
         return bool(_licence_to_improve(u) or content or opt)
     if opt and trains(u.previous):  # "... to train our models. You can opt out ..."
@@ -168,6 +174,20 @@ def _segment(text: str, at: int) -> str:
     return text[start:end]
 
 
+_OTHER_TOPIC = rx(
+    r"^[^.;]{0,40}\b(?:marketing|promotional|e-?mails?|newsletters?|communications?|cookies|ads"
+    r"|advertis\w+|sale|selling|sharing of|profiling|targeted|notifications?|sms|surveys?)\b"
+)
+
+
+def _choice(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first choice ``pattern`` finds that is not about marketing, cookies, sale ..."""
+    for m in pattern.finditer(text):
+        if not _OTHER_TOPIC.search(text[m.start() : m.end() + 40]):
+            return m
+    return None
+
+
 def _training_readings(u: Unit) -> list[Reading]:
     text = u.text
     cut = _EXCEPT.search(text)
@@ -176,7 +196,7 @@ def _training_readings(u: Unit) -> list[Reading]:
     if _licence_to_improve(u):
         return [Reading("used", text, scope(text))]
     for value, pattern in (("opt_out", _OPT_OUT), ("opt_in", _OPT_IN)):
-        if m := pattern.search(text):
+        if m := _choice(pattern, text):
             where = _segment(text, m.start())
             found.append(Reading(value, text, scope(where) or scope(exc) or scope(text)))
     negated = bool(_NEG_USE.search(_NOT_A_RULE.sub(" ", main)))

@@ -262,3 +262,22 @@ def test_a_sweep_of_training_wordings(text: str, expected: object) -> None:
     """Choices, exclusions, prohibitions on the provider, public corpora, telemetry and
     unrelated negations each read as a provider's document means them."""
     assert value(text, "training_use") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("## How we use your information\nWe use your information to improve our models.\n"
+         "You can opt out of marketing emails at any time.", None),
+        ("We use your chats to train our models; you can opt out of marketing emails at any "
+         "time.", ("used",)),
+        ("You may opt out of the sale of your personal information, and you can opt out of "
+         "model training in settings.", ("opt_out",)),
+    ],
+)  # fmt: skip
+def test_opting_out_of_marketing_or_sale_is_not_a_training_choice(
+    text: str, expected: object
+) -> None:
+    """An opt-out of marketing, cookies or the sale of data, even next to a training
+    sentence, is no training choice."""
+    assert value(text, "training_use") == expected
