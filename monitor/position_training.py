@@ -107,6 +107,9 @@ _OTHER_CHOICE = rx(
     r"|newsletters?|communications?|cookies|ads|advertis\w+|sale|selling|sharing of|profiling"
     r"|targeted|notifications?|sms|text messages|surveys?)\b"
 )
+_EXPLICIT_CHOICE = rx(
+    r"\bopt(?:s|ed|ing)?[- ]?(?:out|in)\b|\bturn\w* (?:\w+ )?off\b|\bdisabl\w+|\bswitch\w* off\b"
+)
 _DERIVED = rx(r"\b(?:aggregated?|de-?identified|anonymi[sz]ed|pseudonymi[sz]ed)\b")
 _EXCEPT = rx(r"\b(?:except|unless|other than|save where|with the exception of)\b")
 
@@ -136,10 +139,12 @@ def _about_training(u: Unit) -> bool:
     opt = (_OPT_OUT.search(text) or _OPT_IN.search(text)) and not _OTHER_CHOICE.search(text)
     if in_sentence:
         return bool(_licence_to_improve(u) or content or opt)
-    if opt and trains(u.previous):  # "... to train our models. You can opt out ..."
-        return True
-    # under a heading (or row, lead-in) about training: content with a stated choice
-    return bool(trains(u.context) and content and (opt or _NEG_USE.search(text)))
+    # Around a training sentence or under a training heading, only an explicit opt-out /
+    # opt-in is about training: "only with your consent" or "we do not use your files for
+    # advertising" there may be about something else.
+    if not (opt and _EXPLICIT_CHOICE.search(text)):
+        return False
+    return bool(trains(u.previous) or (trains(u.context) and content))
 
 
 _TO_USER = rx(rf"\bgrants? (?:to )?{PARTY}\b|\bto (?:you|customers?|users?)\b")

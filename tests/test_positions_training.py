@@ -281,3 +281,22 @@ def test_opting_out_of_marketing_or_sale_is_not_a_training_choice(
     """An opt-out of marketing, cookies or the sale of data, even next to a training
     sentence, is no training choice."""
     assert value(text, "training_use") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("## How we use and improve our Services\nWe do not share your files with advertisers, "
+         "and we do not use them for advertising.", None),
+        ("We use your data to improve our Services. We share your content with partners only "
+         "with your consent.", ("used",)),
+        ("We may use your conversations to train our models.\nYou can turn this off in "
+         "Settings.", ("opt_out",)),
+    ],
+)  # fmt: skip
+def test_around_a_training_sentence_only_an_explicit_choice_counts(
+    text: str, expected: object
+) -> None:
+    """Under a training heading or after a training sentence, an explicit opt-out counts;
+    a negation or a consent about something else does not."""
+    assert value(text, "training_use") == expected
