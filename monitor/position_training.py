@@ -98,7 +98,8 @@ _NOT_A_RULE = rx(
 )
 # A bare use must be of the users' content: "trained on a large corpus of text" is not.
 _USERS = re.compile(
-    r"(?i:\b(?:you|your|customers?|users?|members?|people|individuals|subscribers?|clients?)\b)"
+    r"(?i:\b(?:you|your|customers?|users?|members?|people|individuals|subscribers?|clients?"
+    r"|accounts?|chats?|conversations?|prompts?|inputs?|outputs?)\b)"
     r"|\b(?:Content|Inputs?|Outputs?|Materials|Prompts|Customer Data|User Data|Submissions)\b"
 )
 # Choices about something else than training: marketing, cookies, sale of data, ...

@@ -470,3 +470,20 @@ def test_a_sweep_of_retention_and_ownership_wordings(
     and the warranty, breach, term, age and refund periods that are not retention; customer
     ownership next to the provider's own technology."""
     assert value(text, key) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "outputs"),
+    [
+        ("You retain ownership of your Inputs; we retain ownership of the Outputs.",
+         "customer", "provider"),
+        ("You own the images you create using our image generator.", None, "customer"),
+        ("Between you and us, you own the content you upload.", "customer", None),
+    ],
+)  # fmt: skip
+def test_who_owns_what_in_one_sentence(text: str, inputs: object, outputs: object) -> None:
+    """Each party's ownership is read for its own object: uploaded content is input,
+    created images are output, and a provider retaining outputs owns them."""
+    positions = read(text)
+    got = (positions["input_ownership"].value, positions["output_ownership"].value)
+    assert got == (inputs, outputs)

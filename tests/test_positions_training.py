@@ -300,3 +300,21 @@ def test_around_a_training_sentence_only_an_explicit_choice_counts(
     """Under a training heading or after a training sentence, an explicit opt-out counts;
     a negation or a consent about something else does not."""
     assert value(text, "training_use") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We do not use your data to train our models, except where you have explicitly opted "
+         "in.", ("opt_in",)),
+        ("Your data will not be used for training without your permission.", ("opt_in",)),
+        ("Customers on our Enterprise plan may opt in to share data for model improvement.",
+         ("opt_in",)),
+        ("By default, chats from Free and Plus accounts are used to train our models.",
+         ("used",)),
+    ],
+)  # fmt: skip
+def test_defaults_and_consent(text: str, expected: object) -> None:
+    """ "Not used except where you opted in" and "without your permission" are opt-in; a use
+    that is the default with no choice stated is "used"."""
+    assert value(text, "training_use") == expected
