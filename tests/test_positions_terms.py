@@ -327,13 +327,13 @@ def test_a_stamp_date_wins_over_a_date_in_running_text() -> None:
 
 
 def test_notice_of_material_changes_without_naming_the_terms() -> None:
-    """ "Material modifications take effect 30 days after notice" is the change notice."""
+    """Material modifications taking effect 30 days after notice give the change notice."""
     text = "Material modifications will take effect thirty (30) days after we notify you by email."
     assert value(text, "change_notice_days") == 30
 
 
 def test_an_age_limit_is_not_a_retention_period() -> None:
-    """ "Users aged 13 years or older" next to a deletion sentence gives no period."""
+    """An age limit ("13 years or older") next to a deletion sentence gives no period."""
     text = "We delete accounts and data of users who are not 13 years or older when we learn of it."
     assert value(text, "retention_days") is None
 
@@ -353,7 +353,7 @@ def test_numeric_dates_only_when_unambiguous(text: str, expected: object) -> Non
 
 
 def test_a_scope_is_never_just_the_services() -> None:
-    """ "If Customer uses the Services to delete data" does not scope the rule to "Services"."""
+    """A rule about using the Services to delete data is not scoped to "Services"."""
     text = "If Customer uses the Services to delete Customer Data, we delete it within 90 days."
     p = read(text)["retention_days"]
     assert (p.value, p.scope) == ((90,), None)

@@ -315,6 +315,6 @@ def test_around_a_training_sentence_only_an_explicit_choice_counts(
     ],
 )  # fmt: skip
 def test_defaults_and_consent(text: str, expected: object) -> None:
-    """ "Not used except where you opted in" and "without your permission" are opt-in; a use
+    """Not used except where the user opted in, or not without permission, is opt-in; a use
     that is the default with no choice stated is "used"."""
     assert value(text, "training_use") == expected
