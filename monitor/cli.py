@@ -190,7 +190,7 @@ def history(
         raise click.UsageError(
             f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
         )
-    with app.sessions() as s:
+    with app.reader() as s:
         if clause is not None:
             data = v.clause_history(s, clause, provider, document, limit or None)
         else:
@@ -296,7 +296,7 @@ def diff(
         raise click.UsageError(
             f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
         )
-    with app.sessions() as s:
+    with app.reader() as s:
         data = v.version_diff(s, provider, document, from_n, to_n, clause)
     if as_json:
         print_json(data)
@@ -352,7 +352,7 @@ def _print_sentences(data: dict[str, Any], part: dict[str, Any]) -> None:
 @click.option("--version", "-v", "number", type=int, help="Version number (default: the latest).")
 def show(app: App, provider: str, document: str, number: int | None) -> None:
     """Print the normalized text of a version."""
-    with app.sessions() as s:
+    with app.reader() as s:
         row = v.require_document(s, provider, document)
         version = v.pick_version(store.versions(s, row.id), number, f"{provider}/{document}")
         click.echo(clean(version.text))
@@ -367,7 +367,7 @@ def show(app: App, provider: str, document: str, number: int | None) -> None:
 def clauses(app: App, provider: str, document: str, at: str | None, as_json: bool) -> None:
     """The positions and clause texts in force at a date (training, retention, ...)."""
     when = parse_when(at) if at else None
-    with app.sessions() as s:
+    with app.reader() as s:
         data = v.clauses_at(s, provider, document, app.config.clause_keys, when)
     if as_json:
         print_json(data)

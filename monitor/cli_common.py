@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, load_config
-from .db import SessionFactory, first_line, open_database
+from .db import SessionFactory, first_line, open_database, reader
 from .errors import ConfigError, TosmonError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,6 +62,11 @@ class App:
             except TosmonError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._sessions
+
+    @property
+    def reader(self) -> SessionFactory:
+        """Read-only sessions: they read while a running check writes (``db.reader``)."""
+        return reader(self.sessions)
 
 
 def app_options(func: F) -> F:

@@ -64,7 +64,7 @@ def status(app: App, as_json: bool) -> None:
 
     Failing documents are listed first, in red.
     """
-    data = build_status(app.config, app.sessions)
+    data = build_status(app.config, app.reader)
     if as_json:
         print_json(data)
         return

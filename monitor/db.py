@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import StoreError
 
 SessionFactory = sessionmaker[Session]
+READ_ONLY = "tosmon_read_only"  # execution option of read-only connections
 UPGRADE_LOCK = 7_404_553_011  # PostgreSQL advisory lock key of `db upgrade` ("tosmon")
 
 
@@ -56,7 +57,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # a WAL reader: never waits for a writer
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reader(sessions: SessionFactory) -> SessionFactory:
+    """Sessions for reading only: on SQLite a deferred ``BEGIN``, so queries see the last
+    committed state while a check holds the write lock (WAL lets readers through)."""
+    engine = sessions.kw["bind"]
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def alembic_config() -> AlembicConfig:
@@ -74,7 +85,7 @@ def upgrade(engine: Engine) -> None:
     cfg = alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.connect() as conn:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return

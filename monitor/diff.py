@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from . import align
+
 ChangeKind = Literal["cosmetic", "substantive"]
 OpTag = Literal["equal", "insert", "delete"]
 WordOp = tuple[OpTag, str]
@@ -201,8 +203,10 @@ def diff_sentences(old: str, new: str) -> SentenceDiff:
 def _opcodes(
     a: Sequence[tuple[str, ...]], b: Sequence[tuple[str, ...]]
 ) -> Sequence[tuple[str, int, int, int, int]]:
-    """difflib opcodes without the autojunk heuristic: frequent lines ("- Yes") are real."""
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    """difflib opcodes without the autojunk heuristic (frequent lines such as "- Yes" are
+    real), in bounded time: ``align.opcodes`` falls back to Myers, then to a coarse diff,
+    where difflib would be super-linear (one long paragraph of common words)."""
+    return align.opcodes(a, b)
 
 
 def _changed_groups(old: str, new: str) -> list[tuple[list[str], list[str]]]:
@@ -282,7 +286,7 @@ def _pair(old_k: list[tuple[str, ...]], new_k: list[tuple[str, ...]]) -> list[tu
             matcher.set_seq1(ok)
             if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
                 continue
-            ratio = matcher.ratio()
+            ratio = align.ratio(ok, nk) if align.costly(ok, nk) else matcher.ratio()
             if ratio >= threshold:
                 scored.append((ratio, i, j))
     chosen: list[tuple[int, int]] = []

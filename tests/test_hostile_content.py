@@ -272,3 +272,68 @@ def test_challenge_inside_a_body_region_is_refused(body: str) -> None:
     doc = DocumentConfig("acme", "terms", "Terms", "Acme", "https://acme.example/", ("body",))
     with pytest.raises(CollapsedError, match="challenge"):
         extract(body.encode(), "text/html", doc)
+
+
+# -- 5: bounded diffs; readers never wait for a writer ----------------------------------------
+
+
+def test_long_unpunctuated_paragraph_diffs_in_bounded_time(
+    project: Path, http_server: LocalServer
+) -> None:
+    """A 40,000-word paragraph with 20 scattered word changes is recorded, and `tosmon diff
+    --words` highlights exactly the changed words, in seconds (difflib took minutes)."""
+    import random
+    import time
+
+    rng = random.Random(7)
+    vocab = [
+        "data",
+        "service",
+        "customer",
+        "account",
+        "content",
+        "model",
+        "output",
+        "input",
+        "retain",
+        "share",
+        "law",
+    ]
+    old = [rng.choice(vocab) for _ in range(40_000)]
+    new = list(old)
+    for k in range(0, 40_000, 2_000):
+        new[k] = "revised"
+    http_server.route("/terms", Reply(body=page(" ".join(old))))
+    check(project)
+    http_server.route("/terms", Reply(body=page(" ".join(new))))
+    started = time.monotonic()
+    report = check(project)
+    assert [r["outcome"] for r in report["changed"]] == ["new_version"]
+    shown = tosmon(project, "diff", "acme", "terms", "--words")
+    assert time.monotonic() - started < 60
+    assert shown.count("revised") == 20
+
+
+def test_read_commands_read_while_a_check_holds_the_write_lock(
+    project: Path, http_server: LocalServer
+) -> None:
+    """While another process holds SQLite's write lock (a check writing), `show`, `history`
+    and `status` answer at once from the last committed state instead of waiting."""
+    import sqlite3
+    import time
+
+    http_server.route("/terms", Reply(body=page(*TERMS)))
+    check(project)
+    writer = sqlite3.connect(project.parent / "tos.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("update documents set url = url")
+    try:
+        started = time.monotonic()
+        assert TERMS[1] in tosmon(project, "show", "acme", "terms")
+        assert len(versions(project)) == 1
+        status = tosmon(project, "status", "--json")
+        assert "terms" in json.dumps(status)
+        assert time.monotonic() - started < 10
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
