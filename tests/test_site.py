@@ -210,3 +210,13 @@ def test_site_refuses_an_output_path_that_is_a_file(built: Built, tmp_path: Path
     result = run(built.config, "site", str(target), ok=False)
     assert result.exit_code == 2 and "is a file" in result.output
     assert target.read_text(encoding="utf-8") == "x"
+
+
+def test_base_url_makes_feed_links_absolute(built: Built, tmp_path: Path) -> None:
+    """With --base-url, every link of a feed is absolute under that URL."""
+    out = tmp_path / "abs"
+    run(built.config, "site", str(out), "--base-url", "https://terms.example/watch/")
+    parsed = feedparser.parse((out / "acme/terms/feed.atom").read_bytes())
+    links = [link.href for link in parsed.feed.links] + [e.link for e in parsed.entries]
+    assert "https://terms.example/watch/acme/terms/feed.atom" in links
+    assert all(link.startswith("https://terms.example/watch/acme/terms/") for link in links)
