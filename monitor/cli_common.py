@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, load_config
-from .db import SessionFactory, first_line, open_database, reader
+from .db import SessionFactory, fault_message, open_database, reader
 from .errors import ConfigError, TosmonError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,16 +91,24 @@ def app_options(func: F) -> F:
     )
     @functools.wraps(func)
     def wrapper(config_path: str, db_url: str | None, **kwargs: Any) -> Any:
+        app = App(config_path, db_url)
         try:
-            return func(app=App(config_path, db_url), **kwargs)
+            return func(app=app, **kwargs)
         except ConfigError as exc:
             raise ConfigProblem(str(exc)) from exc
         except TosmonError as exc:
             raise click.ClickException(str(exc)) from exc
         except SQLAlchemyError as exc:  # a database failure: one clear line, no traceback
-            raise click.ClickException(f"database error: {first_line(exc)}") from exc
+            raise click.ClickException(fault_message(_database_of(app), exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_of(app: App) -> str:
+    """The database URL a command used (for error messages), as well as it is known."""
+    if app._config is not None:
+        return app._config.database
+    return app.db_url or "(from the configuration)"
 
 
 def clean(text: str) -> str:

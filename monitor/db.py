@@ -103,7 +103,47 @@ def upgrade(engine: Engine) -> None:
                     conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
                     conn.commit()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the database {engine.url!r}: {first_line(exc)}") from exc
+        url = engine.url.render_as_string(hide_password=False)
+        raise StoreError(fault_message(url, exc, "migrate")) from exc
+
+
+_FAULTS = (  # (words of SQLite's message, the cause in plain words, what to do)
+    (
+        "readonly",
+        "the database file is read-only",
+        "make the file and its folder writable "
+        "by this user, or restore from backup or move it aside",
+    ),
+    ("malformed", "the database file is corrupted", "restore from backup or move it aside"),
+    (
+        "not a database",
+        "the file is not a database or is corrupted",
+        "restore from backup or move it aside",
+    ),
+    ("disk is full", "the disk is full", "free space on that disk, then run again"),
+    (
+        "disk i/o error",
+        "the disk reported an I/O error",
+        "check the disk, then restore from backup or move it aside",
+    ),
+    (
+        "unable to open",
+        "the database file cannot be opened",
+        "check that the file and its folder exist and are readable and writable",
+    ),
+)
+
+
+def fault_message(url: str, exc: BaseException, doing: str = "use") -> str:
+    """One line for a database fault: which file, the cause in plain words, and the hint."""
+    detail = first_line(exc)
+    shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    where = shown[len("sqlite:///") :] if shown.startswith("sqlite:///") else shown
+    lowered = detail.lower()
+    for words, cause, hint in _FAULTS:
+        if words in lowered:
+            return f"cannot {doing} the database {where}: {cause} ({detail}); {hint}"
+    return f"cannot {doing} the database {where}: {detail}"
 
 
 def first_line(exc: BaseException) -> str:
@@ -137,6 +177,5 @@ def open_database(url: str) -> SessionFactory:
         engine = create_db_engine(url)
         upgrade(engine)
     except SQLAlchemyError as exc:
-        shown = make_url(url).render_as_string(hide_password=True)
-        raise StoreError(f"cannot open the database {shown}: {first_line(exc)}") from exc
+        raise StoreError(fault_message(url, exc, "open")) from exc
     return sessionmaker(engine, expire_on_commit=False)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from . import store
 from .clauses import ClauseResult, find_clauses
 from .config import Config, ContentSettings, DocumentConfig
-from .db import SessionFactory
+from .db import SessionFactory, fault_message
 from .errors import ExtractError, FetchError, StoreError
 from .extract import Extraction, extract
 from .fetch import Fetcher, FetchResult, Validators
@@ -266,7 +266,8 @@ def process_fetch(
     try:
         return _process_fetch(sf, doc, result, content)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot record {doc.key}: {exc}") from exc
+        url = sf.kw["bind"].url.render_as_string(hide_password=False)
+        raise StoreError(fault_message(url, exc, f"record {doc.key} in")) from exc
     except Exception as exc:
         error = internal_error(doc, exc, "processing the page")
     with sf.begin() as s:
@@ -380,7 +381,9 @@ async def check_documents(
         finally:
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            # every task's outcome retrieved, those finished but not recorded (a database
+            # fault stopped the run) included: no "Task exception was never retrieved"
+            await asyncio.gather(*(pending | set(tasks)), return_exceptions=True)
             run.release_all()
     order = {d.key: i for i, d in enumerate(docs)}
     report.results.sort(key=lambda r: order.get(r.key, 0))
@@ -406,7 +409,8 @@ class _Run:
         try:
             validators = validators_for(self.sf, doc)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read {doc.key}: {exc}") from exc
+            url = self.sf.kw["bind"].url.render_as_string(hide_password=False)
+            raise StoreError(fault_message(url, exc, f"read {doc.key} from")) from exc
         try:
             return doc, await self.fetcher.fetch(doc.url, validators)
         except Exception as exc:

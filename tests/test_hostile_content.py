@@ -337,3 +337,69 @@ def test_read_commands_read_while_a_check_holds_the_write_lock(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+# -- 10: database faults are one line -----------------------------------------------------------
+
+
+def _one_error_line(result: Any, db: Path) -> str:
+    """The output of a failed command: exactly one `Error:` line naming the database file."""
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ") and str(db) in lines[0]
+    assert "Traceback" not in result.output
+    return str(lines[0])
+
+
+@pytest.mark.parametrize("offset", [4096, 12288])
+def test_corrupted_database_is_one_line_with_the_hint(
+    project: Path, http_server: LocalServer, offset: int
+) -> None:
+    """A database file with garbage over some of its pages makes `check`, `status` and
+    `show` print one line: the file, "corrupted", and "restore from backup or move it aside"."""
+    http_server.route("/terms", Reply(body=page(*TERMS)))
+    check(project)
+    db = project.parent / "tos.db"
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with db.open("r+b") as fh:
+        fh.seek(offset)
+        fh.write(b"\xde\xad" * 2048)
+    for args in (["check", "--no-notify"], ["status"], ["show", "acme", "terms"]):
+        result = CliRunner().invoke(main, [*args, "--config", str(project)])
+        line = _one_error_line(result, db)
+        assert "corrupted" in line and "restore from backup or move it aside" in line
+
+
+def test_disk_refusing_writes_is_one_line(project: Path, http_server: LocalServer) -> None:
+    """When the disk refuses to grow the database's files (a file-size limit standing in for
+    a full disk), `check` prints one line naming the file and the disk, and exits 1."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    http_server.route("/terms", Reply(body=page(*TERMS)))
+    check(project)
+    db = project.parent / "tos.db"
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "check", "--no-notify", "--config", str(project)],
+        cwd=project.parent,
+        preexec_fn=small_disk,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("Error: ") and str(db) in lines[0] and "disk" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert len(versions(project)) == 1  # nothing stored was lost
