@@ -118,6 +118,11 @@ def _print_status(data: dict[str, Any], tz: Any) -> None:
             f"{_local(digest[0], tz) if digest else 'never'}"
         )
     )
+    for m in data.get("failed_messages", []):
+        line = (
+            f"FAILED message {m['id']} ({m['kind']} to {', '.join(m['recipients'])}): {m['error']}"
+        )
+        out.print(Text(clean(line), style="bold red"))
     for lock in data["locks"]:
         out.print(Text(f"{lock['name']}: held by pid {lock['pid']} on {lock['host']}", style="dim"))
 

@@ -32,10 +32,11 @@ def _report(report: SendReport, as_json: bool, queued: int | None = None) -> Non
             click.echo(f"not sending: {report.busy}")
         click.echo(f"sent {len(report.sent)} message(s); {report.waiting} left in the outbox")
         for f in report.failed:
+            what = "failed for good (not retried)" if f.get("permanent") else "not delivered"
             click.echo(
                 clean(
-                    f"not delivered: message {f['id']} ({f['kind']}, attempt {f['attempts']}): "
-                    f"{f['error']}"
+                    f"{what}: message {f['id']} ({f['kind']} to {', '.join(f['recipients'])}, "
+                    f"attempt {f['attempts']}): {f['error']}"
                 ),
                 err=True,
             )

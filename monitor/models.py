@@ -228,7 +228,9 @@ class OutboxMessage(Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(Text, unique=True)
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent
+    state: Mapped[str] = mapped_column(
+        String(10), default="pending"
+    )  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

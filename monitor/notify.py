@@ -351,7 +351,8 @@ def _deliver(
         refused: Mapping[str, Any] = client.send_message(message, envelope_from, rcpt)
     except (smtplib.SMTPException, OSError) as exc:
         where = f"SMTP server {settings.smtp_host}:{settings.smtp_port}"
-        _failed(sessions, message_id, f"{where}: {describe(exc)}", report)
+        error = f"{where}: {describe(exc)}"
+        _failed(sessions, message_id, error, report, permanent=permanent(exc))
         broken = isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
         return not broken
     with sessions.begin() as s:
@@ -364,25 +365,48 @@ def _deliver(
     return True
 
 
+def permanent(exc: BaseException) -> bool:
+    """Whether the server refused for good: a 5xx reply to the message or to every
+    recipient. Connection failures and 4xx replies are transient (retried with backoff)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
 def _failed(
-    sessions: SessionFactory, message_id: int, error: str, report: SendReport, claim: bool = False
+    sessions: SessionFactory,
+    message_id: int,
+    error: str,
+    report: SendReport,
+    claim: bool = False,
+    permanent: bool = False,
 ) -> None:
-    """Back to ``pending`` with the error and the time of the next automatic attempt."""
+    """Back to ``pending`` with the error and the time of the next automatic attempt; a
+    permanent refusal marks the message ``failed`` instead (never retried)."""
     with sessions.begin() as s:
         row = s.get(OutboxMessage, message_id)
         if row is None:
             return
         if claim:  # never reached the server: this still counts as an attempt
             row.attempts += 1
-        row.state, row.last_error = "pending", error
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
+        row.state, row.last_error = ("failed" if permanent else "pending"), error
+        row.next_attempt_at = None if permanent else utcnow() + backoff(row.attempts)
         report.failed.append(
             {
                 "id": row.id,
                 "kind": row.kind,
                 "attempts": row.attempts,
                 "error": error,
-                "next_attempt_at": row.next_attempt_at.isoformat().replace("+00:00", "Z"),
+                "permanent": permanent,
+                "recipients": json.loads(row.recipients),
+                "next_attempt_at": (
+                    row.next_attempt_at.isoformat().replace("+00:00", "Z")
+                    if row.next_attempt_at
+                    else None
+                ),
             }
         )
     log.warning(

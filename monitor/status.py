@@ -20,12 +20,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import store
 from .config import Config, DocumentConfig
 from .db import SessionFactory
 from .locks import current_locks
+from .models import OutboxMessage
 from .schedule import check_jobs, digest_trigger
 from .triggers import next_fire_times
 
@@ -61,6 +63,7 @@ def build_status(
             "schedule": config.schedule.digest,
             "next_runs": [iso(t) for t in next_fire_times(digest_trigger(config), now, runs)],
         },
+        "failed_messages": failed_messages(sessions),
         "locks": [
             {
                 "name": h.name,
@@ -72,6 +75,24 @@ def build_status(
             for h in current_locks(sessions)
         ],
     }
+
+
+def failed_messages(sessions: SessionFactory) -> list[dict[str, Any]]:
+    """Outbox messages the SMTP server refused for good (5xx): never retried."""
+    with sessions() as s:
+        rows = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.state == "failed").order_by(OutboxMessage.id)
+        )
+        return [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "recipients": json.loads(r.recipients),
+                "subject": r.subject,
+                "error": r.last_error,
+            }
+            for r in rows
+        ]
 
 
 def document_status(

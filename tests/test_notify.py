@@ -243,14 +243,14 @@ def test_server_down_leaves_messages_pending_with_backoff_then_delivers_once(
 @pytest.mark.parametrize(
     ("refusal", "error"),
     [
-        ({"refuse_rcpt": "550 5.1.1 mailbox unavailable"}, "recipient refused"),
-        ({"refuse_data": "554 5.7.1 message rejected"}, "message refused: 554"),
+        ({"refuse_rcpt": "450 4.2.1 mailbox busy"}, "recipient refused"),
+        ({"refuse_data": "451 4.3.0 try again later"}, "message refused: 451"),
     ],
 )
-def test_refused_message_stays_pending_and_is_sent_once_accepted(
+def test_transient_refusal_stays_pending_and_is_sent_once_accepted(
     tmp_path: Path, server: SmtpServer, refusal: dict[str, str], error: str
 ) -> None:
-    """A 5xx on RCPT or DATA leaves the message pending with the server's answer; when the
+    """A 4xx on RCPT or DATA leaves the message pending with the server's answer; when the
     server accepts later, each message arrives once."""
     config, sessions = setup(tmp_path, server.port)
     add_change(sessions, config, "openai", "terms", summary(), NOW)
@@ -265,6 +265,43 @@ def test_refused_message_stays_pending_and_is_sent_once_accepted(
     send_pending(config, sessions, due_only=False)
     send_pending(config, sessions, due_only=False)
     assert to_of(server) == ["legal@example.test", "openai-owner@example.test"]
+
+
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [
+        ({"refuse_rcpt": "550 5.1.1 mailbox unavailable"}, "recipient refused"),
+        ({"refuse_data": "552 5.3.4 message too big"}, "message refused: 552"),
+    ],
+)
+def test_permanent_refusal_fails_after_one_try_and_is_reported(
+    tmp_path: Path, server: SmtpServer, refusal: dict[str, str], error: str
+) -> None:
+    """A 5xx on RCPT or DATA marks the message failed after one try: `notify` says so
+    (exit 1) once, later runs do not retry it (exit 0), and `status` lists it."""
+    config, sessions = setup(tmp_path, server.port)
+    add_change(sessions, config, "openai", "terms", summary(), NOW)
+    for key, value in refusal.items():
+        setattr(server.handler, key, value)
+    first = CliRunner().invoke(main, ["notify", "--config", str(config.path)])
+    assert first.exit_code == 1
+    assert "failed for good" in first.output and error in first.output
+    rows = outbox(sessions)
+    assert [(r.state, r.attempts) for r in rows] == [("failed", 1), ("failed", 1)]
+    for key in refusal:
+        setattr(server.handler, key, None)
+    again = CliRunner().invoke(main, ["notify", "--json", "--config", str(config.path)])
+    assert again.exit_code == 0 and json.loads(again.stdout)["sent"] == 0
+    assert server.received == [] and [r.attempts for r in outbox(sessions)] == [1, 1]
+    status = CliRunner().invoke(main, ["status", "--json", "--config", str(config.path)])
+    failed = json.loads(status.stdout)["failed_messages"]
+    assert sorted(r for m in failed for r in m["recipients"]) == [
+        "legal@example.test",
+        "openai-owner@example.test",
+    ]
+    assert all(error in m["error"] for m in failed)
+    shown = CliRunner().invoke(main, ["status", "--config", str(config.path)])
+    assert "FAILED message" in shown.output
 
 
 def test_connection_dropped_mid_send_then_each_message_arrives_once(
