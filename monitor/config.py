@@ -291,7 +291,7 @@ class _Parser(TableReader):
         return FetchSettings(
             user_agent=self.get(monitor, "user_agent", w, str, default=DEFAULT_USER_AGENT),
             concurrency=self.number(monitor, "concurrency", w, 8, Range(1, 1000, True)),
-            per_host=self.number(monitor, "per_host", w, 2, Range(1, 100, True)),
+            per_host=self.number(monitor, "per_host", w, 2, Range(1, 1000, True)),
             timeout=self.number(monitor, "timeout", w, 30.0, Range(0.1, 3600)),
             retries=self.number(monitor, "retries", w, 3, Range(0, 20, True)),
             backoff=self.number(monitor, "backoff", w, 1.0, Range(0, 3600)),
@@ -313,7 +313,7 @@ class _Parser(TableReader):
             raise self.fail(w, f"`kind` must be one of {', '.join(ARCHIVE_KINDS)}, got {kind!r}")
         return ArchiveSettings(
             wayback_url=url.rstrip("/"),
-            rate=self.number(archive, "rate", w, 1.0, Range(0.001, 1000)),
+            rate=self.number(archive, "rate", w, 1.0, Range(0.001, 1_000_000)),
             retries=self.number(archive, "retries", w, 4, Range(0, 20, True)),
             timeout=self.number(archive, "timeout", w, 60.0, Range(0.1, 3600)),
             kind=kind,
