@@ -232,7 +232,8 @@ class Fetcher:
             if response.status_code not in _REDIRECTS or location is None:
                 _finish(response, out, conditional=bool(headers))
                 return
-            target = urljoin(str(response.url), location.strip())
+            # a raw space is what browsers percent-encode; other control bytes are refused
+            target = urljoin(str(response.url), location.strip().replace(" ", "%20"))
             problem = redirect_problem(origin, target, self.settings.allow_redirect_hosts)
             if problem is not None:
                 raise FetchError(f"refused a redirect to {target}: {problem}", "redirect")
