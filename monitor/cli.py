@@ -426,11 +426,11 @@ def sources_list(app: App, as_json: bool) -> None:
             ]
         )
         return
-    table = Table(title=str(app.config.path))
+    table = Table(title=Text(clean(str(app.config.path))))
     for col in ("provider", "document", "name", "tier", "url"):
         table.add_column(col)
-    for d in docs:
-        table.add_row(d.provider, d.id, d.title, d.tier or "", d.url)
+    for d in docs:  # configured strings are shown as text, never read as rich markup
+        table.add_row(*(Text(clean(x)) for x in (d.provider, d.id, d.title, d.tier or "", d.url)))
     console().print(table)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from .config import Config
 from .diff import cancel_moved
@@ -252,9 +253,23 @@ def _load(name: str) -> str | None:
     return resource.read_text(encoding="utf-8") if resource.is_file() else None
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(value: Any) -> Any:
+    """Every value a template prints, without control characters (C0 except tab and
+    newline, C1, bidi overrides): ``cat digest.html`` or a mail client never acts on them."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(_CONTROLS.sub("", str(value)))
+    if isinstance(value, str):
+        return _CONTROLS.sub("", value)
+    return value
+
+
 def _environment(html: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
+        finalize=_visible,
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -403,3 +403,58 @@ def test_disk_refusing_writes_is_one_line(project: Path, http_server: LocalServe
     assert lines[0].startswith("Error: ") and str(db) in lines[0] and "disk" in lines[0]
     assert "Traceback" not in proc.stderr
     assert len(versions(project)) == 1  # nothing stored was lost
+
+
+# -- 12: control characters never reach an output ------------------------------------------------
+
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\x08")
+
+
+def _no_controls(text: str, where: str) -> None:
+    found = [hex(ord(c)) for c in RAW_CONTROLS if c in text]
+    assert not found, f"{where} carries raw control characters {found}"
+
+
+def test_control_characters_from_a_page_reach_no_output(
+    tmp_path: Path, project: Path, http_server: LocalServer
+) -> None:
+    """ESC, BEL, backspace, CSI (U+009B) and a bidi override in a page's terms are in no
+    output: show, history --json, diff --words, the alert email (text and HTML) and the
+    digest HTML; the JSON still carries them, escaped."""
+    from smtp import SmtpServer, body_of
+
+    hostile = "We keep data \x1b[2J30 days\x07 then\x08 delete \x9b31mit \u202eforever."
+    with SmtpServer() as smtp:
+        text = project.read_text() + (
+            f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
+            'from = "monitor@example.test"\nto = ["legal@example.test"]\nalerts = "all"\n'
+        )
+        project.write_text(text)
+        http_server.route("/terms", Reply(body=page(TERMS[0], hostile).encode()))
+        tosmon(project, "check", "--json")
+        http_server.route("/terms", Reply(body=page(TERMS[0], hostile.replace("30", "90"))))
+        tosmon(project, "check", "--json")
+        [mail] = smtp.received
+    _no_controls(body_of(mail.message, "plain"), "the alert's text")
+    _no_controls(body_of(mail.message, "html"), "the alert's HTML")
+    assert "90 days" in body_of(mail.message, "plain")
+    _no_controls(tosmon(project, "show", "acme", "terms"), "show")
+    _no_controls(tosmon(project, "diff", "acme", "terms", "--words"), "diff --words")
+    raw = CliRunner().invoke(main, ["history", "acme", "terms", "--json", "--config", str(project)])
+    _no_controls(raw.stdout, "history --json")
+    assert "\x9b31mit" in json.dumps(json.loads(raw.stdout), ensure_ascii=False)
+    out = tmp_path / "digest.html"
+    tosmon(project, "digest", "--since", "2000-01-01", "--output", str(out))
+    _no_controls(out.read_text(encoding="utf-8"), "the digest HTML")
+    assert "90 days" in out.read_text(encoding="utf-8")
+
+
+def test_configured_names_are_shown_as_text_not_rich_markup(project: Path) -> None:
+    """A document name holding rich markup is printed literally by `sources list`."""
+    text = project.read_text().replace(
+        "[providers.acme.documents.terms]\n",
+        '[providers.acme.documents.terms]\nname = "[red]T[/red]"\n',
+    )
+    project.write_text(text)
+    shown = tosmon(project, "sources", "list")
+    assert "[red]T[/red]" in shown
