@@ -37,6 +37,8 @@ from .positions import Position, PositionKey, read_positions
 
 Severity = Literal["high", "medium", "low"]
 COSMETIC_SUMMARY = "Cosmetic change only (whitespace, punctuation, letter case or line breaks)."
+# Two versions of one text: only after a re-extraction read both pages the same way.
+SAME_TEXT_SUMMARY = "Same text as the previous version when read with the current rules."
 NOT_STATED = "not stated"
 
 
@@ -104,6 +106,8 @@ def summarize(
     on the whole text, so a clause boundary moving without the wording changing is never
     reported.
     """
+    if old_text == new_text:
+        return ChangeSummary("cosmetic", None, (), SAME_TEXT_SUMMARY)
     if classify(old_text, new_text) != "substantive":
         return ChangeSummary("cosmetic", None, (), COSMETIC_SUMMARY)
     keys = changed_clauses(old_clauses, new_clauses)

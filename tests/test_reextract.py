@@ -111,6 +111,9 @@ def test_reread_text_equal_to_its_neighbour_becomes_cosmetic(tmp_path: Path) -> 
     assert [v["version"] for v in history["versions"]] == [1, 2, 3, 4, 5]
     assert history["versions"][4]["change"]["kind"] == "cosmetic"
     assert history["versions"][4]["change"]["severity"] is None
+    assert history["versions"][4]["change"]["summary"] == (
+        "Same text as the previous version when read with the current rules."
+    )
     [improved] = history["reextractions"]
     assert (improved["version"], improved["origin"]) == (5, "reextract")
     assert improved["summary"].startswith("Reading improved:")
@@ -123,9 +126,9 @@ def test_reread_text_equal_to_its_neighbour_becomes_cosmetic(tmp_path: Path) -> 
     assert alerts == [("none",)]
     pending_after = query(config, "SELECT COUNT(*) FROM changes WHERE alert = 'pending'")
     assert pending_after[0][0] == pending_before[0][0] - 1  # nothing new to alert
-    shown = run("history", "acme", "terms", config=config)
+    shown = run("history", "acme", "terms", config=config, timeout=120)
     assert "Reading improved" in shown.stdout
-    digest = run("digest", "--dry-run", "--since", "2020-01-01", config=config).stdout
+    digest = run("digest", "--dry-run", "--since", "2020-01-01", config=config, timeout=120).stdout
     section = digest.split("######## Reading improved", 1)[1]
     assert "* Acme terms, version of " in section
     assert "text re-read (2 sentences removed)" in section
@@ -135,14 +138,19 @@ def test_unreadable_snapshot_is_reported_and_keeps_its_reading(tmp_path: Path) -
     """A stricter ``select`` that version 1's page cannot satisfy is reported for that
     version (which keeps its text); the other version of the document is still re-read."""
     config = release_db(tmp_path, privacy='["main.policy"]')
-    text_before = run("show", "acme", "privacy", "--version", "1", config=config).stdout
+    text_before = run(
+        "show", "acme", "privacy", "--version", "1", config=config, timeout=120
+    ).stdout
     report = cli_json(config, "reextract", "--provider", "acme", "--document", "privacy")
     [privacy] = report["documents"]
     assert [(e["version"], e["kind"]) for e in privacy["errors"]] == [(1, "selector")]
     assert "main.policy" in privacy["errors"][0]["error"]
-    assert run("show", "acme", "privacy", "--version", "1", config=config).stdout == text_before
+    assert (
+        run("show", "acme", "privacy", "--version", "1", config=config, timeout=120).stdout
+        == text_before
+    )
     assert query(config, "SELECT COUNT(*) FROM version_positions") == [(2,)]
-    human = run("reextract", "--document", "privacy", config=config)
+    human = run("reextract", "--document", "privacy", config=config, timeout=120)
     assert human.returncode == 0
     assert "v1 kept its old reading (selector)" in human.stdout
 
