@@ -140,7 +140,9 @@ def found(sessions: SessionFactory, provider: str, slug: str) -> frozenset[str]:
             return frozenset()
         changes = store.changes_by_version(s, row.id).values()
         return frozenset(
-            format_timestamp(c.captured_at) for c in changes if c.kind == "substantive"
+            format_timestamp(c.captured_at)
+            for c in changes
+            if c.kind in ("substantive", "revert")  # a return changes the words too
         )
 
 

@@ -54,6 +54,8 @@ from monitor.pipeline import Capture, DocumentReport, process_capture
 CREDIT = "Data: Open Terms Archive (https://opentermsarchive.org), ODC-BY 1.0."
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CONTENT_TYPE = "text/html; charset=utf-8"
+# A return to an earlier text (revert) changes the words too: it is scored like a change.
+WORD_CHANGES = ("substantive", "revert")
 
 
 @dataclass
@@ -66,6 +68,7 @@ class DocumentResult:
     substantive: int = 0  # substantive changes recorded
     alerts: int = 0  # of which left pending for alerting (live origin)
     cosmetic: int = 0  # cosmetic versions recorded (stored, never alerted)
+    reverts: int = 0  # returns to a recent text (stored, never alerted)
     false_alerts: list[str] = field(default_factory=list)  # captured_at of each
     missed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # "captured_at: error kind"
@@ -159,9 +162,11 @@ def replay_document(corpus: Path, entry: dict[str, Any], folder: Path) -> Docume
             continue
         kind = (report.change or {}).get("kind")
         result.cosmetic += kind == "cosmetic"
-        if baseline and kind == "substantive" and not pending:
+        result.reverts += kind == "revert"
+        worded = kind in WORD_CHANGES
+        if baseline and worded and not pending:
             result.false_alerts.append(when)
-        elif baseline and pending and kind != "substantive":
+        elif baseline and pending and not worded:
             result.missed.append(when)
         baseline, pending = True, False
     result.unscored = int(pending)
@@ -210,6 +215,7 @@ COLUMNS = (
     "false alerts",
     "missed",
     "cosmetic",
+    "reverts",
     "refused",
     "seconds",
 )
@@ -224,6 +230,7 @@ def _counts(r: DocumentResult) -> list[int]:
         len(r.false_alerts),
         len(r.missed),
         r.cosmetic,
+        r.reverts,
         len(r.refused),
     ]
 

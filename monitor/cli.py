@@ -216,9 +216,12 @@ def _print_history(data: dict[str, Any]) -> None:
             label = Text("first version (baseline)", style="dim")
         else:
             sev = f"[{change['severity'].upper()}] " if change.get("severity") else ""
+            kind = change["kind"]
+            if kind == "revert":
+                kind = f"back to v{change.get('reverts_to') or '?'}"
             label = Text(
-                clean(f"{change['kind']}: {sev}{change.get('summary') or ''}"),
-                style="dim" if change["kind"] == "cosmetic" else "",
+                clean(f"{kind}: {sev}{change.get('summary') or ''}"),
+                style="dim" if change["kind"] in ("cosmetic", "revert") else "",
             )
         table.add_row(str(ver["version"]), ver["captured_at"], ver["origin"], label)
     console().print(table)
@@ -302,6 +305,12 @@ def diff(
         print_json(data)
         return
     part = data["clause"] or data
+    if data.get("kind") == "revert":
+        note = (
+            f"v{data['to']['version']} returns to the text of v{data.get('reverts_to') or '?'} "
+            "(a revert: stored, never alerted)"
+        )
+        click.echo(note, err=not is_terminal())
     if clause is not None and part["before"] is None and part["after"] is None:
         console().print(Text(f"Neither version addresses the {clause} clause."))
     elif not part["diff"]:

@@ -105,10 +105,21 @@ def _print_status(data: dict[str, Any], tz: Any) -> None:
                 Text(
                     clean(
                         f"FAILING {d['provider']}/{d['document']}: "
-                        f"{d['consecutive_failures']} failed check(s) in a row; last at "
+                        f"{d['consecutive_failures']} failed check(s) in a row since "
+                        f"{_local(d['failing_since'], tz)}; last at "
                         f"{_local(err['at'], tz)}: {err['kind'] or 'error'}: {err['message'] or ''}"
                     ),
                     style="bold red",
+                )
+            )
+        flap = d["flapping"]
+        if flap:
+            out.print(
+                Text(
+                    f"FLAPPING {d['provider']}/{d['document']}: alternates between "
+                    f"{flap['texts']} texts, {flap['returns']} returns since "
+                    f"{_local(flap['since'], tz)} (returns are not alerted)",
+                    style="yellow",
                 )
             )
     digest = data["digest"]["next_runs"]

@@ -48,14 +48,16 @@ def _report(report: SendReport, as_json: bool, queued: int | None = None) -> Non
 @app_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def notify(app: App, as_json: bool) -> None:
-    """Queue pending alerts and send every unsent email now."""
+    """Queue pending alerts and tracking notices, and send every unsent email now."""
     config = app.config
     if config.email is None:
         raise ConfigProblem(
             f"{config.path}: no [email] section: add one (smtp_host, from, to) to send alerts"
         )
     sessions = app.sessions
-    queued = queue_alerts(config, sessions)
+    from .notices import queue_notices
+
+    queued = queue_alerts(config, sessions) + queue_notices(config, sessions)
     try:
         report = send_pending(config, sessions, due_only=False)
     except NotifyError as exc:

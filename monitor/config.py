@@ -13,7 +13,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,21 @@ class ClauseDefinition:
 
 
 @dataclass(frozen=True)
+class AlertRules:
+    """When returns, flip-flops and broken tracking are told (``[monitor]``, per document).
+
+    A capture whose text equals one of the last ``revert_window`` versions seen within
+    ``revert_days`` is a *revert* (never alerted); two reverts in that window make the
+    document *flapping*. ``alert_after_failures`` consecutive failed checks make tracking
+    *broken* (one email), the next success *recovered* (one email).
+    """
+
+    revert_window: int = 10
+    revert_days: int = 30
+    alert_after_failures: int = 2
+
+
+@dataclass(frozen=True)
 class DocumentConfig:
     """One watched document (a policy page) of one provider."""
 
@@ -75,6 +90,7 @@ class DocumentConfig:
     schedule: str | None = None
     # User-defined clause keys ([clauses.KEY]) apply to every document.
     custom_clauses: tuple[ClauseDefinition, ...] = ()
+    alerting: AlertRules = field(default_factory=AlertRules)
 
     @property
     def key(self) -> str:
@@ -254,6 +270,9 @@ class _Parser(TableReader):
                 "allow_redirect_hosts",
                 "suspect_confirmations",
                 "max_text_bytes",
+                "revert_window",
+                "revert_days",
+                "alert_after_failures",
             },
         )
         db = database or self.get(
@@ -262,7 +281,7 @@ class _Parser(TableReader):
         if database is None:
             db = resolve_sqlite_path(db, self.path.parent)
         custom = self.custom_clauses(raw.get("clauses", {}))
-        providers = self.providers(raw.get("providers", {}), custom)
+        providers = self.providers(raw.get("providers", {}), custom, self.alert_rules(monitor))
         return Config(
             path=self.path,
             database=db,
@@ -300,6 +319,16 @@ class _Parser(TableReader):
             ),
             max_redirects=self.number(monitor, "max_redirects", w, 5, Range(0, 50, True)),
             allow_redirect_hosts=self.hosts(monitor, "allow_redirect_hosts", w),
+        )
+
+    def alert_rules(self, monitor: dict[str, Any]) -> AlertRules:
+        w = "monitor"
+        return AlertRules(
+            revert_window=self.number(monitor, "revert_window", w, 10, Range(1, 1000, True)),
+            revert_days=self.number(monitor, "revert_days", w, 30, Range(1, 3650, True)),
+            alert_after_failures=self.number(
+                monitor, "alert_after_failures", w, 2, Range(1, 1000, True)
+            ),
         )
 
     def archive(self, raw: Any) -> ArchiveSettings:
@@ -440,7 +469,7 @@ class _Parser(TableReader):
         return tuple(out)
 
     def providers(
-        self, raw: Any, custom: tuple[ClauseDefinition, ...]
+        self, raw: Any, custom: tuple[ClauseDefinition, ...], rules: AlertRules
     ) -> tuple[ProviderConfig, ...]:
         providers = self.table(raw, "providers", set(raw) if isinstance(raw, dict) else set())
         seen_urls: dict[str, str] = {}
@@ -455,7 +484,7 @@ class _Parser(TableReader):
             name = self.get(p, "name", where, str, default=pid)
             docs = []
             for did, d in self.documents_table(p.get("documents", {}), where).items():
-                doc = self.document(pid, name, did, d, custom)
+                doc = self.document(pid, name, did, d, custom, rules)
                 same = normalise_url(doc.url)
                 if same in seen_urls:
                     raise self.fail(
@@ -480,14 +509,32 @@ class _Parser(TableReader):
         return raw
 
     def document(
-        self, pid: str, pname: str, did: str, raw: Any, custom: tuple[ClauseDefinition, ...]
+        self,
+        pid: str,
+        pname: str,
+        did: str,
+        raw: Any,
+        custom: tuple[ClauseDefinition, ...],
+        rules: AlertRules,
     ) -> DocumentConfig:
         where = f"providers.{pid}.documents.{did}"
         clause_keys = set(BUILTIN_CLAUSES) | {c.key for c in custom}
         if not _ID.match(did):
             raise self.fail(where, "document ids must be lower-case letters, digits, '-' or '_'")
         d = self.table(
-            raw, where, {"name", "url", "select", "remove", "tier", "ignore", "clauses", "schedule"}
+            raw,
+            where,
+            {
+                "name",
+                "url",
+                "select",
+                "remove",
+                "tier",
+                "ignore",
+                "clauses",
+                "schedule",
+                "alert_after_failures",
+            },
         )
         url = self.get(d, "url", where, str, required=True)
         self.check_url(url, where, "url")
@@ -507,6 +554,16 @@ class _Parser(TableReader):
             clauses=self.clause_rules(d.get("clauses", {}), f"{where}.clauses", clause_keys),
             schedule=self.document_schedule(d, where),
             custom_clauses=custom,
+            alerting=replace(
+                rules,
+                alert_after_failures=self.number(
+                    d,
+                    "alert_after_failures",
+                    where,
+                    rules.alert_after_failures,
+                    Range(1, 1000, True),
+                ),
+            ),
         )
 
     def document_schedule(self, d: dict[str, Any], where: str) -> str | None:

@@ -21,14 +21,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from . import readings, store
+from . import episodes, readings, store
 from .config import Config
 from .db import SessionFactory
 from .digest_view import render_digest
 from .errors import NotifyError
 from .models import Digest, FetchAttempt
 from .notify import in_scope, queue_message, recipients, send_logged, utcnow
-from .render import DigestData, Failure, ReadingItem, Rendered, change_item
+from .render import DigestData, EpisodeItem, Failure, ReadingItem, Rendered, change_item
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def collect(
     for change, doc in store.digest_changes(s, since, until):
         if not in_scope(scope, doc.provider):
             continue
-        if change.kind != "substantive":
+        if change.kind == "cosmetic":
             cosmetic += 1
             continue
         if doc.id not in numbers:
@@ -72,6 +72,7 @@ def collect(
         documents=len(docs),
         watched=[(d.provider, d.id, d.title) for d in docs],
         readings=reading_items(config, s, since, until, scope),
+        episodes=episode_items(config, s, since, until, scope),
     )
 
 
@@ -91,6 +92,31 @@ def reading_items(
             summary = str(json.loads(row.summary).get("summary") or "")
             out.append(ReadingItem(title, row.captured_at, summary))
     return out
+
+
+def episode_items(
+    config: Config,
+    s: Session,
+    since: datetime | None,
+    until: datetime,
+    scope: frozenset[str] | None,
+) -> list[EpisodeItem]:
+    """Outages that ended in the period (open ones are in the failing section) and flapping
+    going on in it, oldest first."""
+    out = []
+    for doc in config.documents():
+        row = (
+            store.find_document(s, doc.provider, doc.id) if in_scope(scope, doc.provider) else None
+        )
+        for e in episodes.episodes_in(s, row.id, since, until) if row else []:
+            if e.kind == "outage" and (e.ended_at is None or e.ended_at > until):
+                continue
+            kinds = ", ".join(k for k in (e.kinds or "").split(",") if k)
+            item = EpisodeItem(
+                doc.title, doc.url, e.kind, e.started_at, e.ended_at, e.count, e.texts, kinds
+            )
+            out.append(item)
+    return sorted(out, key=lambda i: (i.started, i.title))
 
 
 def failures(config: Config, s: Session, scope: frozenset[str] | None) -> list[Failure]:

@@ -36,8 +36,10 @@ SEVERITIES = ("high", "medium", "low")
 
 def digest_subject(data: DigestData) -> str:
     period = f"{day(data.period_start)} – {day(data.period_end)}"
-    n = len(data.changes)
+    n = len(data.changes) - returns(data.changes)
     what = "no changes" if n == 0 else f"{n} change{'s' if n != 1 else ''}"
+    if back := returns(data.changes):
+        what += f", {back} return{'s' if back != 1 else ''} to earlier texts"
     highs = sum(1 for c in data.changes if c.severity == "high")
     if highs:
         what += f" ({highs} high)"
@@ -47,10 +49,16 @@ def digest_subject(data: DigestData) -> str:
     return subject_line(f"[tos-monitor] Weekly digest {period}: {what}")
 
 
+def returns(changes: Sequence[ChangeItem]) -> int:
+    """How many of ``changes`` are returns to an earlier text (stored, never alerted)."""
+    return sum(1 for c in changes if c.summary.get("kind") == "revert")
+
+
 def overview(data: DigestData) -> dict[str, Any]:
     """Counts for the opening paragraph."""
     return {
-        "count": len(data.changes),
+        "count": len(data.changes) - returns(data.changes),
+        "returns": returns(data.changes),
         "by_severity": [
             {"severity": sev, "count": n}
             for sev in SEVERITIES
@@ -155,6 +163,23 @@ def failure_views(data: DigestData) -> list[dict[str, Any]]:
     ]
 
 
+def episode_views(data: DigestData) -> list[dict[str, Any]]:
+    """Outages that ended in the period and flip-flops going on in it."""
+    return [
+        {
+            "title": e.title,
+            "url_text": e.url,
+            "kind": e.kind,
+            "started": when(e.started),
+            "ended": when(e.ended),
+            "count": e.count,
+            "texts": e.texts,
+            "error_kinds": e.error_kinds,
+        }
+        for e in data.episodes
+    ]
+
+
 def digest_context(data: DigestData) -> dict[str, Any]:
     """Everything the digest templates show, one key per section."""
     return {
@@ -163,6 +188,7 @@ def digest_context(data: DigestData) -> dict[str, Any]:
         "overview": overview(data),
         "position_changes": position_rows(data.changes),
         "failures": failure_views(data),
+        "episodes": episode_views(data),
         "groups": provider_groups(data.changes),
         "unchanged": unchanged(data),
         "readings": [

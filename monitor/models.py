@@ -167,7 +167,11 @@ class Change(Base):
         ForeignKey("versions.id", ondelete="CASCADE"), unique=True
     )
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the new version's
-    kind: Mapped[str] = mapped_column(String(20))  # cosmetic | substantive
+    kind: Mapped[str] = mapped_column(String(20))  # cosmetic | substantive | revert
+    # revert: the earlier version whose text this change returns to
+    reverts_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL")
+    )
     severity: Mapped[str | None] = mapped_column(String(10))  # high | medium | low
     summary: Mapped[str] = mapped_column(CompressedText)  # JSON of summary.ChangeSummary.as_dict()
     origin: Mapped[str] = mapped_column(String(10))  # live | archive
@@ -215,6 +219,36 @@ class Reextraction(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the version's
     summary: Mapped[str] = mapped_column(CompressedText)
     origin: Mapped[str] = mapped_column(String(10), default="reextract")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Episode(Base):
+    """A stretch of trouble with one document, told once when it opens and once when it ends.
+
+    ``outage``: consecutive failed live checks (whatever their error kinds); ``flapping``:
+    the page keeps returning to earlier texts. ``open_alert``/``close_alert`` follow
+    ``Change.alert``: none | pending | queued | skipped.
+    """
+
+    __tablename__ = "episodes"
+    __table_args__ = (Index("ix_episodes_document_kind", "document_id", "kind", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # outage | flapping
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)  # latest failure / revert
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while open
+    count: Mapped[int] = mapped_column(Integer, default=1)  # failed checks / reverts
+    texts: Mapped[int] = mapped_column(Integer, default=0)  # flapping: distinct texts
+    error_kind: Mapped[str | None] = mapped_column(String(20))  # outage: the latest
+    kinds: Mapped[str | None] = mapped_column(Text)  # outage: every error kind, in order seen
+    error: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(10))  # flapping: of what differs
+    detail: Mapped[str | None] = mapped_column(CompressedText)  # flapping: summary JSON
+    text_changed: Mapped[bool | None] = mapped_column()  # outage: at recovery
+    open_alert: Mapped[str] = mapped_column(String(10), default="none")
+    close_alert: Mapped[str] = mapped_column(String(10), default="none")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

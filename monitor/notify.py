@@ -423,9 +423,11 @@ def notify_after_check(config: Config, sessions: SessionFactory) -> None:
     Never raises for delivery problems: they are logged, and the messages stay in the
     outbox for the next run (or ``tosmon notify``).
     """
+    from .notices import pending_count, queue_notices  # notices builds on this module
+
     if config.email is None:
         with sessions() as s:
-            pending = len(store.pending_alerts(s))
+            pending = len(store.pending_alerts(s)) + pending_count(s)
         if pending:
             log.warning(
                 "notify: no [email] section in %s: %d alert(s) stay pending "
@@ -436,7 +438,7 @@ def notify_after_check(config: Config, sessions: SessionFactory) -> None:
         else:
             log.info("notify: no [email] section in %s: alert emails are off", config.path)
         return
-    queued = queue_alerts(config, sessions)
+    queued = queue_alerts(config, sessions) + queue_notices(config, sessions)
     if queued:
         log.info("notify: queued %d alert message(s)", queued)
     send_logged(config, sessions, "notify")

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import store
+from . import episodes, store
 from .clauses import ClauseResult, find_clauses
 from .config import Config, ContentSettings, DocumentConfig
 from .db import SessionFactory, fault_message
@@ -173,7 +173,7 @@ def process_capture(
         misses=tuple(sorted(set(clauses.misses) | set(extraction.clause_misses))),
         blocks=extraction.blocks,
     )
-    recorded = record_observation(s, row.id, obs)
+    recorded = record_observation(s, row.id, obs, rules=doc.alerting)
     if obs.misses:
         note = "; ".join(
             filter(None, [note, "clause selector matched nothing: " + ", ".join(obs.misses)])
@@ -297,7 +297,7 @@ def _process_fetch(
         if result.error is not None:
             row = store.ensure_document(s, doc)
             report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
-            return _failed(
+            report = _failed(
                 s,
                 row.id,
                 report,
@@ -305,10 +305,23 @@ def _process_fetch(
                 result.error.kind,
                 str(result.error),
             )
-        if result.not_modified or result.content is None:
-            return _not_modified(s, doc, attempt)
-        capture = Capture(result.content, result.content_type, result.started_at, "live")
-        return process_capture(s, doc, capture, attempt, content)
+        elif result.not_modified or result.content is None:
+            report = _not_modified(s, doc, attempt)
+        else:
+            capture = Capture(result.content, result.content_type, result.started_at, "live")
+            report = process_capture(s, doc, capture, attempt, content)
+        track_outage(s, doc, report, result.started_at)
+        return report
+
+
+def track_outage(s: Session, doc: DocumentConfig, report: DocumentReport, at: datetime) -> None:
+    """Count a live check into the document's outage episode (see ``episodes``)."""
+    row = store.ensure_document(s, doc)
+    if report.outcome == "error":
+        kind, message = report.error_kind or "error", report.error or ""
+        episodes.after_failure(s, row.id, at, kind, message, doc.alerting)
+    else:
+        episodes.after_success(s, row.id, at, report.outcome in ("new_version", "cosmetic"))
 
 
 def _not_modified(s: Session, doc: DocumentConfig, attempt: dict[str, Any]) -> DocumentReport:

@@ -10,6 +10,7 @@ Callers run this inside the document's single transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,14 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from . import readings, store
+from . import episodes, readings, store
+from .config import AlertRules
 from .extract import Block, blocks_from_text
 from .models import Change, Version
 from .positions import read_positions
-from .summary import summarize
+from .summary import revert_summary, summarize
 
+DEFAULT_RULES = AlertRules()
 Outcome = Literal["new_version", "cosmetic", "unchanged"]
 
 
@@ -47,15 +50,25 @@ class Recorded:
 
 
 def record_observation(
-    s: Session, document_id: int, obs: Observation, *, alert: bool = True
+    s: Session,
+    document_id: int,
+    obs: Observation,
+    *,
+    alert: bool = True,
+    rules: AlertRules = DEFAULT_RULES,
 ) -> Recorded:
-    """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting."""
+    """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting.
+
+    A text equal to one of the recent versions (``rules``) is recorded as a version whose
+    change is a ``revert``: stored, never alerted; the second revert within the window
+    opens a flapping episode (``episodes``).
+    """
     before, after = store.neighbours(s, document_id, obs.captured_at)
     match = matching_neighbour(before, after, obs.text)
     if match is not None and match is before:
         return Recorded("unchanged", before)
     if match is not None:
-        return Recorded("unchanged", _move_back(s, document_id, before, match, obs))
+        return Recorded("unchanged", _move_back(s, document_id, before, match, obs, rules))
     clauses = _with_missed_clauses(s, before, obs)
     version = store.add_version(
         s,
@@ -71,10 +84,12 @@ def record_observation(
     change = None
     if before is not None:
         live = alert and obs.origin == "live"
-        change = _add_change(s, document_id, before, version, "pending" if live else "none")
+        change = _add_change(s, document_id, before, version, "pending" if live else "none", rules)
+        if live and change.kind != "cosmetic":
+            episodes.after_change(s, document_id, change, json.loads(change.summary), rules)
     if after is not None:
         carried = _pop_change(s, after)
-        _add_change(s, document_id, version, after, carried)
+        _add_change(s, document_id, version, after, carried, rules)
     outcome: Outcome = (
         "cosmetic" if change is not None and change.kind == "cosmetic" else "new_version"
     )
@@ -91,7 +106,12 @@ def matching_neighbour(before: Version | None, after: Version | None, text: str)
 
 
 def _move_back(
-    s: Session, document_id: int, before: Version | None, after: Version, obs: Observation
+    s: Session,
+    document_id: int,
+    before: Version | None,
+    after: Version,
+    obs: Observation,
+    rules: AlertRules,
 ) -> Version:
     """``after``'s text was already there at ``obs.captured_at``: it starts earlier."""
     carried = _pop_change(s, after)
@@ -99,7 +119,7 @@ def _move_back(
     after.snapshot_sha256 = obs.snapshot
     s.flush()
     if before is not None:
-        _add_change(s, document_id, before, after, carried)
+        _add_change(s, document_id, before, after, carried, rules)
     return after
 
 
@@ -125,12 +145,25 @@ def _with_missed_clauses(
 
 
 def _add_change(
-    s: Session, document_id: int, before: Version, after: Version, alert: str
+    s: Session, document_id: int, before: Version, after: Version, alert: str, rules: AlertRules
 ) -> Change:
+    """The change ``before`` → ``after``; a return to a recent text is a ``revert`` whose
+    facts and severity are those against the version returned to (never alerted)."""
     summary, pairs = change_summary(s, before, after)
+    back = None
+    if summary["kind"] == "substantive":
+        back = episodes.returned_to(
+            s, document_id, before, after.text_sha256, after.captured_at, rules
+        )
+    if back is not None:
+        summary = revert_summary(summary, change_summary(s, back, after)[0], back.captured_at)
     if summary["kind"] != "substantive" and alert == "pending":
         alert = "none"
-    return store.add_change(s, document_id, before, after, summary, pairs, alert)
+    change = store.add_change(s, document_id, before, after, summary, pairs, alert)
+    if back is not None:
+        change.reverts_to_id = back.id
+        s.flush()
+    return change
 
 
 def change_summary(

@@ -99,6 +99,20 @@ class ReadingItem:
 
 
 @dataclass(frozen=True)
+class EpisodeItem:
+    """A stretch of trouble with a document in the digest's period (see ``episodes``)."""
+
+    title: str
+    url: str
+    kind: str  # outage | flapping
+    started: datetime
+    ended: datetime | None  # None: still going on
+    count: int  # failed checks / returns to an earlier text
+    texts: int  # flapping: how many texts it alternates between
+    error_kinds: str  # outage: every error kind seen, comma-separated
+
+
+@dataclass(frozen=True)
 class DigestData:
     """Everything a digest reports for one period (already scoped to its recipient)."""
 
@@ -111,6 +125,7 @@ class DigestData:
     # (provider id, document id, title) of every watched document in scope, in file order
     watched: Sequence[tuple[str, str, str]] = ()
     readings: Sequence[ReadingItem] = ()  # re-extractions made in the period
+    episodes: Sequence[EpisodeItem] = ()  # outages that ended, flapping, in the period
 
 
 def change_item(
@@ -192,6 +207,7 @@ def change_view(item: ChangeItem) -> dict[str, Any]:
         "url_text": item.url,
         "observed": when(item.captured_at),
         "history": item.origin != "live",
+        "revert": s.get("kind") == "revert",
         "severity": (item.severity or "").upper(),
         "clauses": list(s.get("clauses") or []),
         "summary": s.get("summary") or "",

@@ -7,24 +7,29 @@ Failing documents come first. Times are ISO 8601 UTC strings (``...Z``) or ``nul
     {"generated_at": "...", "timezone": "Europe/Paris", "failing": 1,
      "documents": [{"provider", "document", "name", "url", "state", "last_attempt",
                     "last_success", "last_change", "consecutive_failures",
-                    "last_error", "schedule", "next_runs"}],
+                    "failing_since", "failing_kind", "flapping", "last_error",
+                    "schedule", "next_runs"}],
      "digest": {"schedule", "next_runs"},
      "locks": [{"name", "pid", "host", "acquired_at", "expires_at"}]}
 
 ``state`` is ``failing`` (the latest check failed), ``ok``, or ``never_checked``.
+``failing_since`` is the first failed check after the last good one and ``failing_kind``
+the latest error kind (both ``null`` unless failing); ``flapping`` is ``null`` or
+``{"since", "last_return", "returns", "texts"}`` while the page keeps returning to
+earlier texts.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import store
-from .config import Config, DocumentConfig
+from . import episodes, store
+from .config import AlertRules, Config, DocumentConfig
 from .db import SessionFactory
 from .locks import current_locks
 from .models import OutboxMessage
@@ -51,7 +56,7 @@ def build_status(
         for doc in job.documents:
             schedules[doc.key] = (job.expression, times)
     with sessions() as s:
-        docs = [document_status(s, doc, *schedules[doc.key]) for doc in config.documents()]
+        docs = [document_status(s, doc, *schedules[doc.key], now=now) for doc in config.documents()]
     order = {"failing": 0, "never_checked": 1, "ok": 2}
     docs.sort(key=lambda d: order[d["state"]])  # stable: config order within a state
     return {
@@ -96,9 +101,14 @@ def failed_messages(sessions: SessionFactory) -> list[dict[str, Any]]:
 
 
 def document_status(
-    s: Session, doc: DocumentConfig, schedule: str, next_runs: list[str | None]
+    s: Session,
+    doc: DocumentConfig,
+    schedule: str,
+    next_runs: list[str | None],
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """One document's entry of the status report."""
+    now = now or datetime.now(UTC)
     row = store.find_document(s, doc.provider, doc.id)
     health = store.check_health(s, row.id) if row else store.CheckHealth(None, None, 0)
     change = store.last_change(s, row.id) if row else None
@@ -116,6 +126,9 @@ def document_status(
         "last_success": iso(health.last_success),
         "last_change": _change(change),
         "consecutive_failures": health.consecutive_failures,
+        "failing_since": iso(health.failing_since),
+        "failing_kind": health.last_error_kind if health.consecutive_failures else None,
+        "flapping": _flapping(s, row.id, doc.alerting, now) if row else None,
         "last_error": None
         if health.last_error_at is None
         else {
@@ -125,6 +138,21 @@ def document_status(
         },
         "schedule": schedule,
         "next_runs": next_runs,
+    }
+
+
+def _flapping(
+    s: Session, document_id: int, rules: AlertRules, now: datetime
+) -> dict[str, Any] | None:
+    """The open flapping episode, while its last return is within ``revert_days``."""
+    episode = episodes.open_episode(s, document_id, "flapping")
+    if episode is None or episode.last_at < now - timedelta(days=rules.revert_days):
+        return None
+    return {
+        "since": iso(episode.started_at),
+        "last_return": iso(episode.last_at),
+        "returns": episode.count,
+        "texts": episode.texts,
     }
 
 

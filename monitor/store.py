@@ -13,7 +13,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
@@ -468,6 +468,7 @@ class CheckHealth:
     last_error_at: datetime | None = None
     last_error_kind: str | None = None
     last_error: str | None = None
+    failing_since: datetime | None = None  # first failure after the last success
 
 
 def check_health(s: Session, document_id: int) -> CheckHealth:
@@ -479,16 +480,14 @@ def check_health(s: Session, document_id: int) -> CheckHealth:
     last = s.scalars(live.order_by(newest).limit(1)).first()
     success = s.scalars(live.where(FetchAttempt.outcome != "error").order_by(newest).limit(1))
     good = success.first()
-    failures = s.scalar(
-        select(func.count())
-        .select_from(FetchAttempt)
-        .where(
+    failures, since = s.execute(
+        select(func.count(), func.min(FetchAttempt.started_at)).where(
             FetchAttempt.document_id == document_id,
             FetchAttempt.origin == "live",
             FetchAttempt.outcome == "error",
             FetchAttempt.id > (good.id if good else 0),
         )
-    )
+    ).one()
     error = s.scalars(live.where(FetchAttempt.outcome == "error").order_by(newest).limit(1)).first()
     return CheckHealth(
         last_attempt=last.started_at if last else None,
@@ -497,7 +496,13 @@ def check_health(s: Session, document_id: int) -> CheckHealth:
         last_error_at=error.started_at if error else None,
         last_error_kind=error.error_kind if error else None,
         last_error=error.error if error else None,
+        failing_since=_aware(since) if failures else None,
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    """An aggregate (``min``) bypasses ``UTCDateTime``: make its naive UTC value aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def last_change(s: Session, document_id: int) -> Change | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from .config import BUILTIN_CLAUSES
@@ -293,3 +294,34 @@ def summarize_reading(
         parts.append(f"text re-read ({_counts(text)})")
     line = "Reading improved: " + "; ".join(parts) + "." if parts else "Reading unchanged."
     return ReadingChange(text, tuple(keys), diffs, moved, line)
+
+
+def revert_summary(
+    moved: Mapping[str, Any], against: Mapping[str, Any], first_seen: datetime
+) -> dict[str, Any]:
+    """The stored summary of a return to an earlier text (kind ``revert``).
+
+    ``moved`` is the summary against the version it replaces (its sentence and clause
+    diffs say what the page did); ``against`` is the summary against the version it
+    returns to, and gives the facts, positions and severity: a return to a known text
+    changes none of them.
+    """
+    counts = _counts(
+        SentenceDiff(
+            added=list(moved.get("added") or []),
+            removed=list(moved.get("removed") or []),
+            modified=list(moved.get("modified") or []),
+        )
+    )
+    same = against.get("kind") != "substantive"
+    return {
+        **moved,
+        "kind": "revert",
+        "severity": None if same else against.get("severity"),
+        "facts": list(against.get("facts") or []),
+        "positions": list(against.get("positions") or []),
+        "summary": (
+            f"Back to the text first seen {first_seen.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            f"{': no new wording' if same else ''} ({counts} against the text it replaces)."
+        ),
+    }

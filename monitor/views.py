@@ -39,12 +39,17 @@ def require_document(s: Session, provider: str, document: str) -> Document:
     return row
 
 
-def change_dict(change: Change) -> dict[str, Any]:
-    """A stored change's summary; one stored by release 0.1 lists no position changes."""
+def change_dict(change: Change, numbers: dict[int, int] | None = None) -> dict[str, Any]:
+    """A stored change's summary (one stored by release 0.1 lists no position changes); a
+    ``revert`` names the version it returns to (``reverts_to``, a version number when
+    ``numbers`` maps version ids to them)."""
     data: dict[str, Any] = json.loads(change.summary)
     data.setdefault("positions", [])
     data.setdefault("subprocessors", {"added": [], "removed": []})
     data["origin"] = change.origin
+    if change.kind == "revert":
+        target = change.reverts_to_id
+        data["reverts_to"] = (numbers or {}).get(target) if target is not None else None
     return data
 
 
@@ -53,8 +58,9 @@ def document_history(s: Session, provider: str, document: str) -> dict[str, Any]
     row = require_document(s, provider, document)
     changes = store.changes_by_version(s, row.id)
     numbers = store.version_numbers(s, row.id)
+    versions = store.versions(s, row.id)
     out = []
-    for n, v in enumerate(store.versions(s, row.id), 1):
+    for n, v in enumerate(versions, 1):
         change = changes.get(v.id)
         out.append(
             {
@@ -62,7 +68,7 @@ def document_history(s: Session, provider: str, document: str) -> dict[str, Any]
                 "captured_at": _iso(v.captured_at),
                 "text_sha256": v.text_sha256,
                 "origin": v.origin,
-                "change": change_dict(change) if change else None,
+                "change": change_dict(change, numbers) if change else None,
             }
         )
     improved = [
@@ -134,7 +140,7 @@ def clause_history(
         if row.change.document_id not in numbers:  # once per document, not once per row
             numbers[row.change.document_id] = store.version_numbers(s, row.change.document_id)
         doc_numbers = numbers[row.change.document_id]
-        summary = change_dict(row.change)
+        summary = change_dict(row.change, doc_numbers)
         clause_diff = summary.get("clause_diffs", {}).get(key, {})
         changes.append(
             {
@@ -212,9 +218,15 @@ def version_diff(
     compared, the line diff, and with ``clause`` that clause's texts and diffs.
     ``kind`` is ``None`` when the two versions have the same text."""
     row = require_document(s, provider, document)
-    old, new = version_pair(store.versions(s, row.id), from_n, to_n, f"{provider}/{document}")
-    if old[1].text == new[1].text:
-        change: dict[str, Any] = {
+    versions = store.versions(s, row.id)
+    old, new = version_pair(versions, from_n, to_n, f"{provider}/{document}")
+    stored = store.change_to(s, new[1].id)
+    change: dict[str, Any]
+    if stored is not None and stored.kind == "revert" and stored.from_version_id == old[1].id:
+        change = change_dict(stored, {v.id: n for n, v in enumerate(versions, 1)})
+        del change["origin"]
+    elif old[1].text == new[1].text:
+        change = {
             **summarize("", "", {}, {}).as_dict(),
             "kind": None,
             "summary": "The two versions have the same text.",
