@@ -37,7 +37,8 @@ EpisodeKind = Literal["outage", "flapping"]
 def returned_to(
     s: Session, document_id: int, before: Version, text_sha256: str, at: datetime, rules: AlertRules
 ) -> Version | None:
-    """The recent version before ``before`` whose text is ``text_sha256`` (newest first)."""
+    """The recent version before ``before`` whose text is ``text_sha256``: the oldest such
+    within the window, so each return of an A/B flip names the same version."""
     recent = s.scalars(
         select(Version)
         .where(Version.document_id == document_id, Version.captured_at <= before.captured_at)
@@ -45,14 +46,12 @@ def returned_to(
         .limit(rules.revert_window + 1)  # ``before`` itself is the first and never matches
     )
     oldest = at - timedelta(days=rules.revert_days)
-    return next(
-        (
-            v
-            for v in recent
-            if v.id != before.id and v.text_sha256 == text_sha256 and v.captured_at >= oldest
-        ),
-        None,
-    )
+    matches = [
+        v
+        for v in recent
+        if v.id != before.id and v.text_sha256 == text_sha256 and v.captured_at >= oldest
+    ]
+    return matches[-1] if matches else None
 
 
 def recent_reverts(s: Session, document_id: int, at: datetime, rules: AlertRules) -> list[Change]:

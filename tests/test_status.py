@@ -28,6 +28,9 @@ DOC_KEYS = {
     "last_attempt",
     "last_success",
     "last_change",
+    "failing_since",
+    "failing_kind",
+    "flapping",
     "consecutive_failures",
     "last_error",
     "schedule",
@@ -73,6 +76,10 @@ def test_status_lists_failing_documents_first_with_their_last_error(
     assert privacy["last_success"] is None
     assert privacy["last_error"]["kind"] == "http"
     assert "503" in privacy["last_error"]["message"]
+    assert privacy["failing_kind"] == "http" and privacy["flapping"] is None
+    assert privacy["failing_since"].endswith("Z")
+    assert privacy["failing_since"] < privacy["last_error"]["at"]  # the first of the 3 failures
+    assert terms["failing_since"] is None and terms["failing_kind"] is None
     assert usage["state"] == "never_checked" and usage["last_attempt"] is None
     assert terms["state"] == "ok" and terms["consecutive_failures"] == 0
     assert terms["last_success"] == terms["last_attempt"]

@@ -1,0 +1,241 @@
+"""Returns, flip-flops and broken tracking through the real CLI: a page server and an SMTP
+server on 127.0.0.1, a real SQLite file, `tosmon check` run after run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from servers import LocalServer, Reply
+from smtp import SmtpServer
+
+from monitor.cli import main
+
+PAGE = """<html><body><main>
+<h1>Terms of Service</h1>
+<p>These terms apply to your use of the services.</p>
+<h2>Retention</h2>
+<p>We retain API inputs and outputs for {days} days, then delete them.</p>
+<h2>Fees</h2>
+<p>You will pay the fees in the order form within thirty days of invoice.</p>
+</main></body></html>"""
+A, B = PAGE.format(days=30), PAGE.format(days=90)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+def write_project(
+    tmp_path: Path, http: LocalServer, smtp: SmtpServer, extra: str = "", alerts: str = "all"
+) -> Path:
+    config = tmp_path / "sources.toml"
+    config.write_text(f"""
+[monitor]
+database = "sqlite:///tos.db"
+timeout = 1.0
+retries = 0
+backoff = 0.01
+{extra}
+
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+security = "none"
+from = "tos-monitor <monitor@example.test>"
+to = ["legal@example.test"]
+alerts = "{alerts}"
+timeout = 5
+
+[providers.acme]
+name = "Acme"
+
+[providers.acme.documents.terms]
+name = "Terms"
+url = "{http.url("/terms")}"
+select = ["main"]
+""")
+    return config
+
+
+def tosmon(config: Path, *args: str) -> Any:
+    result = CliRunner().invoke(main, [*args, "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if "--json" in args else result.stdout
+
+
+def subjects(smtp: SmtpServer) -> list[str]:
+    return [str(r.message["Subject"]) for r in smtp.received]
+
+
+def body(smtp: SmtpServer, n: int) -> str:
+    part = smtp.received[n].message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def status_of(config: Path) -> dict[str, Any]:
+    [doc] = tosmon(config, "status", "--json")["documents"]
+    return doc  # type: ignore[no-any-return]
+
+
+def test_six_check_flip_sends_the_first_change_and_one_flapping_notice(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """A page alternating A, B, A, B, A, B over six checks mails the first change and one
+    "flapping" notice, nothing else; history stores the returns as reverts ("back to v1"),
+    status says the document is flapping, and the digest lists the returns as such."""
+    config = write_project(tmp_path, http_server, smtp)
+    http_server.route("/terms", *(Reply(body=page) for page in [A, B, A, B, A, B]))
+    for _ in range(6):
+        tosmon(config, "check", "--json")
+
+    assert len(smtp.received) == 2
+    assert "Acme Terms — retention clause changed" in subjects(smtp)[0]
+    assert subjects(smtp)[1] == "[tos-monitor] Flapping: Acme Terms alternates between 2 texts"
+    notice = body(smtp, 1)
+    assert "~ We retain API inputs and outputs for [-30-] {+90+} days" in notice
+    assert "only message for this episode" in " ".join(notice.split())
+
+    versions = tosmon(config, "history", "acme", "terms", "--json")["versions"]
+    changes = [v["change"] for v in versions]
+    assert changes[0] is None and changes[1]["kind"] == "substantive"
+    assert [(c["kind"], c["reverts_to"]) for c in changes[2:]] == [
+        ("revert", 1),
+        ("revert", 2),
+        ("revert", 1),
+        ("revert", 2),
+    ]
+    assert all(c["severity"] is None and c["facts"] == [] for c in changes[2:])
+    assert "back to v1" in tosmon(config, "history", "acme", "terms")
+
+    same = tosmon(config, "diff", "acme", "terms", "--from", "1", "--to", "3", "--json")
+    assert same["kind"] is None
+    back = tosmon(config, "diff", "acme", "terms", "--from", "2", "--to", "3", "--json")
+    assert (back["kind"], back["reverts_to"]) == ("revert", 1)
+
+    flapping = status_of(config)["flapping"]
+    assert flapping is not None and (flapping["texts"], flapping["returns"]) == (2, 4)
+
+    digest = tosmon(config, "digest", "--dry-run")
+    assert "1 substantive change; 4 returns to an earlier text" in digest
+    assert "alternates between 2 texts (4 returns)" in digest
+
+
+def test_a_real_change_after_a_flap_alerts_again(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """After a flip-flop, a capture with words never seen before is an ordinary change: it
+    alerts, and it ends the flapping episode (status no longer shows it)."""
+    config = write_project(tmp_path, http_server, smtp)
+    c = PAGE.format(days=180)
+    http_server.route("/terms", *(Reply(body=page) for page in [A, B, A, B, c]))
+    for _ in range(5):
+        tosmon(config, "check", "--json")
+    assert len(smtp.received) == 3  # A→B, the flapping notice, B→C
+    assert "retention clause changed" in subjects(smtp)[2]
+    assert status_of(config)["flapping"] is None
+
+
+def test_broken_for_five_runs_then_recovered_sends_exactly_two_emails(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """A page that 404s for five runs and then recovers sends one "tracking broken" email
+    (at the second failure: `alert_after_failures` defaults to 2) and one "tracking
+    recovered" email; status --json names the failure's start and kind meanwhile."""
+    config = write_project(tmp_path, http_server, smtp)
+    missing = Reply(404, "gone", content_type="text/plain")
+    http_server.route("/terms", Reply(body=A), *([missing] * 5), Reply(body=A))
+    tosmon(config, "check", "--json")
+    started = datetime.now(UTC)
+    for run in range(5):
+        tosmon(config, "check", "--json")
+        assert len(smtp.received) == (0 if run == 0 else 1)
+    doc = status_of(config)
+    assert (doc["state"], doc["consecutive_failures"], doc["failing_kind"]) == ("failing", 5, "http")
+    since = datetime.fromisoformat(doc["failing_since"].replace("Z", "+00:00"))
+    assert doc["failing_since"].endswith("Z") and abs(since - started) < timedelta(seconds=5)
+
+    tosmon(config, "check", "--json")
+    tosmon(config, "check", "--json")
+    assert len(smtp.received) == 2
+    broken, recovered = subjects(smtp)
+    assert broken.startswith("[tos-monitor] Tracking broken: Acme Terms — http since ")
+    assert recovered.startswith("[tos-monitor] Tracking recovered: Acme Terms — was broken for ")
+    assert "update `url` in sources.toml" in " ".join(body(smtp, 0).split())
+    assert "5 failed checks" in body(smtp, 1)
+    assert "The text did not change meanwhile." in body(smtp, 1)
+    doc = status_of(config)
+    assert (doc["state"], doc["failing_since"], doc["failing_kind"]) == ("ok", None, None)
+
+
+def test_a_break_across_changing_error_kinds_is_one_episode(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """A 404, then a page whose `select` matches nothing, then a redirect we refuse, is one
+    broken stretch: one "broken" email, one "recovered" email naming all three kinds, and
+    the text that changed meanwhile is said so."""
+    config = write_project(tmp_path, http_server, smtp)
+    http_server.route(
+        "/terms",
+        Reply(body=A),
+        Reply(404, "gone", content_type="text/plain"),
+        Reply(body="<html><body><div>Moved to our new help centre.</div></body></html>"),
+        Reply.redirect("ftp://files.example.test/terms"),
+        Reply(body=B),
+    )
+    for _ in range(5):
+        tosmon(config, "check", "--json")
+    assert len(smtp.received) == 3
+    broken, change, recovered = subjects(smtp)
+    assert "retention clause changed" in change
+    assert broken.startswith("[tos-monitor] Tracking broken: Acme Terms — selector since")
+    assert recovered.startswith("[tos-monitor] Tracking recovered: Acme Terms")
+    text = body(smtp, 2)
+    assert "3 failed checks; http, selector, redirect" in text
+    assert "The text changed meanwhile" in text
+
+
+def test_per_document_alert_after_failures_and_alerts_none(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """`alert_after_failures = 1` on a document mails at its first failure; the same break
+    with `[email] alerts = "none"` mails nothing."""
+    config = write_project(tmp_path, http_server, smtp)
+    config.write_text(config.read_text() + "alert_after_failures = 1\n")
+    http_server.route("/terms", Reply(body=A), Reply(500, "down", content_type="text/plain"))
+    tosmon(config, "check", "--json")
+    tosmon(config, "check", "--json")
+    assert len(smtp.received) == 1 and "Tracking broken" in subjects(smtp)[0]
+
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    config = write_project(quiet, http_server, smtp, alerts="none")
+    http_server.route("/terms", Reply(body=A), Reply(500, "down", content_type="text/plain"))
+    for _ in range(4):
+        tosmon(config, "check", "--json")
+    assert len(smtp.received) == 1
+
+
+def test_the_digest_lists_an_outage_that_opened_and_closed_in_the_period(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """An outage that began and ended within the week is in the digest (when, how many
+    failed checks, which errors), though nothing is failing any more."""
+    config = write_project(tmp_path, http_server, smtp)
+    missing = Reply(404, "gone", content_type="text/plain")
+    http_server.route("/terms", Reply(body=A), missing, missing, missing, Reply(body=A))
+    for _ in range(5):
+        tosmon(config, "check", "--json")
+    digest = " ".join(tosmon(config, "digest", "--dry-run").split())
+    assert "Tracking interruptions and flip-flops" in digest
+    assert "Acme Terms: tracking was broken from " in digest
+    assert "(3 failed checks; http)" in digest
+    assert "Documents that are failing" not in digest
