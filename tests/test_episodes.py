@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
+from alembic import command
 from click.testing import CliRunner
 from servers import LocalServer, Reply
 from smtp import SmtpServer
+from sqlalchemy import select
 
 from monitor.cli import main
+from monitor.db import alembic_config, create_db_engine, open_database
+from monitor.models import Change, Episode
 
 PAGE = """<html><body><main>
 <h1>Terms of Service</h1>
@@ -125,7 +130,7 @@ def test_six_check_flip_sends_the_first_change_and_one_flapping_notice(
     assert flapping is not None and (flapping["texts"], flapping["returns"]) == (2, 4)
 
     digest = tosmon(config, "digest", "--dry-run")
-    assert "1 substantive change; 4 returns to an earlier text" in digest
+    assert "Overview: 1 substantive change (1 high); 4 returns to an earlier text" in digest
     assert "alternates between 2 texts (4 returns)" in digest
 
 
@@ -159,7 +164,8 @@ def test_broken_for_five_runs_then_recovered_sends_exactly_two_emails(
         tosmon(config, "check", "--json")
         assert len(smtp.received) == (0 if run == 0 else 1)
     doc = status_of(config)
-    assert (doc["state"], doc["consecutive_failures"], doc["failing_kind"]) == ("failing", 5, "http")
+    assert doc["state"] == "failing" and doc["consecutive_failures"] == 5
+    assert doc["failing_kind"] == "http"
     since = datetime.fromisoformat(doc["failing_since"].replace("Z", "+00:00"))
     assert doc["failing_since"].endswith("Z") and abs(since - started) < timedelta(seconds=5)
 
@@ -239,3 +245,56 @@ def test_the_digest_lists_an_outage_that_opened_and_closed_in_the_period(
     assert "Acme Terms: tracking was broken from " in digest
     assert "(3 failed checks; http)" in digest
     assert "Documents that are failing" not in digest
+
+
+def test_an_existing_database_upgrades_in_place_keeping_its_history(tmp_path: Path) -> None:
+    """A database created at the first schema, with a version and a change, upgrades to the
+    current one: the rows stay, old changes are no reverts, and episodes can be stored."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_db_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into documents (id, provider, slug, url, created_at) "
+            "values (1, 'acme', 'terms', 'https://acme.test/terms', '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "insert into snapshots (sha256, document_id, codec, depth, content, size, created_at)"
+            " values ('s', 1, 'zstd', 0, x'00', 1, '2026-01-01 00:00:00')"
+        )
+        for vid in (1, 2):
+            conn.exec_driver_sql(
+                "insert into versions (id, document_id, captured_at, text, text_sha256, "
+                "snapshot_sha256, origin, created_at) values "
+                f"({vid}, 1, '2026-01-0{vid} 00:00:00', x'00', 'h{vid}', 's', 'live', "
+                "'2026-01-01 00:00:00')"
+            )
+        conn.exec_driver_sql(
+            "insert into changes (id, document_id, from_version_id, to_version_id, captured_at,"
+            " kind, summary, origin, alert, created_at) values (1, 1, 1, 2, "
+            "'2026-01-02 00:00:00', 'substantive', ?, 'live', 'queued', '2026-01-02 00:00:00')",
+            (zstandard.ZstdCompressor().compress(b'{"kind": "substantive"}'),),
+        )
+    engine.dispose()
+    sessions = open_database(url)
+    with sessions.begin() as s:
+        [change] = s.scalars(select(Change))
+        assert (change.kind, change.alert, change.reverts_to_id) == ("substantive", "queued", None)
+        s.add(
+            Episode(
+                document_id=1,
+                kind="outage",
+                started_at=datetime.now(UTC),
+                last_at=datetime.now(UTC),
+                count=1,
+                texts=0,
+                open_alert="none",
+                close_alert="none",
+            )
+        )
+    with sessions() as s:
+        assert len(list(s.scalars(select(Episode)))) == 1
+    sessions.kw["bind"].dispose()
