@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .config import AlertRules
@@ -191,7 +191,3 @@ def episodes_in(
         q = q.where(Episode.ended_at.is_(None) | (Episode.ended_at > since))
     return list(s.scalars(q.order_by(Episode.started_at, Episode.id)))
 
-
-def count_open(s: Session, kind: EpisodeKind) -> int:
-    q = select(func.count()).select_from(Episode)
-    return int(s.scalar(q.where(Episode.kind == kind, Episode.ended_at.is_(None))) or 0)
