@@ -190,4 +190,3 @@ def episodes_in(
     if since is not None:
         q = q.where(Episode.ended_at.is_(None) | (Episode.ended_at > since))
     return list(s.scalars(q.order_by(Episode.started_at, Episode.id)))
-

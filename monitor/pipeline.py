@@ -274,7 +274,9 @@ def process_fetch(
         row = store.ensure_document(s, doc)
         report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
         attempt = {**_attempt_fields(result), "origin": "live"}
-        return _failed(s, row.id, report, attempt, error.kind, str(error))
+        report = _failed(s, row.id, report, attempt, error.kind, str(error))
+        track_outage(s, doc, report, result.started_at)
+        return report
 
 
 def _attempt_fields(result: FetchResult) -> dict[str, Any]:
