@@ -230,6 +230,26 @@ def test_per_document_alert_after_failures_and_alerts_none(
     assert len(smtp.received) == 1
 
 
+def test_a_notice_queued_while_smtp_is_down_is_sent_once_when_it_is_back(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """The "tracking broken" notice waits in the outbox while the SMTP server is down and
+    is delivered exactly once when it is back, however many checks ran meanwhile."""
+    config = write_project(tmp_path, http_server, smtp)
+    http_server.route("/terms", Reply(body=A), Reply(503, "down", content_type="text/plain"))
+    tosmon(config, "check", "--json")
+    smtp.stop()
+    for _ in range(3):
+        tosmon(config, "check", "--json")
+    smtp.start()
+    tosmon(config, "notify", "--json")
+    for _ in range(2):
+        tosmon(config, "check", "--json")
+        tosmon(config, "notify", "--json")
+    assert len(smtp.received) == 1
+    assert subjects(smtp)[0].startswith("[tos-monitor] Tracking broken: Acme Terms — http")
+
+
 def test_the_digest_lists_an_outage_that_opened_and_closed_in_the_period(
     tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
 ) -> None:
