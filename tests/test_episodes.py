@@ -318,3 +318,22 @@ def test_an_existing_database_upgrades_in_place_keeping_its_history(tmp_path: Pa
     with sessions() as s:
         assert len(list(s.scalars(select(Episode)))) == 1
     sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("revert_window = 0", "`revert_window`"),
+        ("revert_days = -1", "`revert_days`"),
+        ('alert_after_failures = "two"', "`alert_after_failures`"),
+    ],
+)
+def test_bad_alert_settings_are_refused_with_the_setting_named(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer, line: str, named: str
+) -> None:
+    """A revert window, revert days or failure threshold out of range stops with exit 2 and
+    a message naming the file, the [monitor] table and the setting."""
+    config = write_project(tmp_path, http_server, smtp, extra=line)
+    result = CliRunner().invoke(main, ["sources", "validate", "--config", str(config)])
+    assert result.exit_code == 2
+    assert str(config) in result.output and "[monitor]" in result.output and named in result.output
