@@ -149,21 +149,28 @@ def _add_change(
 ) -> Change:
     """The change ``before`` → ``after``; a return to a recent text is a ``revert`` whose
     facts and severity are those against the version returned to (never alerted)."""
-    summary, pairs = change_summary(s, before, after)
-    back = None
-    if summary["kind"] == "substantive":
-        back = episodes.returned_to(
-            s, document_id, before, after.text_sha256, after.captured_at, rules
-        )
-    if back is not None:
-        summary = revert_summary(summary, change_summary(s, back, after)[0], back.captured_at)
+    back = episodes.returned_to(s, document_id, before, after.text_sha256, after.captured_at, rules)
+    summary, pairs, reverts_to = resummarize(s, before, after, back.id if back else None)
     if summary["kind"] != "substantive" and alert == "pending":
         alert = "none"
     change = store.add_change(s, document_id, before, after, summary, pairs, alert)
-    if back is not None:
-        change.reverts_to_id = back.id
+    if reverts_to is not None:
+        change.reverts_to_id = reverts_to
         s.flush()
     return change
+
+
+def resummarize(
+    s: Session, before: Version, after: Version, reverts_to: int | None
+) -> tuple[dict[str, Any], list[tuple[str, str | None, str | None]], int | None]:
+    """``change_summary``, as a ``revert`` when ``after``'s text is still that of version
+    ``reverts_to`` (id): then (summary, clause pairs, that id); else its id is ``None``."""
+    summary, pairs = change_summary(s, before, after)
+    back = s.get(Version, reverts_to) if reverts_to is not None else None
+    if back is None or back.text_sha256 != after.text_sha256 or summary["kind"] != "substantive":
+        return summary, pairs, None
+    against = change_summary(s, back, after)[0]
+    return revert_summary(summary, against, back.captured_at), pairs, back.id
 
 
 def change_summary(

@@ -35,7 +35,7 @@ from .extract import extract
 from .locks import Locks, document_lock
 from .models import ClauseText, Reextraction, Snapshot, Version
 from .positions import Position, PositionKey, read_positions
-from .record import change_summary
+from .record import resummarize
 from .summary import summarize_reading
 
 
@@ -200,9 +200,11 @@ def _recompute_change(s: Session, before: Version, after: Version) -> tuple[int,
     became cosmetic). Its origin and alert state stay; a pending alert of a change that is
     now cosmetic is dropped; nothing becomes pending."""
     change = store.change_to(s, after.id)
-    summary, pairs = change_summary(s, before, after)
+    back = change.reverts_to_id if change is not None else None
+    summary, pairs, reverts_to = resummarize(s, before, after, back)
     if change is None or json.loads(change.summary) == summary:
         return 0, False
+    change.reverts_to_id = reverts_to  # a return stays one while the texts still match
     became_cosmetic = change.kind != "cosmetic" and summary["kind"] == "cosmetic"
     change.kind, change.severity = summary["kind"], summary.get("severity")
     change.summary = json.dumps(summary)

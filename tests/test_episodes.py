@@ -133,6 +133,11 @@ def test_six_check_flip_sends_the_first_change_and_one_flapping_notice(
     assert "Overview: 1 substantive change (1 high); 4 returns to an earlier text" in digest
     assert "alternates between 2 texts (4 returns)" in digest
 
+    tosmon(config, "reextract", "--json")  # re-reading the history keeps returns as returns
+    again = tosmon(config, "history", "acme", "terms", "--json")["versions"]
+    assert [v["change"] for v in again] == changes
+    assert len(smtp.received) == 2
+
 
 def test_a_real_change_after_a_flap_alerts_again(
     tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
