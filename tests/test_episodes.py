@@ -154,6 +154,67 @@ def test_a_real_change_after_a_flap_alerts_again(
     assert status_of(config)["flapping"] is None
 
 
+FULL = """<html><body><main>
+<h1>Terms of Service</h1>
+<p>These terms apply to your use of the services offered by Acme and its affiliates.</p>
+<h2>Use of your content</h2>
+<p>We do not use your content to train our models. Content you submit through the services
+is processed only to provide the services to you, and is never used to develop or improve
+our models unless you explicitly opt in through your account settings.</p>
+<h2>Ownership</h2>
+<p>As between the parties, you retain all rights in your inputs and you own the outputs that
+the services generate for you. We assign to you all our right, title and interest in the
+outputs, and we claim no ownership of anything you create with the services.</p>
+<h2>Retention</h2>
+<p>We retain API inputs and outputs for 30 days, then delete them.</p>
+</main></body></html>"""
+PARTIAL = """<html><body><main>
+<h1>Terms of Service</h1>
+<p>These terms apply to your use of the services offered by Acme and its affiliates.</p>
+<div class="loading">Loading…</div>
+<h2>Retention</h2>
+<p>We retain API inputs and outputs for 30 days, then delete them.</p>
+</main></body></html>"""
+
+
+def test_a_page_rendering_partially_every_other_fetch_sends_no_high_alert(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """A page that loses two sections (a "Loading…" stub) on every other fetch over six
+    checks sends nothing: each half-render is held as suspect, never a version."""
+    config = write_project(tmp_path, http_server, smtp)
+    http_server.route("/terms", *(Reply(body=page) for page in [FULL, PARTIAL] * 3))
+    outcomes = []
+    for _ in range(6):
+        report = tosmon(config, "check", "--json")
+        outcomes.append("suspect" if report["suspect"] else "ok")
+    assert outcomes == ["ok", "suspect"] * 3
+    assert not any("HIGH" in subject for subject in subjects(smtp))
+    assert smtp.received == []
+    assert len(tosmon(config, "history", "acme", "terms", "--json")["versions"]) == 1
+
+
+def test_a_half_render_accepted_once_comes_back_as_returns_never_as_removals(
+    tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
+) -> None:
+    """When a half-render is fetched twice in a row it is accepted (one alert); the page then
+    flipping between the full and the half text records returns, whose severity and facts
+    are those against the text returned to: no second "clause removed" alert."""
+    config = write_project(tmp_path, http_server, smtp)
+    flips = [FULL, PARTIAL, PARTIAL, FULL, PARTIAL, PARTIAL, FULL]
+    http_server.route("/terms", *(Reply(body=page) for page in flips))
+    for _ in flips:
+        tosmon(config, "check", "--json")
+    versions = tosmon(config, "history", "acme", "terms", "--json")["versions"]
+    kinds = [(v["change"] or {}).get("kind") for v in versions]
+    assert kinds == [None, "substantive", "revert", "revert", "revert"]
+    assert [v["change"]["reverts_to"] for v in versions[2:]] == [1, 2, 1]
+    assert all(v["change"]["severity"] is None for v in versions[2:])
+    alerts = [s for s in subjects(smtp) if "Flapping" not in s]
+    assert len(alerts) == 1  # the half-render accepted once; its returns are not alerted
+    assert len(smtp.received) == 2 and "Flapping" in subjects(smtp)[1]
+
+
 def test_broken_for_five_runs_then_recovered_sends_exactly_two_emails(
     tmp_path: Path, http_server: LocalServer, smtp: SmtpServer
 ) -> None:

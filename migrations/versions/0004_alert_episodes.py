@@ -1,7 +1,7 @@
 """reverts (changes.reverts_to_id) and alert episodes (outages, flapping)
 
-Revision ID: 0003_alert_episodes
-Revises: 0002_positions
+Revision ID: 0004_alert_episodes
+Revises: 0003_attempt_text
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_alert_episodes"
-down_revision = "0002_positions"
+revision = "0004_alert_episodes"
+down_revision = "0003_attempt_text"
 branch_labels = None
 depends_on = None
 
