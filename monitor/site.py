@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive import format_timestamp
-from .config import Config, DocumentConfig
+from .config import Config, DocumentConfig, ProviderConfig
 from .errors import TosmonError
 from .models import Change, Version
 from .position_text import label
@@ -242,31 +242,14 @@ def build_site(
     pages = {d.key: document_page(history, d, matrix) for d in docs}
     every: list[Entry] = [e for p in pages.values() for e in p["entries"]]
     for doc in docs:
-        page = pages[doc.key]
-        base = f"{doc.provider}/{doc.id}/"
+        page, base = pages[doc.key], f"{doc.provider}/{doc.id}/"
         html = template("site_document.html.j2").render(page=page, root="../../")
         write_if_changed(out_dir, base + "index.html", html, report)
         title = f"{doc.provider_name} {doc.name} — tos-monitor"
         atom = feed(page["entries"], title, base + "feed.atom", base + "index.html", base_url)
         write_if_changed(out_dir, base + "feed.atom", atom, report)
     for provider in config.providers:
-        mine = [e for e in every if e.doc.provider == provider.id]
-        rows = tuple(r for r in matrix.rows if r.doc.provider == provider.id)
-        html = template("site_provider.html.j2").render(
-            provider=provider,
-            matrix=_matrix_for(Matrix(matrix.at, rows), "../"),
-            latest=[entry_view(e, "../") for e in _newest(mine)],
-            root="../",
-        )
-        write_if_changed(out_dir, f"{provider.id}/index.html", html, report)
-        atom = feed(
-            mine,
-            f"{provider.name} — tos-monitor",
-            f"{provider.id}/feed.atom",
-            f"{provider.id}/index.html",
-            base_url,
-        )
-        write_if_changed(out_dir, f"{provider.id}/feed.atom", atom, report)
+        _write_provider(out_dir, provider, matrix, every, base_url, report)
     html = template("site_index.html.j2").render(
         matrix=_matrix_for(matrix, ""),
         providers=config.providers,
@@ -274,16 +257,35 @@ def build_site(
         root="",
     )
     write_if_changed(out_dir, "index.html", html, report)
-    write_if_changed(
-        out_dir,
-        "feed.atom",
-        feed(every, "tos-monitor: all changes", "feed.atom", "index.html", base_url),
-        report,
-    )
-    report.pages = len(docs) + len(config.providers) + 1
-    report.feeds = report.pages
+    atom = feed(every, "tos-monitor: all changes", "feed.atom", "index.html", base_url)
+    write_if_changed(out_dir, "feed.atom", atom, report)
+    report.pages = report.feeds = len(docs) + len(config.providers) + 1
     report.entries = len(every)
     return report
+
+
+def _write_provider(
+    out_dir: Path,
+    provider: ProviderConfig,
+    matrix: Matrix,
+    every: Sequence[Entry],
+    base_url: str | None,
+    report: SiteReport,
+) -> None:
+    """A provider's page (its rows of the matrix, its latest changes) and feed."""
+    mine = [e for e in every if e.doc.provider == provider.id]
+    rows = tuple(r for r in matrix.rows if r.doc.provider == provider.id)
+    html = template("site_provider.html.j2").render(
+        provider=provider,
+        matrix=_matrix_for(Matrix(matrix.at, rows), "../"),
+        latest=[entry_view(e, "../") for e in _newest(mine)],
+        root="../",
+    )
+    base = f"{provider.id}/"
+    write_if_changed(out_dir, base + "index.html", html, report)
+    title = f"{provider.name} — tos-monitor"
+    atom = feed(mine, title, base + "feed.atom", base + "index.html", base_url)
+    write_if_changed(out_dir, base + "feed.atom", atom, report)
 
 
 def _newest(entries: Sequence[Entry]) -> list[Entry]:
