@@ -139,7 +139,6 @@ class ContentSettings:
     """Limits on what a capture may become (see suspect.py and the README)."""
 
     suspect_confirmations: int = 2  # fetches showing a suspect text before it is accepted
-    max_text_bytes: int = 2_000_000  # UTF-8 bytes of one version's text shown in full
 
 
 @dataclass(frozen=True)
@@ -171,6 +170,7 @@ class EmailSettings:
     alerts: str = "high"
     provider_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timeout: float = 30.0
+    max_message_bytes: int = 1_000_000  # an alert email's size (text + HTML) at most
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,6 @@ class _Parser(TableReader):
                 "max_redirects",
                 "allow_redirect_hosts",
                 "suspect_confirmations",
-                "max_text_bytes",
                 "revert_window",
                 "revert_days",
                 "alert_after_failures",
@@ -294,13 +293,6 @@ class _Parser(TableReader):
             content=ContentSettings(
                 suspect_confirmations=self.number(
                     monitor, "suspect_confirmations", "monitor", 2, Range(1, 100, True)
-                ),
-                max_text_bytes=self.number(
-                    monitor,
-                    "max_text_bytes",
-                    "monitor",
-                    2_000_000,
-                    Range(1000, 2_000_000_000, True),
                 ),
             ),
         )
@@ -400,6 +392,7 @@ class _Parser(TableReader):
                 "alerts",
                 "providers",
                 "timeout",
+                "max_message_bytes",
             },
         )
         security = self.get(email, "security", w, str, default="starttls")
@@ -427,6 +420,9 @@ class _Parser(TableReader):
             alerts=alerts,
             provider_to=provider_to,
             timeout=self.number(email, "timeout", w, 30.0, Range(0.1, 3600)),
+            max_message_bytes=self.number(
+                email, "max_message_bytes", w, 1_000_000, Range(10_000, 100_000_000, True)
+            ),
         )
         host_problem = host_name_problem(settings.smtp_host)
         if host_problem is not None:

@@ -55,12 +55,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import store
+from .alert_size import alert_messages
 from .config import Config, EmailSettings
 from .db import SessionFactory
 from .errors import NotifyError
 from .locks import Locks
 from .models import OutboxMessage
-from .render import SEVERITY_ORDER, ChangeItem, Rendered, change_item, render_alert
+from .render import SEVERITY_ORDER, ChangeItem, Rendered, change_item
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,8 @@ def queue_alerts(config: Config, sessions: SessionFactory, now: datetime | None 
         items.sort(key=lambda i: (SEVERITY_ORDER.get(i.severity or "", 9), i.captured_at))
         for addr, scope in recipients(settings).items():
             mine = [i for i in items if in_scope(scope, i.provider_id)]
-            if mine:
-                queue_message(s, "alert", addr, render_alert(mine), settings.sender, now)
+            for message in alert_messages(mine, settings.max_message_bytes) if mine else []:
+                queue_message(s, "alert", addr, message, settings.sender, now)
                 queued += 1
     return queued
 

@@ -458,3 +458,36 @@ def test_configured_names_are_shown_as_text_not_rich_markup(project: Path) -> No
     project.write_text(text)
     shown = tosmon(project, "sources", "list")
     assert "[red]T[/red]" in shown
+
+
+# -- 3: oversized changes make bounded messages -------------------------------------------------
+
+
+def test_oversized_change_is_stored_and_alerted_compactly_with_the_others(
+    project: Path, http_server: LocalServer
+) -> None:
+    """A 600 kB paragraph added to one document is stored whole; its alert carries the
+    summary and the `tosmon diff` command, every email stays under max_message_bytes (the
+    server refuses bigger ones), and the other document's change arrives too."""
+    from smtp import SmtpServer, body_of
+
+    huge = " ".join(f"Clause {n} says the customer may audit the provider." for n in range(12_000))
+    with SmtpServer(data_size_limit=150_000) as smtp:
+        project.write_text(
+            project.read_text()
+            + f'\n[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
+            'from = "monitor@example.test"\nto = ["legal@example.test"]\nalerts = "all"\n'
+            "max_message_bytes = 100000\n"
+        )
+        http_server.route("/terms", Reply(body=page(*TERMS)))
+        tosmon(project, "check", "--json")
+        http_server.route("/terms", Reply(body=page(*TERMS, huge)))
+        http_server.route("/privacy", Reply(body=page("We collect your postal address.")))
+        report = tosmon(project, "check", "--json")
+        assert len(report["changed"]) == 2
+        received = list(smtp.received)
+    assert received and all(len(m.raw) < 150_000 for m in received)
+    texts = [body_of(m.message, "plain") for m in received]
+    assert any("tosmon diff acme terms" in t for t in texts)
+    assert any("{+postal+} address" in t for t in texts)
+    assert huge in tosmon(project, "show", "acme", "terms")

@@ -1,0 +1,62 @@
+"""Alert emails within a size limit. Pure: no I/O.
+
+One oversized change (an 18 MB rewrite) must neither make an 18 MB email, which servers
+refuse (552), nor hold back the other changes merged with it. ``alert_messages`` renders
+the changes of one recipient as one message when it fits ``limit`` bytes (text + HTML);
+otherwise as several messages, changes packed in order; a change too large on its own is
+shown *compact*: its summary and facts, every text cut short, and the ``tosmon diff``
+command that shows it in full (the stored version keeps the whole text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .render import ChangeItem, Rendered, render_alert
+
+COMPACT_CHARS = 300  # characters kept of each text of a compact change
+COMPACT_ITEMS = 5  # entries kept of each list of a compact change
+
+
+def size(message: Rendered) -> int:
+    return len(message.subject.encode()) + len(message.text.encode()) + len(message.html.encode())
+
+
+def compact(item: ChangeItem) -> ChangeItem:
+    """``item`` with every summary text cut short, lists cut to a few entries, and the
+    command that shows the whole change added to its summary line."""
+    summary = dict(_cut(item.summary))
+    note = f"This change is too large for email: `{item.diff_command}` shows it in full."
+    summary["summary"] = f"{summary.get('summary') or ''} {note}".strip()
+    return dataclasses.replace(item, summary=summary)
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= COMPACT_CHARS else value[: COMPACT_CHARS - 1] + "…"
+    if isinstance(value, Mapping):
+        return {k: _cut(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cut(v) for v in value[:COMPACT_ITEMS]]
+    return value
+
+
+def alert_messages(items: Sequence[ChangeItem], limit: int) -> list[Rendered]:
+    """The alert emails for ``items`` (one recipient's changes), each within ``limit``."""
+    whole = render_alert(items)
+    if size(whole) <= limit:
+        return [whole]
+    messages: list[Rendered] = []
+    group: list[ChangeItem] = []
+    for item in items:
+        if size(render_alert([item])) > limit:
+            item = compact(item)
+        if group and size(render_alert([*group, item])) > limit:
+            messages.append(render_alert(group))
+            group = []
+        group.append(item)
+    if group:
+        messages.append(render_alert(group))
+    return messages
