@@ -3,8 +3,8 @@ Wayback-compatible archive on 127.0.0.1, read by `tosmon backfill` into a real S
 database (migrations, extraction, clauses, summaries).
 
 Acme Terms (business tier) has three captures: retention 30 days (2024-01-10), 90 days
-(2024-03-05, effective date moved), and a low wording change (2024-06-01). Beta Privacy
-(consumer tier) has one capture whose text carries markup-like page text.
+(2024-03-05, effective date moved), and a wording change (2024-06-01) adding a sentence
+with markup-like page text. Beta Privacy (consumer tier) has one capture, with such text too.
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ CAPTURES = {
     ACME_URL: [
         ("20240110000000", acme(30, "January 10, 2024")),
         ("20240305000000", acme(90, "March 5, 2024")),
-        ("20240601000000", acme(90, "March 5, 2024", " Disputes go to its courts.")),
+        (
+            "20240601000000",
+            acme(90, "March 5, 2024", f" Disputes go to its courts {escape(HOSTILE)}."),
+        ),
     ],
     BETA_URL: [("20240201000000", BETA)],
 }

@@ -143,7 +143,7 @@ def test_export_json_follows_the_contract_with_verifiable_provenance(built: Buil
     assert len(data["rules"]) == 64 and data["tosmon_version"]
     assert list(data["positions"]) == list(POSITION_KEYS)
     assert data["positions"]["retention_days"]["value"] == [90]
-    assert "Disputes go to its courts." in data["text"]
+    assert f"Disputes go to its courts {HOSTILE}." in data["text"]  # JSON holds the text as is
     assert data["clauses"]["retention"]["text"].startswith("## Data retention")
     assert {"text", "source"} == set(data["clauses"]["retention"])
 

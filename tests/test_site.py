@@ -142,8 +142,12 @@ def test_page_text_is_escaped_and_nothing_is_loaded_from_elsewhere(site: Path) -
         assert not tags & {"script", "img", "iframe", "object", "embed"}, page
         text = page.read_text(encoding="utf-8")
         assert "<script" not in text and "@import" not in text and "url(" not in text
-    raw = (site / "beta/privacy/index.html").read_text(encoding="utf-8")
-    assert HOSTILE not in raw
+    page = (site / "acme/terms/index.html").read_text(encoding="utf-8")
+    assert HOSTILE not in page and "&lt;script&gt;alert(&#39;PWNED&#39;)&lt;/script&gt;" in page
+    raw = (site / "acme/terms/feed.atom").read_text(encoding="utf-8")
+    assert "<script" not in raw and "&lt;script" not in raw  # escaped twice: text in HTML in XML
+    content = feedparser.parse(raw.encode()).entries[0].content[0].value
+    assert "&lt;script&gt;alert(" in content and "<script" not in content
 
 
 def test_rebuilding_rewrites_only_what_changed(tmp_path: Path) -> None:
