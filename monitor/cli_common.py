@@ -68,6 +68,12 @@ class App:
         """Read-only sessions: they read while a running check writes (``db.reader``)."""
         return reader(self.sessions)
 
+    def close(self) -> None:
+        """Close the database connections the command opened."""
+        if self._sessions is not None:
+            self._sessions.kw["bind"].dispose()
+            self._sessions = None
+
 
 def app_options(func: F) -> F:
     """Add --config and --db to a command and pass it an ``App`` as ``app``."""
@@ -100,6 +106,8 @@ def app_options(func: F) -> F:
             raise click.ClickException(str(exc)) from exc
         except SQLAlchemyError as exc:  # a database failure: one clear line, no traceback
             raise click.ClickException(fault_message(_database_of(app), exc)) from exc
+        finally:
+            app.close()
 
     return wrapper  # type: ignore[return-value]
 

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from io import BytesIO
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def script(name: str) -> str:
     return found
 
 
-def write_warc(path: Path, captures: list[tuple[str, str, bytes, str]]) -> None:
+def write_warc(path: Path, captures: Iterable[tuple[str, str, bytes, str]]) -> None:
     """A gzipped WARC of HTTP responses: (url, 14-digit timestamp, HTML body, status) each."""
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True)
@@ -68,6 +69,7 @@ class Pywb:
         self.query_limit = query_limit
         self.port = free_port()
         self._captures: list[tuple[str, str, bytes, str]] = []
+        self._warcs: list[Path] = []
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -78,6 +80,10 @@ class Pywb:
         body = html.encode() if isinstance(html, str) else html
         self._captures.append((url, timestamp, body, status))
 
+    def add_warc(self, path: Path) -> None:
+        """Serve the records of a WARC file written elsewhere (e.g. with ``write_warc``)."""
+        self._warcs.append(path)
+
     def start(self) -> Pywb:
         self.root.mkdir(parents=True, exist_ok=True)
         warc = self.root / "captures.warc.gz"
@@ -87,7 +93,7 @@ class Pywb:
             config += f"query_limit: {self.query_limit}\n"
         (self.root / "config.yaml").write_text(config, encoding="utf-8")
         self._manager("init", COLLECTION)
-        self._manager("add", COLLECTION, str(warc))
+        self._manager("add", COLLECTION, str(warc), *map(str, self._warcs))
         with (self.root / "wayback.log").open("wb") as log:  # the child keeps its own copy
             self._proc = subprocess.Popen(
                 [script("wayback"), "-b", "127.0.0.1", "-p", str(self.port)],

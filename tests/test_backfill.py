@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from postgres import opened
 from wayback import FakeWayback
 
 from monitor import store
@@ -25,7 +28,7 @@ from monitor.archive import (
 from monitor.backfill import BackfillProgress, backfill, is_settled
 from monitor.cli import main
 from monitor.config import Config, load_config
-from monitor.db import SessionFactory, open_database
+from monitor.db import SessionFactory
 
 DOC_URL = "https://acme.example/terms"
 T1, T2, T3, T4 = "20230105120000", "20230310080000", "20230601000000", "20231201000000"
@@ -93,15 +96,25 @@ def run_json(config: Path, *args: str) -> dict[str, Any]:
     return data
 
 
-def open_db(config: Path) -> tuple[Config, SessionFactory]:
-    cfg = load_config(config)
-    return cfg, open_database(cfg.database)
+@pytest.fixture(autouse=True)
+def backend(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs on SQLite and on PostgreSQL (when installed): the commands and
+    ``open_db`` take the database from TOSMON_DB, as `--db` would."""
+    monkeypatch.setenv("TOSMON_DB", database_url)
+    return database_url
+
+
+@contextmanager
+def open_db(config: Path) -> Iterator[tuple[Config, SessionFactory]]:
+    """The configuration (database from TOSMON_DB when set) and its migrated database."""
+    cfg = load_config(config, os.environ.get("TOSMON_DB"))
+    with opened(cfg.database) as sessions:
+        yield cfg, sessions
 
 
 def history(config: Path) -> list[tuple[str, str, str | None, str | None]]:
     """(timestamp, origin, change kind, change alert) of every version, oldest first."""
-    _, sessions = open_db(config)
-    with sessions() as s:
+    with open_db(config) as (_, sessions), sessions() as s:
         row = store.find_document(s, "acme", "terms")
         if row is None:
             return []
@@ -288,20 +301,20 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, archive: Fa
     """Stopped after two captures, the next run fetches the rest only; history is complete."""
     serve(archive, (T1, V1), (T2, V2), (T3, V3), (T4, V1))
     config = write_config(tmp_path, archive.base)
-    cfg, sessions = open_db(config)
+    with open_db(config) as (cfg, sessions):
 
-    def stop_after_two(progress: BackfillProgress) -> None:
-        if progress.done == 2:
-            raise Interrupted
+        def stop_after_two(progress: BackfillProgress) -> None:
+            if progress.done == 2:
+                raise Interrupted
 
-    with pytest.raises(Interrupted):
-        asyncio.run(backfill(cfg, sessions, cfg.documents(), on_progress=stop_after_two))
-    assert [row[0] for row in history(config)] == [T1, T2]
-    seen = len(archive.capture_requests())
-    report = asyncio.run(backfill(cfg, sessions, cfg.documents()))
-    assert report.as_dict()["captures"] == 2
-    assert sorted(fetched(archive)[seen:]) == [T3, T4]
-    assert [row[0] for row in history(config)] == [T1, T2, T3, T4]
+        with pytest.raises(Interrupted):
+            asyncio.run(backfill(cfg, sessions, cfg.documents(), on_progress=stop_after_two))
+        assert [row[0] for row in history(config)] == [T1, T2]
+        seen = len(archive.capture_requests())
+        report = asyncio.run(backfill(cfg, sessions, cfg.documents()))
+        assert report.as_dict()["captures"] == 2
+        assert sorted(fetched(archive)[seen:]) == [T3, T4]
+        assert [row[0] for row in history(config)] == [T1, T2, T3, T4]
 
 
 def test_a_capture_failing_for_good_this_run_is_retried_next_run(
@@ -357,8 +370,7 @@ def test_a_capture_found_later_is_inserted_between_versions(
     archive.add(DOC_URL, T2, V2)
     summary = run_json(config)
     assert summary["captures"] == 1 and summary["versions"] == 1
-    _, sessions = open_db(config)
-    with sessions() as s:
+    with open_db(config) as (_, sessions), sessions() as s:
         row = store.find_document(s, "acme", "terms")
         assert row is not None
         versions = store.versions(s, row.id)
@@ -432,13 +444,13 @@ def test_requests_to_the_archive_are_paced_by_the_configured_rate(
     serve(archive, (T1, V1), (T2, V2), (T3, V3))
     config = write_config(tmp_path, archive.base)
     config.write_text(config.read_text().replace("rate = 1000", "rate = 2"))
-    cfg, sessions = open_db(config)
-    waits: list[float] = []
+    with open_db(config) as (cfg, sessions):
+        waits: list[float] = []
 
-    async def no_sleep(seconds: float) -> None:
-        waits.append(seconds)
+        async def no_sleep(seconds: float) -> None:
+            waits.append(seconds)
 
-    asyncio.run(backfill(cfg, sessions, cfg.documents(), sleep=no_sleep))
-    assert len(archive.requests) == 4
-    assert len(waits) >= 3 and all(w <= 0.5 * 4 for w in waits)
-    assert max(waits) >= 1.0  # the fourth request waits ~1.5 s behind the first
+        asyncio.run(backfill(cfg, sessions, cfg.documents(), sleep=no_sleep))
+        assert len(archive.requests) == 4
+        assert len(waits) >= 3 and all(w <= 0.5 * 4 for w in waits)
+        assert max(waits) >= 1.0  # the fourth request waits ~1.5 s behind the first
