@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Backfill every document of the replay corpus from a local Wayback stand-in, and score it.
 
-    python bench/backfill_replay.py [--shared ../shared] [--keep DIR]
+    python bench/backfill_replay.py [--shared ../shared] [--keep DIR] [--pywb]
 
 Starts ``shared/tools/wayback_replay.py`` on 127.0.0.1, writes a sources.toml with the
 corpus documents (selectors from ``corpus/replay/manifest.json``), runs a full backfill
 into a fresh SQLite database, and prints captures/second and, per document, the
 substantive changes found against the captures marked ``truth_changed``:
 *false* (a substantive change where there is none) and *missed* (none where there is one).
+With ``--pywb`` the same captures are written to a WARC and served by a stock pywb
+(``kind = "pywb"``; needs the test extra: pywb, warcio).
 
 Data: Open Terms Archive (https://opentermsarchive.org), ODC-BY 1.0.
 """
@@ -79,6 +81,35 @@ def replay_archive(shared: Path) -> Iterator[str]:
             proc.stdout.close()
 
 
+@contextmanager
+def pywb_archive(shared: Path, folder: Path, docs: list[dict[str, Any]]) -> Iterator[str]:
+    """A stock pywb serving ``docs``' captures from a WARC written here; yield its collection.
+
+    Uses the test suite's pywb helper (``tests/pywb.py``: ``wb-manager``, ``wayback``).
+    """
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    if str(tests) not in sys.path:
+        sys.path.insert(0, str(tests))
+    from pywb import Pywb, write_warc
+
+    def records() -> Iterator[tuple[str, str, bytes, str]]:
+        for doc in docs:
+            path = shared / "corpus" / "replay" / doc["file"]
+            with lzma.open(path, "rt", encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        cap = json.loads(line)
+                        when = re.sub(r"\D", "", cap["captured_at"])[:14]
+                        yield cap["url"], when, cap["html"].encode("utf-8"), "200 OK"
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_warc(folder / "corpus.warc.gz", records())
+    archive = Pywb(folder / "pywb")
+    archive.add_warc(folder / "corpus.warc.gz")
+    with archive:
+        yield archive.base
+
+
 def manifest(shared: Path) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = json.loads(
         (shared / "corpus" / "replay" / "manifest.json").read_text(encoding="utf-8")
@@ -90,14 +121,17 @@ def provider_id(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def write_config(folder: Path, base: str, docs: list[dict[str, Any]], rate: float = 1_000) -> Path:
-    """A sources.toml for the corpus documents, reading the archive at ``base``."""
+def write_config(
+    folder: Path, base: str, docs: list[dict[str, Any]], rate: float = 1_000, kind: str = "wayback"
+) -> Path:
+    """A sources.toml for the corpus documents, reading the archive (of ``kind``) at ``base``."""
     lines = [
         "[monitor]",
         f'database = "sqlite:///{folder / "tosmon.db"}"',
         "backoff = 0.1",
         "",
         "[archive]",
+        f'kind = "{kind}"',
         f'wayback_url = "{base}"',
         f"rate = {rate}",
         "retries = 2",
@@ -155,10 +189,15 @@ def score(shared: Path, config: Config, sessions: SessionFactory) -> list[Docume
     return out
 
 
-def run(shared: Path, folder: Path) -> tuple[BackfillReport, float, list[DocumentScore]]:
-    """Full backfill of the corpus into ``folder``; (report, seconds, scores)."""
-    with replay_archive(shared) as base:
-        path = write_config(folder, base, manifest(shared))
+def run(
+    shared: Path, folder: Path, pywb: bool = False
+) -> tuple[BackfillReport, float, list[DocumentScore]]:
+    """Full backfill of the corpus into ``folder`` (from the stand-in, or from a stock pywb
+    holding the same captures); (report, seconds, scores)."""
+    docs = manifest(shared)
+    archive = pywb_archive(shared, folder / "archive", docs) if pywb else replay_archive(shared)
+    with archive as base:
+        path = write_config(folder, base, docs, kind="pywb" if pywb else "wayback")
         config = load_config(path)
         sessions = open_database(config.database)
         start = time.perf_counter()
@@ -171,13 +210,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--keep", type=Path, help="write the database here (else a temp dir)")
+    parser.add_argument("--pywb", action="store_true", help="backfill from a stock pywb instead")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        report, elapsed, scores = run(args.shared, args.keep)
+        report, elapsed, scores = run(args.shared, args.keep, args.pywb)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            report, elapsed, scores = run(args.shared, Path(tmp))
+            report, elapsed, scores = run(args.shared, Path(tmp), args.pywb)
     summary = report.as_dict()
     rate = summary["captures"] / elapsed if elapsed else 0.0
     print(

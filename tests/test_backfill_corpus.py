@@ -33,6 +33,8 @@ if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
 import backfill_replay as replay  # noqa: E402
+from histories import document_histories  # noqa: E402
+from postgres import opened  # noqa: E402
 
 from monitor import store  # noqa: E402
 from monitor.backfill import BackfillReport, backfill  # noqa: E402
@@ -60,6 +62,38 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         again = asyncio.run(backfill(config, sessions, config.documents()))
     scores = {s.slug: s for s in replay.score(SHARED, config, sessions)}
     yield Run(report, again, scores, config)
+
+
+PYWB_DOC = "xai-privacy"  # 150 captures, 14 real wording changes: the most of the corpus
+
+
+@pytest.fixture(scope="module")
+def pywb_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, BackfillReport]]:
+    """The captures of PYWB_DOC written to a WARC, served by a stock pywb, backfilled."""
+    folder = tmp_path_factory.mktemp("pywb-corpus")
+    docs = [d for d in replay.manifest(SHARED) if d["slug"] == PYWB_DOC]
+    with replay.pywb_archive(SHARED, folder / "archive", docs) as base:
+        config = load_config(replay.write_config(folder, base, docs, kind="pywb"))
+        with opened(config.database) as sessions:
+            report = asyncio.run(backfill(config, sessions, config.documents()))
+    yield config, report
+
+
+def test_a_stock_pywb_gives_the_same_history_as_the_stand_in(
+    corpus_run: Run, pywb_run: tuple[Config, BackfillReport]
+) -> None:
+    """Backfilled through pywb 2.10 (NDJSON listing, no server-side collapse, collection
+    paths), a document gets exactly the versions, changes and severities it gets through
+    the Internet Archive stand-in: 0 false and 0 missed changes."""
+    config, report = pywb_run
+    summary = report.as_dict()
+    assert summary["listed"] == corpus_run.scores[PYWB_DOC].captures
+    assert summary["warnings"] == [] and summary["substantive_changes"] > 10
+    via_pywb = document_histories(config.database)[PYWB_DOC]
+    assert via_pywb == document_histories(corpus_run.config.database)[PYWB_DOC]
+    with opened(config.database) as sessions:
+        [score] = [s for s in replay.score(SHARED, config, sessions) if s.slug == PYWB_DOC]
+    assert (score.false, score.missed) == ([], []) and score.truth
 
 
 def test_every_listed_capture_is_fetched_and_processed(corpus_run: Run) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from conftest import close_engines
+from histories import document_histories
 from postgres import PostgresCluster, opened
 from procs import page, start, write_config
 from sqlalchemy import func, select
@@ -28,7 +29,6 @@ from monitor.models import Document, FetchAttempt
 
 DOCS = 60
 TRACEBACK = "Traceback (most recent call last)"
-History = list[tuple[str, str, str | None, str | None, str | None]]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,27 +111,6 @@ def test_two_checks_in_opposite_orders_check_every_document_once(
         assert sorted(len(store.versions(s, d.id)) for d in store.all_documents(s)) == [1] * DOCS
 
 
-def backfill_history(url: str) -> dict[str, History]:
-    """Per document: (captured_at, text hash, change kind, severity, from version's time)."""
-    out: dict[str, History] = {}
-    with opened(url) as sessions, sessions() as s:
-        for d in store.all_documents(s):
-            versions = store.versions(s, d.id)
-            at = {v.id: format_timestamp(v.captured_at) for v in versions}
-            changes = store.changes_by_version(s, d.id)
-            out[d.slug] = [
-                (
-                    at[v.id],
-                    store.sha256(v.text),
-                    changes[v.id].kind if v.id in changes else None,
-                    changes[v.id].severity if v.id in changes else None,
-                    at.get(changes[v.id].from_version_id) if v.id in changes else None,
-                )
-                for v in versions
-            ]
-    return out
-
-
 def test_four_backfills_over_disjoint_ranges_equal_one_serial_backfill(
     tmp_path: Path, new_database: Callable[[], str]
 ) -> None:
@@ -162,9 +141,9 @@ def test_four_backfills_over_disjoint_ranges_equal_one_serial_backfill(
     for code, stdout, stderr in results:
         assert code == 0 and TRACEBACK not in stderr, stderr
         assert json.loads(stdout)["errors"] == []
-    expected = backfill_history(serial)
+    expected = document_histories(serial)
     assert sum(len(h) for h in expected.values()) == 3 * 12
-    assert backfill_history(parallel) == expected
+    assert document_histories(parallel) == expected
 
 
 def test_two_first_upgrades_at_once_both_succeed(
