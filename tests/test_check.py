@@ -1,15 +1,17 @@
-"""`tosmon check` end to end: a real HTTP server on 127.0.0.1, a real SQLite file, the CLI."""
+"""`tosmon check` end to end: a real HTTP server on 127.0.0.1, the CLI, and a real
+database: a SQLite file, and a PostgreSQL database when PostgreSQL is installed."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from postgres import opened
 from servers import LocalServer, Reply
+from sqlalchemy import text
 
 from monitor.cli import main
 
@@ -30,7 +32,15 @@ def page(days: int = 30, build: str = "a1") -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path, http_server: LocalServer) -> Path:
+def backend(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The database of every command here, as `--db` would give it (env TOSMON_DB)."""
+    url = f"sqlite:///{tmp_path / 'tos.db'}" if database_url.startswith("sqlite") else database_url
+    monkeypatch.setenv("TOSMON_DB", url)
+    return url
+
+
+@pytest.fixture
+def project(tmp_path: Path, http_server: LocalServer, backend: str) -> Path:
     """A sources.toml watching two documents on the local server, with fast retries."""
     config = tmp_path / "sources.toml"
     config.write_text(f"""
@@ -198,17 +208,18 @@ def test_error_page_in_place_of_the_document(project: Path, http_server: LocalSe
     assert "30 days" in tosmon(project, "show", "acme", "terms")
 
 
-def test_every_attempt_is_recorded(project: Path, http_server: LocalServer) -> None:
+def test_every_attempt_is_recorded(project: Path, http_server: LocalServer, backend: str) -> None:
     """Fetch attempts keep status, bytes, duration and error text, failures included."""
     http_server.route("/terms", Reply(404))
     check(project)
-    conn = sqlite3.connect(project.parent / "tos.db")
-    rows = conn.execute(
-        "select d.slug, a.status, a.outcome, a.error, a.bytes, a.duration_ms "
-        "from fetch_attempts a join documents d on d.id = a.document_id "
-        "order by d.slug"
-    ).fetchall()
-    conn.close()
+    with opened(backend) as sessions, sessions() as s:
+        rows = s.execute(
+            text(
+                "select d.slug, a.status, a.outcome, a.error, a.bytes, a.duration_ms "
+                "from fetch_attempts a join documents d on d.id = a.document_id "
+                "order by d.slug"
+            )
+        ).all()
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("privacy", 200, "new_version"),
         ("terms", 404, "error"),
