@@ -142,8 +142,8 @@ def test_page_text_is_escaped_and_nothing_is_loaded_from_elsewhere(site: Path) -
         assert not tags & {"script", "img", "iframe", "object", "embed"}, page
         text = page.read_text(encoding="utf-8")
         assert "<script" not in text and "@import" not in text and "url(" not in text
-    page = (site / "acme/terms/index.html").read_text(encoding="utf-8")
-    assert HOSTILE not in page and "&lt;script&gt;alert(&#39;PWNED&#39;)&lt;/script&gt;" in page
+    html = (site / "acme/terms/index.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html and "&lt;script&gt;alert(&#39;PWNED&#39;)&lt;/script&gt;" in html
     raw = (site / "acme/terms/feed.atom").read_text(encoding="utf-8")
     assert "<script" not in raw and "&lt;script" not in raw  # escaped twice: text in HTML in XML
     content = feedparser.parse(raw.encode()).entries[0].content[0].value
