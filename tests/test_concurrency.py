@@ -18,7 +18,8 @@ from alembic.script import ScriptDirectory
 from conftest import close_engines
 from histories import document_histories
 from postgres import PostgresCluster, opened
-from procs import page, start, write_config
+from procs import page, run, start, write_config
+from smtp import free_port
 from sqlalchemy import func, select
 from wayback import FakeWayback
 
@@ -161,3 +162,16 @@ def test_two_first_upgrades_at_once_both_succeed(
             assert f"database at revision {head}" in stdout
         with opened(url) as sessions:
             assert current_revision(sessions.kw["bind"]) == head
+
+
+def test_an_unreachable_database_is_one_error_line(tmp_path: Path) -> None:
+    """`--db` naming a PostgreSQL server that is not running: exit 1 with one `Error:` line
+    naming the server (not its password), no traceback, no database file written."""
+    pytest.importorskip("psycopg")
+    config = write_config(tmp_path, {"terms": "https://acme.example/terms"})
+    url = f"postgresql+psycopg://tosmon:s3cret@127.0.0.1:{free_port()}/tosmon"
+    done = run("check", "--no-notify", "--db", url, config=config, timeout=60)
+    assert done.returncode == 1 and TRACEBACK not in done.stderr, done.stderr
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("Error:")]
+    assert "127.0.0.1" in line and "s3cret" not in line
+    assert not (tmp_path / "tosmon.db").exists()
