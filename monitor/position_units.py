@@ -32,10 +32,10 @@ class Unit:
 
     text: str
     context: str  # enclosing headings, a row's first cell, a list item's lead-in
-    heading: bool  # the sentence is a heading
+    heading: bool  # the sentence is a heading or a run-in title ("4.1 Ownership.")
     previous: str  # the sentence before it (same block or the previous one)
     follow: str = ""  # for a "...:" lead-in, the items that follow it
-    lead: str = ""  # for a list item, the "...:" lead-in paragraph of its list
+    lead: str = ""  # for a list item, the paragraph just before its list (its lead-in)
 
     def mentions(self, *words: str) -> bool:
         """Whether the sentence (lower-cased) contains one of ``words``: a cheap prefilter
