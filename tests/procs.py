@@ -75,7 +75,7 @@ def start(*args: str, config: Path) -> subprocess.Popen[str]:
     )
 
 
-def run(*args: str, config: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def run(*args: str, config: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args, "--config", str(config)],
         capture_output=True,
