@@ -183,7 +183,7 @@ DEFAULT_RULES: dict[str, ClauseRules] = {
             # Broad rights grants: who grants whom a licence, right or permission over content.
             (
                 r"\b(?:you|customer|users?)\b[^.;]{0,30}"
-                r"\b(?:grants?|gives?|provides?|agrees? to give)"
+                r"\b(?:grants?|gives?|agrees? to give|provides? [^.;]{0,20}\bwith)"
                 r"\b[^.;]{0,60}\b(?:licen[cs]e|rights?|permission)\b",
                 3,
             ),

@@ -229,6 +229,7 @@ class _Document:
                     picked.setdefault(i, set()).add(j)
         if rules.negatives:
             self._continuations(picked)
+            self._completed_lead_ins(rules, picked)
         self._lead_ins(picked, own)
         for i in self.toc:
             picked.pop(i, None)
@@ -311,6 +312,25 @@ class _Document:
                 follows = j - 1 in js and j not in js and _CONTINUES.search(units[j])
                 if follows and not any(p.search(units[j]) for p, _ in _NEGATIVE_PHRASES):
                     js.add(j)
+
+    def _completed_lead_ins(self, rules: _Rules, picked: dict[int, set[int]]) -> None:
+        """A list item completes its lead-in's sentence ("This licence allows us to:" + "host
+        and display your content"): an item whose completed sentence states the clause is
+        picked, with its lead-in."""
+        for i, b in enumerate(self.blocks):
+            run = self._list_after(i) if b.kind == "paragraph" and b.text.endswith(":") else []
+            if not run or i in self.toc:
+                continue
+            last = len(self.units[i]) - 1
+            lead = self.units[i][last]
+            context = self._context(i, rules)
+            for j in run:
+                completed = f"{lead} {self.units[j][0]}"
+                score = _phrase_score(completed, rules) + context
+                score -= sum(w for p, w in _NEGATIVE_PHRASES if p.search(completed))
+                if score >= cr.THRESHOLD:
+                    picked.setdefault(j, set()).add(0)
+                    picked.setdefault(i, set()).add(last)
 
     def _lead_ins(self, picked: dict[int, set[int]], own: Mapping[tuple[int, int], float]) -> None:
         """A paragraph ending with a colon introduces the list below it. When its last sentence

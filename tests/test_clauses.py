@@ -508,3 +508,19 @@ def test_unseen_key_sentence_is_found_without_its_unrelated_neighbour(
 def test_unseen_unrelated_sentence_makes_no_clause(sentence: str) -> None:
     """Payment, law, security, liability, cookies, suspension ...: no clause is reported."""
     assert run((h(1, "Terms"), p(sentence))).clauses == {}
+
+
+def test_list_items_complete_their_lead_in_sentence() -> None:
+    """An item that completes a lead-in into a clause sentence is taken with the lead-in;
+    the list's other items are not."""
+    blocks = (
+        h(1, "Terms"),
+        p("Under this licence we may:"),
+        li("store and reproduce your uploads on our servers"),
+        li("contact you about your account"),
+        h(2, "Other"),
+        p("Nothing else."),
+    )
+    assert text_of(run(blocks), "ownership") == (
+        "Under this licence we may:\n- store and reproduce your uploads on our servers"
+    )

@@ -42,9 +42,9 @@ pytestmark = [
 # the rules improve; a change that lowers recall or adds a leak fails here.
 GOLD_FLOORS: dict[str, tuple[int, int, int, int]] = {
     # key: (found, of, unrelated at most, invented at most)
-    "training": (59, 64, 0, 0),
+    "training": (61, 64, 0, 0),
     "retention": (70, 74, 0, 0),
-    "ownership": (51, 54, 0, 0),
+    "ownership": (52, 54, 0, 0),
     "audit": (22, 22, 0, 0),
     "subprocessors": (41, 45, 0, 0),
     # mistral-privacy has a "Changes to this Privacy Policy" section the gold marks absent
