@@ -111,13 +111,15 @@ def _notice(config: Config, episode: Episode, doc: Document, kind: NoticeKind) -
 
 
 def duration(delta: timedelta) -> str:
-    """``3 days 4 h``, ``2 h 5 min``, ``12 min`` (at least ``1 min``)."""
+    """``3 days 4 h``, ``2 h 5 min``, ``5 h``, ``12 min`` (at least ``1 min``)."""
     minutes = max(1, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
         return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
+    if hours:
+        return f"{hours} h" + (f" {mins} min" if mins else "")
+    return f"{mins} min"
 
 
 def notice_view(notice: Notice, now: datetime) -> dict[str, Any]:

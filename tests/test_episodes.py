@@ -20,6 +20,7 @@ from sqlalchemy import select
 from monitor.cli import main
 from monitor.db import alembic_config, create_db_engine, open_database
 from monitor.models import Change, Episode
+from monitor.notices import duration
 
 PAGE = """<html><body><main>
 <h1>Terms of Service</h1>
@@ -403,3 +404,21 @@ def test_bad_alert_settings_are_refused_with_the_setting_named(
     result = CliRunner().invoke(main, ["sources", "validate", "--config", str(config)])
     assert result.exit_code == 2
     assert str(config) in result.output and "[monitor]" in result.output and named in result.output
+
+
+@pytest.mark.parametrize(
+    ("delta", "said"),
+    [
+        (timedelta(seconds=5), "1 min"),
+        (timedelta(minutes=12), "12 min"),
+        (timedelta(hours=5), "5 h"),
+        (timedelta(hours=2, minutes=5), "2 h 5 min"),
+        (timedelta(days=1), "1 day"),
+        (timedelta(days=3, hours=4, minutes=59), "3 days 4 h"),
+    ],
+)
+def test_a_recovered_notice_says_how_long_tracking_was_broken_in_words(
+    delta: timedelta, said: str
+) -> None:
+    """The "was broken for …" of a recovery reads as people say it, never "0 min"."""
+    assert duration(delta) == said
