@@ -9,7 +9,6 @@ output goes through rich ``Text`` objects, never markup strings.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .config import Config, load_config
 from .db import SessionFactory, fault_message, open_database, reader
 from .errors import ConfigError, TosmonError
+from .safe_json import dump_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -126,19 +126,6 @@ def clean(text: str) -> str:
 
 def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-# Characters JSON may carry raw that a terminal would act on (C1 controls such as U+009B,
-# DEL) or that reorder a line (bidi overrides), and line/paragraph separators.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def dump_json(data: Any) -> str:
-    """JSON text (UTF-8, indented) in which every control or bidi character is escaped
-    as ``\\uXXXX`` (``json`` escapes C0 itself): the value is unchanged for a parser,
-    harmless for a terminal."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def print_json(data: Any) -> None:

@@ -22,6 +22,7 @@ from .report_render import (
     print_compare,
 )
 from .reports import Export, History
+from .safe_json import dump_json
 
 FORMATS = ("md", "html", "json")
 
@@ -90,9 +91,7 @@ def compare(
 
 def _render_export(e: Export, fmt: str) -> str:
     if fmt == "json":
-        import json
-
-        return json.dumps(e.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        return dump_json(e.as_dict()) + "\n"
     return export_html(e) if fmt == "html" else export_markdown(e)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from .position_text import SHORT, label, readings_text
 from .positions import POSITION_KEYS, Position
 from .render import template
 from .reports import Cell, Export, Matrix, Row, iso
+from .safe_json import dump_json
 
 WIDE = 120  # columns from which the terminal shows tables; below, one block per document
 COLUMN = 14  # terminal width of one position column: a date, padding and a border
@@ -336,7 +336,7 @@ def export_index(exports: Sequence[Export], names: Sequence[str], fmt: str) -> s
             | {"file": n}
             for e, n in rows
         ]
-        return json.dumps({"documents": entries}, indent=2, ensure_ascii=False) + "\n"
+        return dump_json({"documents": entries}) + "\n"
     if fmt == "html":
         return template("export_index.html.j2").render(
             rows=[
