@@ -23,6 +23,7 @@ from pathlib import Path
 from smtp import free_port
 
 from monitor.db import SessionFactory, open_database
+from monitor.locks import pid_alive
 
 USER = "tosmon"
 
@@ -71,9 +72,26 @@ class PostgresCluster:
         bin_dir = binaries()
         if bin_dir is None or not driver_installed():
             return None
+        for stale in Path(tempfile.gettempdir()).glob("tosmon-pg-*"):
+            cls(bin_dir, stale).stop_if_orphaned()
         cluster = cls(bin_dir, Path(tempfile.mkdtemp(prefix="tosmon-pg-")))
+        (cluster.root / "owner.pid").write_text(str(os.getpid()))
         cluster._init_and_start()
         return cluster
+
+    def stop_if_orphaned(self) -> None:
+        """Stop and remove this cluster if the test session that started it is gone
+        (killed before its teardown), so no server outlives its tests."""
+        try:
+            owner = int((self.root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            return
+        if pid_alive(owner):
+            return
+        try:
+            self.stop()
+        except RuntimeError:  # already down
+            shutil.rmtree(self.root, ignore_errors=True)
 
     @property
     def admin_url(self) -> str:
