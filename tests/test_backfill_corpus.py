@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ from monitor.backfill import BackfillReport, backfill  # noqa: E402
 from monitor.cli import main  # noqa: E402
 from monitor.config import Config, load_config  # noqa: E402
 from monitor.db import open_database  # noqa: E402
+from monitor.digest import preview  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -202,3 +205,20 @@ def test_site_of_the_corpus_has_a_feed_entry_per_substantive_change(
     parsed = feedparser.parse((tmp_path / "site" / "feed.atom").read_bytes())
     assert not parsed.bozo and len(parsed.entries) == total > 50
     assert len({e.id for e in parsed.entries}) == total
+
+
+def test_digest_of_the_corpus_history_reads_top_down(corpus_run: Run) -> None:
+    """The digest of the whole backfilled history opens with the counts, then the table of
+    position changes, then the next sections; it counts every substantive change (as a
+    change or as a return to an earlier text)."""
+    sessions = open_database(corpus_run.config.database)
+    message = preview(corpus_run.config, sessions, since=datetime(2000, 1, 1, tzinfo=UTC))
+    text = message.text
+    overview = text.index("Overview: ")
+    table = text.index("######## Position changes ########")
+    assert overview < table < text.index("######## ", table + 10)
+    shown = re.search(r"Overview: (\d+) substantive changes? \(", text)
+    returns = re.search(r"(\d+) returns? to earlier text", message.subject)
+    total = sum(len(s.found) for s in corpus_run.scores.values())
+    assert shown is not None
+    assert int(shown.group(1)) + (int(returns.group(1)) if returns else 0) == total
