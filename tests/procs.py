@@ -1,22 +1,29 @@
-"""Helpers for tests that run real ``tosmon`` processes against a real SQLite file.
+"""Helpers for tests that run real ``tosmon`` processes against a real database.
 
     config = write_config(tmp_path, {"terms": server.url("/terms")}, check="* * * * * *")
     proc = start("run", config=config)          # python -m monitor run --config ...
     wait_for(lambda: count(config, "fetch_attempts") >= 2)
     proc.send_signal(signal.SIGTERM); proc.wait(10)
 
-The database is inspected with the ``sqlite3`` module directly (queries only, no writes).
+The database (``[monitor] database`` of the config: a SQLite file by default, or a
+PostgreSQL URL) is inspected directly, with queries only, never writes: ``sqlite3`` for
+SQLite, SQLAlchemy for PostgreSQL (``?`` placeholders work on both).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, exc, text
+from sqlalchemy.pool import NullPool
 
 
 def page(*paragraphs: str) -> str:
@@ -31,9 +38,11 @@ def write_config(
     digest: str = "mon 08:00",
     extra: str = "",
     timeout: float = 20.0,
+    database: str | None = None,
 ) -> Path:
     """sources.toml with provider ``acme`` watching ``documents`` (id → url), no retries."""
     path = tmp_path / "sources.toml"
+    database_url = database or f"sqlite:///{db_file(path)}"
     docs = "".join(
         f'\n[providers.acme.documents.{doc_id}]\nurl = "{url}"\nselect = ["main"]\n'
         for doc_id, url in documents.items()
@@ -41,7 +50,7 @@ def write_config(
     path.write_text(
         f"""
 [monitor]
-database = "sqlite:///{tmp_path / "tosmon.db"}"
+database = "{database_url}"
 retries = 0
 backoff = 0
 timeout = {timeout}
@@ -93,8 +102,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "
         time.sleep(0.05)
 
 
+def database_of(config: Path) -> str:
+    """The database URL the config names."""
+    return str(tomllib.loads(config.read_text(encoding="utf-8"))["monitor"]["database"])
+
+
 def query(config: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` on the test database ([] when it does not exist yet)."""
+    url = database_of(config)
+    if not url.startswith("sqlite"):
+        return _server_query(url, sql, params)
     path = db_file(config)
     if not path.exists():
         return []
@@ -107,6 +124,22 @@ def query(config: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         raise
     finally:
         conn.close()
+
+
+def _server_query(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    numbered = iter(range(len(params)))
+    statement = text(re.sub(r"\?", lambda _: f":p{next(numbered)}", sql))
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(statement, {f"p{i}": v for i, v in enumerate(params)})
+            return [tuple(row) for row in rows]
+    except exc.ProgrammingError as error:
+        if "does not exist" in str(error):  # no table yet: the first run has not migrated
+            return []
+        raise
+    finally:
+        engine.dispose()
 
 
 def count(config: Path, table: str, where: str = "1=1") -> int:
@@ -124,7 +157,9 @@ def versions_per_document(config: Path) -> dict[str, int]:
 
 
 def assert_consistent(config: Path) -> None:
-    """SQLite's integrity and foreign-key checks pass, and no lock is left behind."""
-    assert query(config, "PRAGMA integrity_check") == [("ok",)]
-    assert query(config, "PRAGMA foreign_key_check") == []
+    """SQLite's integrity and foreign-key checks pass (PostgreSQL enforces both itself),
+    and no lock is left behind."""
+    if database_of(config).startswith("sqlite"):
+        assert query(config, "PRAGMA integrity_check") == [("ok",)]
+        assert query(config, "PRAGMA foreign_key_check") == []
     assert query(config, "SELECT name, pid FROM locks") == []

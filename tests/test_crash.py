@@ -1,4 +1,5 @@
-"""Crash safety and contention with real processes: SIGKILL mid-check, two checks at once."""
+"""Crash safety and contention with real processes: SIGKILL mid-check, two checks at once,
+on SQLite and on a private PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -40,11 +41,11 @@ def reached(server: LocalServer, path: str, hits: int) -> bool:
 
 
 def test_a_check_killed_mid_fetch_leaves_a_stale_lock_the_next_run_takes_over(
-    tmp_path: Path, http_server: LocalServer
+    tmp_path: Path, http_server: LocalServer, database_url: str
 ) -> None:
     """SIGKILL while a response stalls: nothing written; the next run redoes it exactly once."""
     http_server.route("/terms", Reply(body=page("Version one."), delay=30))
-    config = write_config(tmp_path, {"terms": http_server.url("/terms")})
+    config = write_config(tmp_path, {"terms": http_server.url("/terms")}, database=database_url)
     proc = start("check", "--no-notify", config=config)
     wait_for(lambda: count(config, "locks") == 1 and http_server.hits("/terms") == 1, 60)
     proc.kill()
@@ -62,11 +63,13 @@ def test_a_check_killed_mid_fetch_leaves_a_stale_lock_the_next_run_takes_over(
 
 
 def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
-    tmp_path: Path, http_server: LocalServer
+    tmp_path: Path, http_server: LocalServer, database_url: str
 ) -> None:
     """Checks killed at random points, then a clean run: every document ends on the live
     wording, with no repeated version and exactly one change between consecutive versions."""
-    config = write_config(tmp_path, serve(http_server, "We never train on your data.", 0.2))
+    config = write_config(
+        tmp_path, serve(http_server, "We never train on your data.", 0.2), database=database_url
+    )
     rng = random.Random(7)
     for attempt, wording in enumerate(("We never train.", "We may train unless you opt out."), 1):
         serve(http_server, wording, 0.2)
@@ -80,7 +83,7 @@ def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
     assert not json.loads(done.stdout)["errors"]
     for doc in DOCS:
         texts = [
-            zstandard.ZstdDecompressor().decompress(text).decode()  # stored compressed
+            zstandard.ZstdDecompressor().decompress(bytes(text)).decode()  # stored compressed
             for (text,) in query(
                 config,
                 "SELECT v.text FROM versions v JOIN documents d ON d.id = v.document_id "
@@ -98,7 +101,7 @@ def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
 
 
 def test_two_checks_at_once_never_process_the_same_document_together(
-    tmp_path: Path, http_server: LocalServer
+    tmp_path: Path, http_server: LocalServer, database_url: str
 ) -> None:
     """A cron check and another check overlap: each document is fetched by one of them only,
     and the other reports it locked."""
@@ -113,7 +116,8 @@ def test_two_checks_at_once_never_process_the_same_document_together(
 
     for doc in DOCS:
         http_server.route(f"/{doc}", held(doc))
-    config = write_config(tmp_path, {doc: http_server.url(f"/{doc}") for doc in DOCS}, timeout=90)
+    urls = {doc: http_server.url(f"/{doc}") for doc in DOCS}
+    config = write_config(tmp_path, urls, timeout=90, database=database_url)
     first = start("check", "--no-notify", "--json", config=config)
     wait_for(lambda: len(http_server.requests) >= 1, 60, "the first check to fetch")
     second = start("check", "--no-notify", "--json", config=config)
