@@ -74,7 +74,7 @@ def compare(
     position), each with since when it holds."""
     when = _at(at)
     docs = reports.select_documents(app.config, providers, tiers)
-    with app.sessions() as s:
+    with app.reader() as s:
         matrix = reports.compare(History(s), docs, when)
     if html_file is not None:
         _write(html_file, compare_html(matrix, evidence=True))
@@ -135,7 +135,7 @@ def export(
     if not (provider and document):
         raise click.UsageError("give both PROVIDER and DOCUMENT")
     doc = app.config.document(provider, document)
-    with app.sessions() as s:
+    with app.reader() as s:
         text = _render_export(reports.export(History(s), app.config, doc, when), fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -146,7 +146,7 @@ def export(
 
 def _export_all(app: App, when: datetime | None, fmt: str, folder: Path) -> None:
     exports, names, missing = [], [], []
-    with app.sessions() as s:
+    with app.reader() as s:
         history = History(s)
         for doc in app.config.documents():
             stored = history.document(doc)
@@ -176,7 +176,7 @@ def site(app: App, out_dir: Path, base_url: str | None) -> None:
     OUT_DIR; only files whose content changed are rewritten."""
     from .site import build_site
 
-    with app.sessions() as s:
+    with app.reader() as s:
         report = build_site(History(s), app.config, out_dir, base_url)
     click.echo(
         f"{out_dir}: {report.written} file(s) written, {report.unchanged} unchanged"
