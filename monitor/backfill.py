@@ -47,12 +47,12 @@ from .archive import (
     parse_timestamp,
     timestamp_from_url,
 )
-from .config import Config, DocumentConfig, FetchSettings
 from .db import SessionFactory
 from .errors import FetchError, StoreError
 from .fetch import Fetcher, FetchResult
 from .listing import list_captures
 from .locks import Locks, document_lock
+from .model import Config, DocumentConfig, FetchSettings
 from .pipeline import Capture, DocumentReport, process_capture, settings_fingerprint
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit

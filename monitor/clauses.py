@@ -25,9 +25,8 @@ from typing import Literal
 
 from . import clause_rules as cr
 from . import clause_vocab as cv
-from .config import BUILTIN_CLAUSES, ClauseDefinition, ClauseRule
 from .diff import split_sentences
-from .extract import Block, Extraction
+from .model import BUILTIN_CLAUSES, Block, ClauseDefinition, ClauseRule, Extraction
 
 ClauseSource = Literal["select", "heading", "default"]
 

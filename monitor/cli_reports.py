@@ -11,7 +11,7 @@ from rich.console import Console
 
 from . import reports
 from .cli_common import App, app_options, parse_when, print_json
-from .config import TIERS
+from .model import TIERS
 from .report_render import (
     compare_csv,
     compare_html,

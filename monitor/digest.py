@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from . import episodes, readings, store
-from .config import Config
 from .db import SessionFactory
 from .digest_view import render_digest
 from .errors import NotifyError
+from .model import Config
 from .models import Digest, FetchAttempt
 from .notify import in_scope, queue_message, recipients, send_logged, utcnow
 from .render import DigestData, EpisodeItem, Failure, ReadingItem, Rendered, change_item

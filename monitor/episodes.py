@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .config import AlertRules
+from .model import AlertRules
 from .models import Change, Document, Episode, Version
 
 EpisodeKind = Literal["outage", "flapping"]

@@ -19,54 +19,18 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable, Sequence
 
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
-from .config import ClauseRule, DocumentConfig
 from .errors import CollapsedError, ExtractError, SelectorMissError
 
-BlockKind = Literal["heading", "paragraph", "item", "row"]
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One unit of visible text: a heading, a paragraph, a list item or a table row."""
-
-    kind: BlockKind
-    text: str  # visible text, whitespace collapsed to single spaces, never empty
-    level: int = 0  # heading level 1-6; list nesting depth (1 = top level) for items; else 0
-
-    def line(self) -> str:
-        """This block as one line of normalized text."""
-        if self.kind == "heading":
-            return "#" * max(1, self.level) + " " + self.text
-        if self.kind == "item":
-            return "  " * max(0, self.level - 1) + "- " + self.text
-        return self.text
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """What one capture of a document gives: its blocks, and blocks per clause selector."""
-
-    blocks: tuple[Block, ...]
-    # Blocks matched by a document's per-clause CSS selectors (config `clauses.KEY.select`),
-    # in document order; only keys whose selectors matched something are present.
-    clause_blocks: Mapping[str, tuple[Block, ...]] = field(default_factory=dict)
-    # Clause keys whose `select` matched nothing in this capture (reported, never "deleted").
-    clause_misses: tuple[str, ...] = ()
-    # Why the markup looks cut off (a tracked region or the page not closed at the end of the
-    # input), or None: a sign of a truncated body, judged by ``suspect.suspicion``.
-    unclosed: str | None = None
-
-    @property
-    def text(self) -> str:
-        return "\n".join(b.line() for b in self.blocks)
-
+# Block, Extraction and blocks_from_text live in model.py; re-exported for older imports.
+from .model import Block as Block
+from .model import BlockKind, ClauseRule, DocumentConfig, block_of_line
+from .model import Extraction as Extraction
+from .model import blocks_from_text as blocks_from_text
 
 # -- limits and patterns ---------------------------------------------------------------------
 
@@ -119,7 +83,6 @@ _BLOCKS = _names(
     "figcaption figure footer form header hgroup html legend main nav p pre section summary "
     "search table thead tbody tfoot caption hr li tr td th"
 )
-_LINE = re.compile(r"(?:(#{1,6}) |((?:  )*)- )(.*)\Z", re.DOTALL)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _PARAM_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _SINGLE_BYTE = frozenset({"ascii", "latin-1", "iso8859-1", "cp1252"})
@@ -156,21 +119,6 @@ def extract(
             result = _html_extraction(decode(content, content_type), doc, ignore)
     _check_quality(result, doc, previous_text)
     return result
-
-
-def blocks_from_text(text: str) -> tuple[Block, ...]:
-    """Parse normalized text (``Extraction.text``) back into blocks."""
-    return tuple(_parse_line(line) for line in text.split("\n") if line.strip())
-
-
-def _parse_line(line: str) -> Block:
-    """One line → its block: ``#``s make a heading, ``- `` an item, `` | `` a row."""
-    m = _LINE.match(line)
-    if m and m.group(3):
-        if m.group(1):
-            return Block("heading", m.group(3), len(m.group(1)))
-        return Block("item", m.group(3), len(m.group(2)) // 2 + 1)
-    return Block("row" if " | " in line else "paragraph", line, 0)
 
 
 def normalize(text: str) -> str:
@@ -429,7 +377,7 @@ class _Walker:
         self.buf.clear()
         if text:
             line = Block(self.kind, text, self.level).line()
-            self.blocks.append(_parse_line(line))  # canonical: exactly what the line reads as
+            self.blocks.append(block_of_line(line))  # canonical: exactly what the line reads as
 
     def walk(self, node: Tag, then: _Step | None = None) -> None:
         """Schedule ``node``'s visible children in order, then ``then``."""
@@ -500,7 +448,7 @@ class _Walker:
             self.flat -= 1
             line = " | ".join(t for t in texts if t)
             if line:
-                self.blocks.append(_parse_line(line))
+                self.blocks.append(block_of_line(line))
 
         self.stack.append(row_done)
         for cell in reversed(cells):
@@ -558,7 +506,7 @@ def _paragraphs(lines: list[str]) -> list[Block]:
         text = normalize(_join_wrapped(parts))
         parts.clear()
         if text:
-            blocks.append(_parse_line(Block(kind, text, 1 if kind == "item" else 0).line()))
+            blocks.append(block_of_line(Block(kind, text, 1 if kind == "item" else 0).line()))
 
     for line in lines:
         bullet = _BULLET.match(line)
@@ -587,7 +535,7 @@ def _plain_blocks(text: str) -> list[Block]:
     """Plain text → one paragraph per run of non-blank lines."""
     paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = (normalize(p) for p in paragraphs)
-    return [_parse_line(b) for b in blocks if b]
+    return [block_of_line(b) for b in blocks if b]
 
 
 # -- sanity ----------------------------------------------------------------------------------

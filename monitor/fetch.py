@@ -35,10 +35,10 @@ from urllib.parse import urljoin
 
 import httpx
 
-from .config import FetchSettings
 from .decoding import ACCEPT_ENCODING, BodyDecoder
 from .errors import FetchError
 from .fetch_time import Clock, Hops, past_deadline, retry_after
+from .model import FetchSettings
 from .urls import redirect_problem
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -14,8 +14,8 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from .config import FetchSettings
 from .errors import FetchError
+from .model import FetchSettings
 
 MAX_RETRY_AFTER = 300.0
 """The longest ``Retry-After`` honoured, in seconds; a server asking for more gets this."""

@@ -21,8 +21,8 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from . import episodes
-from .config import Config, EmailSettings
 from .db import SessionFactory
+from .model import Config, EmailSettings
 from .models import Document, Episode
 from .notify import in_scope, queue_message, recipients, utcnow
 from .render import Rendered, diff_view, render, safe_url, subject_line, when

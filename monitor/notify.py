@@ -56,10 +56,10 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .alert_size import alert_messages
-from .config import Config, EmailSettings
 from .db import SessionFactory
 from .errors import NotifyError
 from .locks import Locks
+from .model import Config, EmailSettings
 from .models import OutboxMessage
 from .render import SEVERITY_ORDER, ChangeItem, Rendered, change_item
 

@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 
 from . import episodes, store
 from .clauses import ClauseResult, find_clauses
-from .config import Config, ContentSettings, DocumentConfig
 from .db import SessionFactory, fault_message
 from .errors import ExtractError, FetchError, StoreError
 from .extract import Extraction, extract
 from .fetch import Fetcher, FetchResult, Validators
 from .locks import Holder, Locks, document_lock
+from .model import Config, ContentSettings, DocumentConfig
 from .models import Version
 from .record import Observation, matching_neighbour, record_observation
 from .suspect import Seen, suspicion, times_seen

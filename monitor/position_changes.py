@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .diff import diff_sentences
-from .extract import blocks_from_text
+from .model import blocks_from_text
 from .position_text import label, value_text
 from .positions import POSITION_KEYS, Position, PositionKey, PositionValue, position_to_json
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .diff import split_sentences
-from .extract import Block
+from .model import Block
 
 
 @dataclass(frozen=True)

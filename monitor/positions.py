@@ -34,7 +34,7 @@ from . import position_ownership as owners
 from . import position_retention as retention
 from . import position_terms as terms
 from . import position_training as training
-from .extract import Block
+from .model import Block
 from .position_units import Reader, Reading, units
 
 PositionKey = Literal[

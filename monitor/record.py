@@ -19,8 +19,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from . import episodes, readings, store
-from .config import AlertRules
-from .extract import Block, blocks_from_text
+from .model import AlertRules, Block, blocks_from_text
 from .models import Change, Version
 from .positions import read_positions
 from .summary import revert_summary, summarize

@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 
 from . import readings, store
 from .clauses import find_clauses
-from .config import DocumentConfig
 from .db import SessionFactory
 from .errors import ExtractError
 from .extract import extract
 from .locks import Locks, document_lock
+from .model import DocumentConfig
 from .models import ClauseText, Reextraction, Snapshot, Version
 from .positions import Position, PositionKey, read_positions
 from .record import resummarize

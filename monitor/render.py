@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import jinja2
 import markupsafe
 
-from .config import Config
 from .diff import cancel_moved
+from .model import Config
 from .models import Change, Document
 from .position_text import position_changes
 

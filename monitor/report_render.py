@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .cli_common import clean
-from .extract import blocks_from_text
+from .model import blocks_from_text
 from .position_text import SHORT, label, readings_text
 from .positions import POSITION_KEYS, Position
 from .render import template

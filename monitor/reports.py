@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import __version__, readings, store
 from .archive import ArchivedCapture, capture_url, format_timestamp
-from .config import Config, DocumentConfig
+from .model import Config, DocumentConfig
 from .models import Document, FetchAttempt, Version, VersionPositions
 from .positions import POSITION_KEYS, Position, PositionKey, position_to_json
 from .views import NotFound

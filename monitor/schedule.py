@@ -33,11 +33,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from . import store
-from .config import Config, DocumentConfig
 from .db import SessionFactory
 from .digest import run_digest
 from .errors import ConfigError
 from .locks import Locks
+from .model import Config, DocumentConfig
 from .notify import notify_after_check
 from .pipeline import DocumentReport, check_documents
 from .triggers import next_fire_times, parse_cron, parse_digest, parse_timezone

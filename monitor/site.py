@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .archive import format_timestamp
-from .config import Config, DocumentConfig, ProviderConfig
 from .errors import TosmonError
+from .model import Config, DocumentConfig, ProviderConfig
 from .models import Change, Version
 from .position_text import label
 from .render import diff_view, inline, safe_url, template, when

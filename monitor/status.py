@@ -29,9 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import episodes, store
-from .config import AlertRules, Config, DocumentConfig
 from .db import SessionFactory
 from .locks import current_locks
+from .model import AlertRules, Config, DocumentConfig
 from .models import OutboxMessage
 from .schedule import check_jobs, digest_trigger
 from .triggers import next_fire_times

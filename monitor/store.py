@@ -20,9 +20,9 @@ import zstandard
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .config import DocumentConfig
 from .db import insert_new
 from .errors import StoreError
+from .model import DocumentConfig
 from .models import (
     Change,
     ClauseChange,

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .config import BUILTIN_CLAUSES
 from .diff import ChangeKind, SentenceDiff, classify, diff_sentences, words
-from .extract import blocks_from_text
 from .facts import QUANTITIES, changed_values, extract_facts
+from .model import BUILTIN_CLAUSES, blocks_from_text
 from .position_changes import (
     ListChange,
     PositionChange,
