@@ -191,7 +191,64 @@ def outcomes_since(db: Path, after_id: int) -> tuple[dict[str, int], int]:
 
 
 def tosmon(*args: str) -> list[str]:
-    return [sys.executable, "-m", "monitor", *args]
+    """``python -P -m monitor ARGS``: the installed package (or ``--snapshot``'s copy on
+    PYTHONPATH), never the source tree of the current directory (``-P``: a run from the
+    checkout would otherwise import ``./monitor``, which has no ``monitor.migrations``)."""
+    return [sys.executable, "-P", "-m", "monitor", *args]
+
+
+@dataclass(frozen=True)
+class Code:
+    """The tos-monitor that ``tosmon(...)`` runs: where it is and how it relates to here."""
+
+    path: str  # the imported package folder
+    version: str
+    describe: str  # git describe of the checkout (or the snapshot's commit)
+    differs: tuple[str, ...]  # checkout files whose installed copy is different or missing
+
+    def label(self) -> str:
+        if self.path.startswith(str(REPO / "monitor")):
+            return f"checkout {self.describe} (editable install)"
+        where = f"tos-monitor {self.version} at {self.path}"
+        if not self.differs:
+            return f"{where} (same files as checkout {self.describe})"
+        return f"{where}, NOT the checkout {self.describe}: {len(self.differs)} files differ"
+
+
+_PROBE = """
+import importlib.metadata as md, json, monitor, monitor.migrations, monitor.templates
+print(json.dumps([monitor.__path__[0], md.version("tos-monitor")]))
+"""
+
+
+def code_under_test() -> Code:
+    """Import the package the way the measured commands will (``-P``), with its migrations
+    and templates; compare its ``.py`` files with the checkout's ``monitor/``."""
+    probe = subprocess.run(
+        [sys.executable, "-P", "-c", _PROBE], capture_output=True, text=True, cwd=REPO
+    )
+    if probe.returncode != 0:
+        raise SystemExit(
+            f"{sys.executable} cannot import tos-monitor with its migrations:\n"
+            f"{probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else ''}\n"
+            "install it into this interpreter first: pip install . (or pip install -e .)"
+        )
+    path, version = json.loads(probe.stdout)
+    installed = Path(path)
+    differs = tuple(
+        str(f.relative_to(REPO))
+        for f in sorted((REPO / "monitor").glob("*.py"))
+        if not (installed / f.name).is_file() or (installed / f.name).read_bytes() != f.read_bytes()
+    )
+    describe = (
+        os.environ.get("TOSMON_BENCH_CODE")
+        or subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    return Code(path, version, describe or "?", differs)
 
 
 def startup(config: Path, repeat: int = 3) -> Run:
@@ -671,8 +728,8 @@ def table(m: dict[str, str], res: dict[str, Any], n: int) -> str:
         )
     head = [
         f"tos-monitor benchmark, {m['date']}: {m['nproc']} × {m['cpu']}, {m['ram']} RAM, "
-        f"Python {m['python']}, SQLite {m['sqlite']}; N = {n} documents; code "
-        f"{os.environ.get('TOSMON_BENCH_CODE') or 'working tree'}.",
+        f"Python {m['python']}, SQLite {m['sqlite']}; N = {n} documents; code: "
+        f"{m.get('code', 'not recorded')}.",
     ]
     if chk:
         head.append(
@@ -774,7 +831,15 @@ def main() -> None:
     if args.snapshot:
         snapshot_and_rerun(args)
     skip = {s for s in args.skip.split(",") if s}
-    m = machine()
+    code = code_under_test()
+    m = {**machine(), "code": code.label()}
+    if code.differs and not code.path.startswith(str(REPO / "monitor")):
+        print(
+            f"WARNING: measuring the installed package, which differs from the checkout in "
+            f"{', '.join(code.differs[:5])}{' …' if len(code.differs) > 5 else ''}: "
+            "pip install . again to measure the checkout",
+            file=sys.stderr,
+        )
     print(f"machine: {m}; load {load()}", file=sys.stderr)
     res: dict[str, Any] = {}
     if "check" not in skip:
