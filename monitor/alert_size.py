@@ -3,7 +3,8 @@
 One oversized change (an 18 MB rewrite) must neither make an 18 MB email, which servers
 refuse (552), nor hold back the other changes merged with it. ``alert_messages`` renders
 the changes of one recipient as one message when it fits ``limit`` bytes (text + HTML);
-otherwise as several messages, changes packed in order; a change too large on its own is
+otherwise as several messages, changes packed in order, each subject numbered
+"(part i of n)"; a change too large on its own is
 shown *compact*: its summary and facts, every text cut short, and the ``tosmon diff``
 command that shows it in full (the stored version keeps the whole text).
 """
@@ -14,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .render import ChangeItem, Rendered, render_alert
+from .render import ChangeItem, Rendered, render_alert, subject_line
 
 COMPACT_CHARS = 300  # characters kept of each text of a compact change
 COMPACT_ITEMS = 5  # entries kept of each list of a compact change
@@ -59,4 +60,21 @@ def alert_messages(items: Sequence[ChangeItem], limit: int) -> list[Rendered]:
         group.append(item)
     if group:
         messages.append(render_alert(group))
-    return messages
+    return numbered(messages)
+
+
+def numbered(messages: list[Rendered]) -> list[Rendered]:
+    """Split messages with "(part i of n)" after the subject's tag, so a reader sees that
+    they belong together (a single message keeps its subject)."""
+    if len(messages) < 2:
+        return messages
+    tag = "[tos-monitor] "
+    return [
+        dataclasses.replace(
+            m,
+            subject=subject_line(
+                f"{tag}(part {i} of {len(messages)}) {m.subject.removeprefix(tag)}"
+            ),
+        )
+        for i, m in enumerate(messages, 1)
+    ]

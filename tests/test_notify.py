@@ -479,3 +479,39 @@ def test_tosmon_check_sends_the_alert_at_the_end_of_its_run(
     sessions = open_database(os.environ.get("TOSMON_DB") or f"sqlite:///{tmp_path / 'tos.db'}")
     _opened.append(sessions)
     assert alert_states(sessions)[-1] == "pending"
+
+
+def test_changes_too_big_for_one_message_arrive_split_each_once_in_order(tmp_path: Path) -> None:
+    """Three changes that fit `max_message_bytes` one by one but not together reach the
+    recipient as two messages through a server refusing anything bigger than the limit:
+    each change arrives once, whole and in order, and the subjects say "part i of n" so
+    the reader knows the messages belong together."""
+    limit = 40_000
+    words = {
+        name: " ".join(f"{name} term {n} binds the provider." for n in range(220))
+        for name in ("First", "Second", "Third")
+    }
+    with SmtpServer(data_size_limit=limit) as server:
+        extra = f"max_message_bytes = {limit}"
+        config, sessions = setup(tmp_path, server.port, alerts="all", extra=extra)
+        for hours, (name, text) in zip((3, 2, 1), words.items(), strict=True):
+            data = summary(["retention"], "medium", text=f"{name} change.", added=[text])
+            add_change(sessions, config, "anthropic", "privacy", data, NOW - timedelta(hours=hours))
+        result = CliRunner().invoke(main, ["notify", "--json", "--config", str(config.path)])
+        received = list(server.received)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["failed"] == []
+    assert all(r.rcpt_tos == ["legal@example.test"] for r in received)
+    assert all(len(r.raw) <= limit for r in received)
+    texts = [body_of(r.message, "plain") for r in received]
+    # packed in order: the first two fit one message, the third needs its own
+    assert [sum(t.count(text) for text in words.values()) for t in texts] == [2, 1]
+    joined = "\n".join(texts)
+    assert [joined.count(text) for text in words.values()] == [1, 1, 1]
+    positions = [joined.index(text) for text in words.values()]
+    assert positions == sorted(positions)
+    assert "too large for email" not in joined
+    subjects = [str(r.message["Subject"]) for r in received]
+    assert all(f"part {i} of {len(received)}" in s for i, s in enumerate(subjects, 1)), subjects
+    assert [r.state for r in outbox(sessions)] == ["sent"] * len(received)
+    assert alert_states(sessions) == ["queued"] * 3
