@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from typing import Any
 
 import click
@@ -19,18 +20,23 @@ from . import __version__, store
 from . import views as v
 from .cli_common import (
     App,
+    Globals,
     app_options,
     clean,
+    configured_document,
     console,
+    global_options,
     is_terminal,
     parse_when,
+    pick_documents,
     print_json,
     progress_bar,
+    selection_options,
 )
 from .cli_positions import print_positions, print_reextractions
 from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
-from .logs import LEVELS, setup_logging
+from .logs import setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
 
 
@@ -68,22 +74,23 @@ class _Commands(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="tosmon")
-@click.option(
-    "--log-level",
-    envvar="TOSMON_LOG_LEVEL",
-    default="WARNING",
-    show_default=True,
-    type=click.Choice(LEVELS, case_sensitive=False),
-    help="Log level of the one-line stderr log (env TOSMON_LOG_LEVEL).",
-)
-@click.option("--verbose", is_flag=True, help="Add tracebacks to logged errors.")
-def main(log_level: str, verbose: bool) -> None:
+@global_options
+@click.pass_context
+def main(
+    ctx: click.Context,
+    config_path: str | None,
+    db_url: str | None,
+    log_level: str | None,
+    verbose: bool,
+) -> None:
     """tos-monitor: watch AI providers' legal pages; report real wording changes.
 
     Typical use: list documents in sources.toml, run `tosmon check` from cron (or
     `tosmon run` as a daemon), and ask `tosmon history PROVIDER DOCUMENT --clause training`.
+    The options above go before or after the command (`tosmon --config X check`).
     """
-    setup_logging(log_level, verbose)
+    ctx.obj = Globals(config_path, db_url, log_level, verbose)
+    setup_logging(log_level or os.environ.get("TOSMON_LOG_LEVEL") or "WARNING", verbose)
 
 
 # -- check ---------------------------------------------------------------------------------
@@ -91,20 +98,18 @@ def main(log_level: str, verbose: bool) -> None:
 
 @main.command()
 @app_options
-@click.option("--provider", "-p", help="Only this provider id.")
-@click.option("--document", "-d", help="Only this document id.")
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--no-notify", is_flag=True, help="Do not send alert emails at the end of the run.")
 def check(
-    app: App, provider: str | None, document: str | None, as_json: bool, no_notify: bool
+    app: App,
+    providers: tuple[str, ...],
+    documents: tuple[str, ...],
+    as_json: bool,
+    no_notify: bool,
 ) -> None:
     """Fetch documents now, store new versions, report what changed."""
-    docs = app.config.documents(provider, document)
-    if not docs:
-        raise click.ClickException(
-            f"no configured document matches {provider or '*'}/"
-            f"{document or '*'} in {app.config.path}"
-        )
+    docs = pick_documents(app.config, providers, documents)
     sessions = app.sessions
     show_progress = is_terminal() and not as_json
     with progress_bar(show_progress) as progress:
@@ -186,6 +191,8 @@ def history(
         raise click.UsageError("give both PROVIDER and DOCUMENT, or neither (with --clause)")
     if provider is None and clause is None:
         raise click.UsageError("give PROVIDER DOCUMENT, or --clause KEY")
+    if provider is not None and document is not None:
+        configured_document(app.config, provider, document)
     if clause is not None and clause not in app.config.clause_keys:
         raise click.UsageError(
             f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
@@ -295,6 +302,7 @@ def diff(
     modified ones with the changed words highlighted; `--json` prints the change summary
     (kind, severity, clauses, summary, added/removed/modified, facts).
     """
+    configured_document(app.config, provider, document)
     if clause is not None and clause not in app.config.clause_keys:
         raise click.UsageError(
             f"unknown clause {clause!r}; known: {', '.join(app.config.clause_keys)}"
@@ -361,6 +369,7 @@ def _print_sentences(data: dict[str, Any], part: dict[str, Any]) -> None:
 @click.option("--version", "-v", "number", type=int, help="Version number (default: the latest).")
 def show(app: App, provider: str, document: str, number: int | None) -> None:
     """Print the normalized text of a version."""
+    configured_document(app.config, provider, document)
     with app.reader() as s:
         row = v.require_document(s, provider, document)
         version = v.pick_version(store.versions(s, row.id), number, f"{provider}/{document}")
@@ -375,6 +384,7 @@ def show(app: App, provider: str, document: str, number: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def clauses(app: App, provider: str, document: str, at: str | None, as_json: bool) -> None:
     """The positions and clause texts in force at a date (training, retention, ...)."""
+    configured_document(app.config, provider, document)
     when = parse_when(at) if at else None
     with app.reader() as s:
         data = v.clauses_at(s, provider, document, app.config.clause_keys, when)

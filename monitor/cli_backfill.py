@@ -11,22 +11,31 @@ from rich.text import Text
 
 from .backfill import BackfillProgress, BackfillReport, CaptureError
 from .backfill import backfill as run_backfill
-from .cli_common import App, app_options, clean, console, is_terminal, print_json, progress_bar
+from .cli_common import (
+    App,
+    app_options,
+    clean,
+    console,
+    is_terminal,
+    pick_documents,
+    print_json,
+    progress_bar,
+    selection_options,
+)
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @click.command()
 @app_options
-@click.option("--provider", "-p", help="Only this provider id.")
-@click.option("--document", "-d", help="Only this document id.")
+@selection_options
 @click.option("--from", "since", type=_DAY, metavar="YYYY-MM-DD", help="Captures from this day.")
 @click.option("--to", "until", type=_DAY, metavar="YYYY-MM-DD", help="Captures up to this day.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def backfill(
     app: App,
-    provider: str | None,
-    document: str | None,
+    providers: tuple[str, ...],
+    documents: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
     as_json: bool,
@@ -37,12 +46,7 @@ def backfill(
     failed ones are retried next time unless the archive or the page layout ruled them
     out for good. Changes found this way are history: they never send alerts.
     """
-    docs = app.config.documents(provider, document)
-    if not docs:
-        raise click.ClickException(
-            f"no configured document matches {provider or '*'}/"
-            f"{document or '*'} in {app.config.path}"
-        )
+    docs = pick_documents(app.config, providers, documents)
     first, last = _day(since), _day(until)
     if first and last and first > last:
         raise click.UsageError(f"--from {first} is after --to {last}")

@@ -8,10 +8,12 @@ output goes through rich ``Text`` objects, never markup strings.
 
 from __future__ import annotations
 
+import difflib
 import functools
+import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any, TypeVar
@@ -21,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import Config, load_config
+from .config import Config, DocumentConfig, load_config
 from .db import SessionFactory, fault_message, open_database, reader
 from .errors import ConfigError, TosmonError
 from .safe_json import dump_json
@@ -42,6 +44,8 @@ class App:
 
     config_path: str
     db_url: str | None
+    log_level: str | None = None  # as given (option or env); None: the command's default
+    verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
     _sessions: SessionFactory | None = field(default=None, repr=False)
 
@@ -75,29 +79,94 @@ class App:
             self._sessions = None
 
 
-def app_options(func: F) -> F:
-    """Add --config and --db to a command and pass it an ``App`` as ``app``."""
+@dataclass(frozen=True)
+class Globals:
+    """The options every command takes, given before the subcommand (``tosmon --config X
+    check``) or after it (``tosmon check --config X``); after wins. ``None``: not given."""
 
-    @click.option(
-        "--config",
-        "config_path",
-        default="sources.toml",
-        show_default=True,
-        envvar="TOSMON_CONFIG",
-        type=click.Path(dir_okay=False),
-        help="sources.toml to use (env TOSMON_CONFIG).",
-    )
-    @click.option(
-        "--db",
-        "db_url",
-        default=None,
-        envvar="TOSMON_DB",
-        metavar="URL",
-        help="SQLAlchemy database URL; overrides [monitor].database (env TOSMON_DB).",
-    )
+    config_path: str | None = None
+    db_url: str | None = None
+    log_level: str | None = None
+    verbose: bool = False
+
+    def over(self, earlier: Globals) -> Globals:
+        """These options, with what was not given here taken from ``earlier``."""
+        return Globals(
+            self.config_path or earlier.config_path,
+            self.db_url or earlier.db_url,
+            self.log_level or earlier.log_level,
+            self.verbose or earlier.verbose,
+        )
+
+
+def global_options(func: F) -> F:
+    """--config, --db, --log-level and --verbose, as options of a group or a command (no
+    defaults here: ``resolve`` applies the environment and defaults once, at the end)."""
+    from .logs import LEVELS
+
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="sources.toml to use [default: sources.toml; env TOSMON_CONFIG].",
+        ),
+        click.option(
+            "--db",
+            "db_url",
+            metavar="URL",
+            help="SQLAlchemy database URL; overrides [monitor].database (env TOSMON_DB).",
+        ),
+        click.option(
+            "--log-level",
+            type=click.Choice(LEVELS, case_sensitive=False),
+            help="Log level of the one-line stderr log [default: WARNING, `run`: INFO; "
+            "env TOSMON_LOG_LEVEL].",
+        ),
+        click.option("--verbose", is_flag=True, help="Add tracebacks to logged errors."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def given_globals(ctx: click.Context | None = None) -> Globals:
+    """The global options given before the subcommand (stored by the ``tosmon`` group)."""
+    ctx = ctx or click.get_current_context()
+    found = ctx.find_object(Globals)
+    return found if found is not None else Globals()
+
+
+def app_options(func: F) -> F:
+    """Add the global options to a command and pass it an ``App`` as ``app``.
+
+    A command that sets up logging itself (``run``) reads ``app.log_level``/``app.verbose``;
+    for the others a --log-level or --verbose given after the subcommand applies here.
+    """
+
+    @global_options
     @functools.wraps(func)
-    def wrapper(config_path: str, db_url: str | None, **kwargs: Any) -> Any:
-        app = App(config_path, db_url)
+    def wrapper(
+        config_path: str | None,
+        db_url: str | None,
+        log_level: str | None,
+        verbose: bool,
+        **kwargs: Any,
+    ) -> Any:
+        here = Globals(config_path, db_url, log_level, verbose)
+        opts = here.over(given_globals())
+        if here.log_level or here.verbose:
+            from .logs import setup_logging
+
+            setup_logging(
+                opts.log_level or os.environ.get("TOSMON_LOG_LEVEL") or "WARNING", opts.verbose
+            )
+        app = App(
+            opts.config_path or os.environ.get("TOSMON_CONFIG") or "sources.toml",
+            opts.db_url or os.environ.get("TOSMON_DB") or None,
+            log_level=opts.log_level or os.environ.get("TOSMON_LOG_LEVEL") or None,
+            verbose=opts.verbose,
+        )
         try:
             return func(app=app, **kwargs)
         except ConfigError as exc:
@@ -110,6 +179,68 @@ def app_options(func: F) -> F:
             app.close()
 
     return wrapper  # type: ignore[return-value]
+
+
+class UnknownId(click.ClickException):
+    """A provider or document id that sources.toml does not configure: exit code 2."""
+
+    exit_code = 2
+
+
+def _unknown(
+    config: Config, what: str, given: str, known: Sequence[str], of: str = ""
+) -> UnknownId:
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownId(
+        f"{config.path}: no {what} {given!r}{of}.{hint} Configured: {', '.join(known) or 'none'}"
+    )
+
+
+def pick_documents(
+    config: Config, providers: Sequence[str] = (), documents: Sequence[str] = ()
+) -> list[DocumentConfig]:
+    """The configured documents of any of ``providers`` whose id is any of ``documents``
+    (empty: all), in file order. An id that matches nothing is an ``UnknownId`` listing
+    the configured ones, with the closest as a suggestion."""
+    every = config.documents()
+    known_providers = list(dict.fromkeys(d.provider for d in every))
+    for provider in providers:
+        if provider not in known_providers:
+            raise _unknown(config, "provider", provider, known_providers)
+    docs = [d for d in every if not providers or d.provider in providers]
+    known_documents = list(dict.fromkeys(d.id for d in docs))
+    of = f" of {', '.join(providers)}" if providers else ""
+    for document in documents:
+        if document not in known_documents:
+            raise _unknown(config, "document", document, known_documents, of)
+    return [d for d in docs if not documents or d.id in documents]
+
+
+def selection_options(func: F) -> F:
+    """Repeatable ``-p/--provider`` and ``-d/--document`` (``providers``, ``documents``)."""
+    func = click.option(
+        "--document",
+        "-d",
+        "documents",
+        multiple=True,
+        metavar="ID",
+        help="Only this document id (repeatable).",
+    )(func)
+    return click.option(
+        "--provider",
+        "-p",
+        "providers",
+        multiple=True,
+        metavar="ID",
+        help="Only this provider id (repeatable).",
+    )(func)
+
+
+def configured_document(config: Config, provider: str, document: str) -> DocumentConfig:
+    """The one document PROVIDER DOCUMENT names, or an ``UnknownId`` saying what exists."""
+    [doc] = pick_documents(config, (provider,), (document,))
+    return doc
 
 
 def _database_of(app: App) -> str:

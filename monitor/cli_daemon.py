@@ -14,29 +14,23 @@ from rich.table import Table
 from rich.text import Text
 
 from .cli_common import App, app_options, clean, console, print_json
-from .logs import LEVELS, setup_logging
+from .logs import setup_logging
 from .schedule import Daemon, timezone_of
 from .status import build_status
 
 
 @click.command()
 @app_options
-@click.option(
-    "--log-level",
-    type=click.Choice(LEVELS, case_sensitive=False),
-    envvar="TOSMON_LOG_LEVEL",
-    help="Log threshold (env TOSMON_LOG_LEVEL; default INFO).",
-)
-@click.option("--verbose", "-v", is_flag=True, help="Add tracebacks to logged errors.")
-def run(app: App, log_level: str | None, verbose: bool) -> None:
+def run(app: App) -> None:
     """Check, alert and send digests on the [schedule] of sources.toml until stopped.
 
     Runs in the foreground (for systemd, a container, or a terminal), logging one line
-    per event on stderr. SIGTERM or Ctrl-C stops it gracefully: documents already
-    fetched are recorded, then it exits 0. A second Ctrl-C exits at once. A document
-    being checked by another process (e.g. a cron `tosmon check`) is skipped.
+    per event on stderr (default level INFO). SIGTERM or Ctrl-C stops it gracefully:
+    documents already fetched are recorded, then it exits 0. A second Ctrl-C exits at
+    once. A document being checked by another process (e.g. a cron `tosmon check`) is
+    skipped.
     """
-    setup_logging(log_level, verbose)
+    setup_logging(app.log_level, app.verbose)
     stop = threading.Event()
     daemon = Daemon(app.config, app.sessions, stop)
 

@@ -6,16 +6,27 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .cli_common import App, app_options, clean, console, is_terminal, print_json, progress_bar
+from .cli_common import (
+    App,
+    app_options,
+    clean,
+    console,
+    is_terminal,
+    pick_documents,
+    print_json,
+    progress_bar,
+    selection_options,
+)
 from .reextract import DocumentReextraction, reextract_documents
 
 
 @click.command()
 @app_options
-@click.option("--provider", "-p", help="Only this provider id.")
-@click.option("--document", "-d", help="Only this document id.")
+@selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-def reextract(app: App, provider: str | None, document: str | None, as_json: bool) -> None:
+def reextract(
+    app: App, providers: tuple[str, ...], documents: tuple[str, ...], as_json: bool
+) -> None:
     """Re-read every stored version from its stored snapshot with the current rules.
 
     Run after upgrading tos-monitor or changing select/remove/ignore: text, clauses and
@@ -23,12 +34,7 @@ def reextract(app: App, provider: str | None, document: str | None, as_json: boo
     new reading changed is listed by `tosmon history` as "reading improved"; versions keep
     their numbers, nothing is alerted, and a second run changes nothing.
     """
-    docs = app.config.documents(provider, document)
-    if not docs:
-        raise click.ClickException(
-            f"no configured document matches {provider or '*'}/"
-            f"{document or '*'} in {app.config.path}"
-        )
+    docs = pick_documents(app.config, providers, documents)
     with progress_bar(is_terminal() and not as_json) as progress:
         task = progress.add_task("re-reading", total=None)
 

@@ -10,7 +10,14 @@ import click
 from rich.console import Console
 
 from . import reports
-from .cli_common import App, app_options, parse_when, print_json
+from .cli_common import (
+    App,
+    app_options,
+    configured_document,
+    parse_when,
+    pick_documents,
+    print_json,
+)
 from .model import TIERS
 from .report_render import (
     compare_csv,
@@ -73,6 +80,7 @@ def compare(
     """The positions of every document side by side (a row per document, a column per
     position), each with since when it holds."""
     when = _at(at)
+    pick_documents(app.config, providers)  # an unknown id: exit 2 with what is configured
     docs = reports.select_documents(app.config, providers, tiers)
     with app.reader() as s:
         matrix = reports.compare(History(s), docs, when)
@@ -134,7 +142,7 @@ def export(
         return
     if not (provider and document):
         raise click.UsageError("give both PROVIDER and DOCUMENT")
-    doc = app.config.document(provider, document)
+    doc = configured_document(app.config, provider, document)
     with app.reader() as s:
         text = _render_export(reports.export(History(s), app.config, doc, when), fmt)
     if output is None:

@@ -415,10 +415,10 @@ def test_the_human_report_is_a_table_with_the_problems_listed(
 def test_the_backfill_knows_nothing_of_unknown_documents(
     tmp_path: Path, archive: FakeWayback
 ) -> None:
-    """--document naming nothing configured is an error that lists nothing."""
+    """--document naming nothing configured is a usage error (exit 2) that fetches nothing."""
     config = write_config(tmp_path, archive.base)
     result = CliRunner().invoke(main, ["backfill", "--config", str(config), "-d", "nope"])
-    assert result.exit_code == 1 and "no configured document" in result.output
+    assert result.exit_code == 2 and "no document 'nope'" in result.output
     assert archive.requests == []
 
 

@@ -82,7 +82,7 @@ def test_provider_and_tier_filter_rows(built: Built) -> None:
     only = run_json(built.config, "compare", "--json", "--provider", "acme")
     assert [d["provider"] for d in only["documents"]] == ["acme"]
     bad = run(built.config, "compare", "--provider", "nope", ok=False)
-    assert bad.exit_code == 1 and "no provider nope" in bad.output and "acme, beta" in bad.output
+    assert bad.exit_code == 2 and "no provider 'nope'" in bad.output and "acme, beta" in bad.output
 
 
 def test_terminal_table_fits_120_columns_and_80_falls_back_to_blocks(built: Built) -> None:
