@@ -2,7 +2,8 @@
 
 Human output uses rich (tables, progress on a terminal); every query command has
 ``--json`` for scripts. Exit codes: 0 when the run happened (per-document errors
-included), 1 on a runtime error, 2 on bad configuration or usage.
+included), 1 on a runtime error, 2 on bad configuration or usage; ``check --fail-on
+errors`` exits 3 when any document failed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
 from .logs import setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
+
+FAILED_DOCUMENTS = 3  # `check --fail-on errors`: the exit status when a document failed
 
 
 class _Commands(click.Group):
@@ -101,14 +104,26 @@ def main(
 @selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--no-notify", is_flag=True, help="Do not send alert emails at the end of the run.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["never", "errors"]),
+    default="never",
+    show_default=True,
+    help="`errors`: exit 3 when any document failed (for cron mail).",
+)
 def check(
     app: App,
     providers: tuple[str, ...],
     documents: tuple[str, ...],
     as_json: bool,
     no_notify: bool,
+    fail_on: str,
 ) -> None:
-    """Fetch documents now, store new versions, report what changed."""
+    """Fetch documents now, store new versions, report what changed.
+
+    Exits 0 when the run happened, per-document errors included (they are in the
+    report); with `--fail-on errors`, 3 when any document failed.
+    """
     docs = pick_documents(app.config, providers, documents)
     sessions = app.sessions
     show_progress = is_terminal() and not as_json
@@ -125,6 +140,10 @@ def check(
         print_json(report.as_dict())
     else:
         _print_check(report)
+    failed = [r.key for r in report.results if r.outcome == "error"]
+    if fail_on == "errors" and failed:
+        click.echo(f"{len(failed)} document(s) failed: {', '.join(failed)}", err=True)
+        raise click.exceptions.Exit(FAILED_DOCUMENTS)
 
 
 def _after_check_notify(app: App) -> None:

@@ -116,6 +116,7 @@ class _Outcome:
     retry: bool = False
     retry_after: float | None = None
     memento_datetime: str | None = None
+    asked: str | None = None  # the URL of the hop being requested (redirects included)
 
 
 class Fetcher:
@@ -206,16 +207,32 @@ class Fetcher:
         except FetchError as exc:
             out.error = exc
         except (TimeoutError, httpx.TimeoutException):
-            out.error = FetchError(f"timed out after {hops.budget:.3g} s", "timeout")
+            where = _host(out.asked or url)
+            out.error = FetchError(
+                f"timed out after {hops.budget:.3g} s waiting for {where}", "timeout"
+            )
             out.retry = True
         except httpx.ConnectError as exc:
-            out.error, out.retry = FetchError(f"cannot connect: {_reason(exc)}", "connect"), True
+            out.error, out.retry = (
+                FetchError(_cannot_connect(exc, out.asked or url), "connect"),
+                True,
+            )
         except httpx.NetworkError as exc:
-            out.error, out.retry = FetchError(f"connection lost: {_reason(exc)}", "connect"), True
+            where = _host(out.asked or url)
+            out.error, out.retry = (
+                FetchError(f"connection to {where} lost: {_reason(exc)}", "connect"),
+                True,
+            )
         except httpx.RemoteProtocolError as exc:  # mostly "server disconnected": transient
-            out.error, out.retry = FetchError(f"protocol error: {_reason(exc)}", "protocol"), True
+            where = _host(out.asked or url)
+            out.error, out.retry = (
+                FetchError(f"protocol error from {where}: {_reason(exc)}", "protocol"),
+                True,
+            )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            out.error = FetchError(f"cannot fetch: {_reason(exc)}", "protocol")
+            out.error = FetchError(
+                f"cannot fetch from {_host(out.asked or url)}: {_reason(exc)}", "protocol"
+            )
         if out.error is not None:
             out.content, out.validators = None, Validators()
         return out
@@ -246,6 +263,7 @@ class Fetcher:
         """Send one request under the concurrency limits and rate; read the body of a 2xx."""
         if self._client is None:
             raise RuntimeError("use the Fetcher as `async with Fetcher(settings) as fetcher`")
+        out.asked = str(url)
         async with self._slots, self._host_slot(url):
             await self._pace()
             async with asyncio.timeout_at(hops.expiry()):
@@ -342,3 +360,33 @@ def _with_attempts(error: FetchError | None, attempts: int) -> FetchError | None
 def _reason(exc: Exception) -> str:
     """An exception's message, or its class name when the message is empty."""
     return str(exc) or type(exc).__name__
+
+
+# getaddrinfo's messages (glibc, macOS) for a name that does not resolve, and what they mean
+_DNS = (
+    ("Name or service not known", "no such host name (DNS); check the URL"),
+    ("nodename nor servname", "no such host name (DNS); check the URL"),
+    ("No address associated", "the host name has no address (DNS); check the URL"),
+    ("Temporary failure in name resolution", "DNS lookup failed; is the network up?"),
+    ("getaddrinfo failed", "DNS lookup failed; is the network up?"),
+)
+
+
+def _host(url: str) -> str:
+    """The host (and a non-default port) a URL asks, as a message names it."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return url
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    port = f":{parsed.port}" if parsed.port not in (None, default) else ""
+    return f"{parsed.host}{port}" if parsed.host else url
+
+
+def _cannot_connect(exc: httpx.ConnectError, url: str) -> str:
+    """A connection failure naming the host, DNS failures said in words."""
+    reason = _reason(exc)
+    for marker, meaning in _DNS:
+        if marker in reason:
+            return f"cannot resolve {_host(url)}: {meaning} ({reason})"
+    return f"cannot connect to {_host(url)}: {reason}"

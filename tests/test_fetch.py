@@ -158,7 +158,8 @@ def test_timeout(http_server: LocalServer) -> None:
     http_server.route("/slow", Reply(body="late", delay=5))
     result, waits = fetch(http_server.url("/slow"), replace(FAST, timeout=0.2, retries=1))
     assert result.error is not None and result.error.kind == "timeout"
-    assert str(result.error) == "timed out after 0.2 s (2 attempts)"
+    where = http_server.url("/slow").split("/")[2]
+    assert str(result.error) == f"timed out after 0.2 s waiting for {where} (2 attempts)"
     assert result.attempts == 2 and len(waits) == 1
     assert 0.4 <= result.duration < 2
 
@@ -249,13 +250,13 @@ def test_rate_spaces_request_starts(http_server: LocalServer) -> None:
 
 
 def test_connection_refused() -> None:
-    """A closed port is a retried "connect" error."""
+    """A closed port is a retried "connect" error naming the host and port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     result, waits = fetch(f"http://127.0.0.1:{port}/terms")
     assert result.error is not None and result.error.kind == "connect"
-    assert str(result.error).startswith("cannot connect")
+    assert str(result.error).startswith(f"cannot connect to 127.0.0.1:{port}: ")
     assert result.status is None and result.attempts == 3 and len(waits) == 2
 
 
