@@ -52,7 +52,7 @@ from .errors import FetchError, StoreError
 from .fetch import Fetcher, FetchResult
 from .listing import list_captures
 from .locks import Locks, document_lock
-from .model import Config, DocumentConfig, FetchSettings
+from .model import Config, ContentSettings, DocumentConfig, FetchSettings
 from .pipeline import Capture, DocumentReport, process_capture, settings_fingerprint
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
@@ -211,7 +211,7 @@ async def backfill(
             work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
         on_progress(BackfillProgress(len(work), 0))
         with Locks(sf) as locks:
-            await _run(fetcher, sf, locks, work, on_progress, window)
+            await _run(fetcher, sf, locks, work, on_progress, window, config.content)
     return report
 
 
@@ -259,6 +259,7 @@ async def _run(
     work: Sequence[_Item],
     on_progress: ProgressCallback,
     window: int,
+    content: ContentSettings,
 ) -> None:
     """Fetch up to ``window`` captures ahead; process each in order as its bytes arrive."""
 
@@ -291,7 +292,7 @@ async def _run(
             if item.capture.timestamp in settled:
                 item.entry.skipped += 1
             else:
-                outcome = await asyncio.to_thread(_process, sf, item, result)
+                outcome = await asyncio.to_thread(_process, sf, item, result, content)
                 _tally(item, result, outcome)
             done += 1
             on_progress(BackfillProgress(len(work), done, item.entry.key, item.capture.timestamp))
@@ -321,7 +322,9 @@ def captured_timestamp(result: FetchResult, listed: ArchivedCapture) -> str:
     )
 
 
-def _process(sf: SessionFactory, item: _Item, result: FetchResult) -> DocumentReport:
+def _process(
+    sf: SessionFactory, item: _Item, result: FetchResult, content: ContentSettings
+) -> DocumentReport:
     """Record one fetched capture (or its failure) in its own transaction."""
     doc = item.doc
     attempt: dict[str, Any] = {
@@ -339,7 +342,7 @@ def _process(sf: SessionFactory, item: _Item, result: FetchResult) -> DocumentRe
             capture = Capture(
                 result.content, result.content_type, parse_timestamp(actual), "archive"
             )
-            return process_capture(s, doc, capture, attempt)
+            return process_capture(s, doc, capture, attempt, content)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot record {item.url}: {exc}") from exc
     except Exception as exc:  # a bug on odd content: reported, not recorded, so retried

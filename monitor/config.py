@@ -119,6 +119,7 @@ class _Parser(TableReader):
                 "max_redirects",
                 "allow_redirect_hosts",
                 "suspect_confirmations",
+                "max_text_bytes",
                 "revert_window",
                 "revert_days",
                 "alert_after_failures",
@@ -143,6 +144,13 @@ class _Parser(TableReader):
             content=ContentSettings(
                 suspect_confirmations=self.number(
                     monitor, "suspect_confirmations", "monitor", 2, Range(1, 100, True)
+                ),
+                max_text_bytes=self.number(
+                    monitor,
+                    "max_text_bytes",
+                    "monitor",
+                    2_000_000,
+                    Range(1000, 2_000_000_000, True),
                 ),
             ),
         )

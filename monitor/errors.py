@@ -10,7 +10,8 @@ them into clear messages (``ConfigError`` exits 2, the others 1)::
     │   └── ArchiveError     a Wayback-compatible archive failed (CDX listing, capture)
     ├── ExtractError         fetched bytes give no usable text; never stored as a version
     │   ├── SelectorMissError    a `select` (or clause) selector matched nothing
-    │   └── CollapsedError       the text collapsed (blocked page, bot challenge, error page)
+    │   ├── CollapsedError       the text collapsed (blocked page, bot challenge, error page)
+    │   └── TextTooLargeError    the text is over `max_text_bytes`: never stored
     ├── LockedError          another process holds the document (daemon vs cron)
     └── NotifyError          an email could not be rendered or delivered
 
@@ -62,6 +63,12 @@ class CollapsedError(ExtractError):
     """The text collapsed to almost nothing: a blocked, challenge or error page."""
 
     kind = "collapsed"
+
+
+class TextTooLargeError(ExtractError):
+    """The extracted text is larger than ``[monitor] max_text_bytes`` allows per version."""
+
+    kind = "text_too_large"
 
 
 class LockedError(TosmonError):

@@ -130,6 +130,7 @@ class ContentSettings:
     """Limits on what a capture may become (see suspect.py and the README)."""
 
     suspect_confirmations: int = 2  # fetches showing a suspect text before it is accepted
+    max_text_bytes: int = 2_000_000  # UTF-8 size of one version's text at most
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ HINTS: dict[str, str] = {
     "domain changed?",
     "timeout": "the server is too slow: raise `timeout`, or check whether it blocks us",
     "too_large": "the page is larger than `max_bytes`",
+    "text_too_large": "the page's text is larger than `max_text_bytes`: raise it in "
+    "[monitor], or narrow `select` to the terms",
     "selector": "the page layout changed: `select` matches nothing; update the selectors",
     "collapsed": "the page came back empty or as a bot challenge / error page: we may be "
     "blocked (check the user agent and request rate)",

@@ -30,6 +30,7 @@ from .db import SessionFactory, fault_message
 from .errors import ExtractError, FetchError, StoreError
 from .extract import Extraction, extract
 from .fetch import Fetcher, FetchResult, Validators
+from .limits import require_text_within
 from .locks import Holder, Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig
 from .models import Version
@@ -143,6 +144,7 @@ def process_capture(
         extraction = extract(
             capture.content, capture.content_type, doc, before.text if before else None
         )
+        require_text_within(extraction.text, content.max_text_bytes)
     except ExtractError as exc:
         return _failed(s, row.id, report, attempt, exc.kind, str(exc))
     attempt["text_sha256"] = store.sha256(extraction.text)

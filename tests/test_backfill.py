@@ -454,3 +454,25 @@ def test_requests_to_the_archive_are_paced_by_the_configured_rate(
         assert len(archive.requests) == 4
         assert len(waits) >= 3 and all(w <= 0.5 * 4 for w in waits)
         assert max(waits) >= 1.0  # the fourth request waits ~1.5 s behind the first
+
+
+def test_an_archived_capture_over_the_text_limit_is_reported_and_the_rest_stored(
+    tmp_path: Path, archive: FakeWayback
+) -> None:
+    """A capture whose text is over `max_text_bytes` is that capture's error, naming the
+    setting; the captures around it are stored, and once the limit is raised the next
+    backfill stores the big one too (it was not settled)."""
+    big = page(*(f"Section {n}: the provider may change these terms." for n in range(400)))
+    serve(archive, (T1, V1), (T2, big), (T3, V2))
+    config = write_config(tmp_path, archive.base)
+    config.write_text(
+        config.read_text().replace("backoff = 0", "backoff = 0\nmax_text_bytes = 5000")
+    )
+    summary = run_json(config)
+    [error] = summary["errors"]
+    assert (error["timestamp"], error["kind"]) == (T2, "text_too_large")
+    assert "max_text_bytes" in error["message"]
+    assert [row[0] for row in history(config)] == [T1, T3]
+    config.write_text(config.read_text().replace("max_text_bytes = 5000", "max_text_bytes = 50000"))
+    again = run_json(config)
+    assert again["errors"] == [] and [row[0] for row in history(config)] == [T1, T2, T3]

@@ -53,6 +53,11 @@ CASES = {
         MONITOR_LINE,
         "`max_bytes` must be a whole number from 1_024 to 2_000_000_000, got inf",
     ),
+    "max_text_bytes = 0": (
+        monitor("max_text_bytes = 0"),
+        MONITOR_LINE,
+        "`max_text_bytes` must be a whole number from 1_000 to 2_000_000_000, got 0",
+    ),
     "retries = nan": (
         monitor("retries = nan"),
         MONITOR_LINE,

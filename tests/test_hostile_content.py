@@ -498,3 +498,34 @@ def test_oversized_change_is_stored_and_alerted_compactly_with_the_others(
     assert any("tosmon diff acme terms" in t for t in texts)
     assert any("{+postal+} address" in t for t in texts)
     assert huge in tosmon(project, "show", "acme", "terms")
+
+
+def test_page_text_over_the_limit_is_an_error_and_loses_nothing(
+    project: Path, http_server: LocalServer
+) -> None:
+    """A page whose text grows past `max_text_bytes` is that document's error naming the
+    setting: the version stored before stays the latest, the other document's change is
+    recorded in the same run, and raising the limit records the big text next time."""
+    project.write_text(
+        project.read_text().replace("backoff = 0", "backoff = 0\nmax_text_bytes = 20000")
+    )
+    http_server.route("/terms", Reply(body=page(*TERMS)))
+    check(project)
+    huge = [f"Clause {n}: the customer may audit the provider once a year." for n in range(600)]
+    http_server.route("/terms", Reply(body=page(*TERMS, *huge)))
+    http_server.route("/privacy", Reply(body=page("We collect your postal address.")))
+    report = check(project)
+    [error] = report["errors"]
+    assert (error["document"], error["error_kind"]) == ("terms", "text_too_large")
+    assert "over `max_text_bytes` = 20,000" in error["error"]
+    assert [c["document"] for c in report["changed"]] == ["privacy"]
+    assert len(versions(project)) == 1 and huge[0] not in tosmon(project, "show", "acme", "terms")
+    status = tosmon(project, "status", "--json")
+    [terms] = [d for d in status["documents"] if d["document"] == "terms"]
+    assert terms["last_error"]["kind"] == "text_too_large"
+    assert "max_text_bytes" in terms["last_error"]["message"]
+    project.write_text(
+        project.read_text().replace("max_text_bytes = 20000", "max_text_bytes = 100000")
+    )
+    assert [c["document"] for c in check(project)["changed"]] == ["terms"]
+    assert huge[-1] in tosmon(project, "show", "acme", "terms")
