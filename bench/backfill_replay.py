@@ -21,6 +21,7 @@ import asyncio
 import json
 import lzma
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -189,21 +190,39 @@ def score(shared: Path, config: Config, sessions: SessionFactory) -> list[Docume
     return out
 
 
-def run(
-    shared: Path, folder: Path, pywb: bool = False
-) -> tuple[BackfillReport, float, list[DocumentScore]]:
+@dataclass(frozen=True)
+class Timed:
+    """A full backfill: its report, wall seconds, CPU seconds and scores per document."""
+
+    report: BackfillReport
+    seconds: float
+    cpu: float  # user + system of this process and of the children it reaped meanwhile
+    scores: list[DocumentScore]
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its reaped children (worker processes)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run(shared: Path, folder: Path, pywb: bool = False, rate: float = 1_000) -> Timed:
     """Full backfill of the corpus into ``folder`` (from the stand-in, or from a stock pywb
-    holding the same captures); (report, seconds, scores)."""
+    holding the same captures) at ``rate`` requests/s. The archive server is still running
+    when the CPU is read, so its own CPU is not counted."""
     docs = manifest(shared)
     archive = pywb_archive(shared, folder / "archive", docs) if pywb else replay_archive(shared)
     with archive as base:
-        path = write_config(folder, base, docs, kind="pywb" if pywb else "wayback")
+        path = write_config(folder, base, docs, rate=rate, kind="pywb" if pywb else "wayback")
         config = load_config(path)
         sessions = open_database(config.database)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         report = asyncio.run(backfill(config, sessions, config.documents()))
-        elapsed = time.perf_counter() - start
-    return report, elapsed, score(shared, config, sessions)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    return Timed(report, elapsed, cpu, score(shared, config, sessions))
 
 
 def main() -> None:
@@ -211,19 +230,24 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--keep", type=Path, help="write the database here (else a temp dir)")
     parser.add_argument("--pywb", action="store_true", help="backfill from a stock pywb instead")
+    parser.add_argument(
+        "--rate", type=float, default=1_000, help="[archive] rate, requests/s (default 1000)"
+    )
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        report, elapsed, scores = run(args.shared, args.keep, args.pywb)
+        timed = run(args.shared, args.keep, args.pywb, args.rate)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            report, elapsed, scores = run(args.shared, Path(tmp), args.pywb)
-    summary = report.as_dict()
+            timed = run(args.shared, Path(tmp), args.pywb, args.rate)
+    summary, elapsed, scores = timed.report.as_dict(), timed.seconds, timed.scores
     rate = summary["captures"] / elapsed if elapsed else 0.0
     print(
         f"backfill: {summary['captures']} captures of {summary['documents']} documents in "
-        f"{elapsed:.1f} s = {rate:.1f} captures/s; {summary['versions']} versions, "
-        f"{summary['substantive_changes']} substantive changes, {len(summary['errors'])} errors"
+        f"{elapsed:.1f} s = {rate:.1f} captures/s, {timed.cpu:.1f} s CPU "
+        f"({timed.cpu / elapsed if elapsed else 0:.2f} cores busy); {summary['versions']} "
+        f"versions, {summary['substantive_changes']} substantive changes, "
+        f"{len(summary['errors'])} errors"
     )
     print(f"{'document':26} {'captures':>8} {'truth':>5} {'found':>5} {'false':>5} {'missed':>6}")
     for sc in scores:

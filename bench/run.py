@@ -28,31 +28,22 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import Cycle, Run, load_saved, save, table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_SHARED = REPO.parent / "shared"
 URLWATCH_VENV = Path(os.environ.get("URLWATCH_VENV", "/tmp/urlwatch-venv"))
-CREDIT = "Data: Open Terms Archive (https://opentermsarchive.org), ODC-BY 1.0."
-STEPS = ("check", "urlwatch", "backfill", "storage", "history")
+STEPS = ("check", "urlwatch", "startup", "stages", "backfill", "storage", "history", "memory")
 
 
 # -- processes -------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """One measured subprocess."""
-
-    wall: float
-    cpu: float  # user + system seconds of the process (and its reaped children)
-    rss_mb: float  # peak resident set size
-    code: int
-    stdout: bytes = b""
 
 
 def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
@@ -128,23 +119,6 @@ def machine() -> dict[str, str]:
 # -- check cycles ----------------------------------------------------------------------------
 
 
-@dataclass
-class Cycle:
-    name: str
-    n: int
-    run: Run
-    outcomes: dict[str, int] = field(default_factory=dict)
-    load: str = ""
-
-    @property
-    def docs_per_s(self) -> float:
-        return self.n / self.run.wall if self.run.wall else 0.0
-
-    @property
-    def cpu_ms_per_doc(self) -> float:
-        return 1000 * self.run.cpu / self.n
-
-
 def provider_id(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
@@ -195,6 +169,12 @@ def tosmon(*args: str) -> list[str]:
     PYTHONPATH), never the source tree of the current directory (``-P``: a run from the
     checkout would otherwise import ``./monitor``, which has no ``monitor.migrations``)."""
     return [sys.executable, "-P", "-m", "monitor", *args]
+
+
+def profiled(out: Path, args: list[str]) -> list[str]:
+    """``tosmon ARGS`` under bench/profiling.py (cProfile of every thread, written to ``out``)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return [sys.executable, "-P", str(HERE / "profiling.py"), str(out), "-m", "monitor", *args]
 
 
 @dataclass(frozen=True)
@@ -251,9 +231,9 @@ def code_under_test() -> Code:
     return Code(path, version, describe or "?", differs)
 
 
-def startup(config: Path, repeat: int = 3) -> Run:
-    """The cheapest of ``repeat`` runs of ``tosmon --version``: the CLI's imports."""
-    runs = [measure(tosmon("--version")) for _ in range(repeat)]
+def cheapest(cmd: list[str], repeat: int = 5) -> Run:
+    """The run of least CPU among ``repeat`` runs of ``cmd`` (the others met more noise)."""
+    runs = [measure(cmd) for _ in range(repeat)]
     return min(runs, key=lambda r: r.cpu)
 
 
@@ -324,9 +304,16 @@ def urlwatch_outcomes(out: bytes) -> dict[str, int]:
 
 
 def check_cycles(
-    shared: Path, n: int, concurrency: int, with_urlwatch: bool, with_pdf: bool
+    shared: Path,
+    n: int,
+    concurrency: int,
+    with_urlwatch: bool,
+    with_pdf: bool,
+    with_status: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """cold → warm-304 → warm-200 → churn for tosmon; cold and churn for urlwatch."""
+    """cold → warm-304 → warm-200 → churn for tosmon; cold and churn for urlwatch; then
+    ``tosmon status`` of the N documents (the cheapest of 5, when ``with_status``)."""
     result: dict[str, Any] = {"cycles": [], "urlwatch": []}
     server = [
         sys.executable,
@@ -343,8 +330,8 @@ def check_cycles(
         result["mean_bytes"] = sum(d["bytes"] for d in docs) / len(docs)
         sources = write_sources(folder, base, docs, concurrency)
         db = folder / "tosmon.db"
-        result["startup"] = startup(sources)
-        check = tosmon("check", "--config", str(sources), "--json", "--no-notify")
+        result["startup"] = cheapest(tosmon("--version"))
+        check = ["check", "--config", str(sources), "--json", "--no-notify"]
         uw_args: list[str] = []
         if with_urlwatch:
             exe = urlwatch_bin()
@@ -357,7 +344,7 @@ def check_cycles(
         def cycle(name: str) -> Cycle:
             nonlocal last_id
             before = load()
-            run = measure(check)
+            run = measure(profiled(profile / f"{name}.prof", check) if profile else tosmon(*check))
             outcomes, last_id = outcomes_since(db, last_id)
             c = Cycle(name, len(docs), run, outcomes, before)
             print(
@@ -391,23 +378,27 @@ def check_cycles(
         cycle("churn")
         if with_urlwatch:
             urlwatch("churn")
+        if with_status:
+            result["status"] = cheapest(tosmon("status", "--config", str(sources)))
+            result["status_load"] = load()
     return result
 
 
 # -- backfill and storage --------------------------------------------------------------------
 
 
+UNLIMITED_RATE = 1_000_000.0  # [archive] rate's maximum: requests/s never wait
+
+
 def backfill_step(shared: Path, folder: Path) -> dict[str, Any]:
-    """All replay captures through ``monitor.backfill`` (bench/backfill_replay.py's run)."""
+    """All replay captures through ``monitor.backfill`` (bench/backfill_replay.py's run) with
+    the rate unlimited; CPU of this process and its workers, so CPU ÷ wall = cores busy."""
     sys.path.insert(0, str(HERE))
     import backfill_replay
 
     before = load()
-    usage = os.times()
-    report, elapsed, scores = backfill_replay.run(shared, folder)
-    after = os.times()
-    summary = report.as_dict()
-    cpu = (after.user - usage.user) + (after.system - usage.system)
+    timed = backfill_replay.run(shared, folder, rate=UNLIMITED_RATE)
+    summary, elapsed, cpu, scores = timed.report.as_dict(), timed.seconds, timed.cpu, timed.scores
     return {
         "captures": summary["captures"],
         "seconds": elapsed,
@@ -419,7 +410,9 @@ def backfill_step(shared: Path, folder: Path) -> dict[str, Any]:
         "error_kinds": _kinds(summary["errors"]),
         "false": sum(len(s.false) for s in scores),
         "missed": sum(len(s.missed) for s in scores),
+        "cores": cpu / elapsed if elapsed else 0.0,
         "load": before,
+        "load_after": load(),
     }
 
 
@@ -627,164 +620,48 @@ def history_step(folder: Path, versions: int = 10_000, documents: int = 10) -> d
     }
 
 
-# -- the table ---------------------------------------------------------------------------------
+# -- changed-page stages and memory -----------------------------------------------------------
 
 
-def mb(n: float) -> str:
-    return f"{n / 1e6:.2f} MB"
+def stages_step(shared: Path, repeat: int = 5) -> dict[str, Any]:
+    """extract / clauses / positions CPU per corpus page (bench/stages.py), in this process."""
+    sys.path.insert(0, str(HERE))
+    import stages
+
+    before = load()
+    times = stages.measure(shared, repeat)
+    return {**stages.summarize(times), "repeat": repeat, "load": before}
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def table(m: dict[str, str], res: dict[str, Any], n: int) -> str:
-    """The results as one markdown table (with the targets of the benchmark issue)."""
-    rows = [
-        "| measurement | wall | throughput | CPU | peak RSS | target | notes |",
-        "|---|---:|---:|---:|---:|---|---|",
+def memory_step(shared: Path, n: int, concurrency: int) -> dict[str, Any]:
+    """Peak RSS of a cold and a warm-304 cycle of ``n`` documents (compared in the table with
+    the N-document cycles of the check step)."""
+    server = [
+        sys.executable,
+        str(HERE / "pageserver.py"),
+        "--pages",
+        str(shared / "corpus" / "pages"),
+        "--n",
+        str(n),
     ]
-    chk = res.get("check")
-    if chk:
-        st: Run = chk["startup"]
-        rows.append(
-            f"| startup: `tosmon --version` (imports) | {st.wall:.2f} s | | "
-            f"{1000 * st.cpu:.0f} ms/process = {1000 * st.cpu / n:.2f} ms/doc at N = {n} | "
-            f"{st.rss_mb:.0f} MB | | cheapest of 3 |"
-        )
-        limits = {"warm-304": 2.0, "warm-200": 15.0}
-        for c in chk["cycles"]:
-            excl = 1000 * (c.run.cpu - st.cpu) / c.n
-            limit = limits.get(c.name)
-            target = f"≤ {limit:g} ms/doc: {verdict(c.cpu_ms_per_doc <= limit)}" if limit else ""
-            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items()))
-            rows.append(
-                f"| tosmon check, {c.name} | {c.run.wall:.1f} s | {c.docs_per_s:.1f} docs/s | "
-                f"{c.cpu_ms_per_doc:.1f} ms/doc ({excl:.1f} without startup) | "
-                f"{c.run.rss_mb:.0f} MB | {target} | {outcomes}; load {c.load} |"
+    out: dict[str, Any] = {"n": n, "cycles": []}
+    with tempfile.TemporaryDirectory(prefix="tosmon-bench-mem-") as tmp, background(server) as base:
+        folder = Path(tmp)
+        docs = get(base + "/_docs")
+        sources = write_sources(folder, base, docs, concurrency)
+        check = tosmon("check", "--config", str(sources), "--json", "--no-notify")
+        last_id = 0
+        for name in ("cold", "warm-304"):
+            before = load()
+            run = measure(check)
+            outcomes, last_id = outcomes_since(folder / "tosmon.db", last_id)
+            out["cycles"].append(Cycle(name, len(docs), run, outcomes, before))
+            print(
+                f"  memory {name:9} N = {len(docs)}: {run.wall:7.1f} s wall {run.cpu:7.1f} s CPU "
+                f"{run.rss_mb:5.0f} MB  {outcomes}  load {before}",
+                file=sys.stderr,
             )
-        ours = {c.name: c for c in chk["cycles"]}
-        for u in chk["urlwatch"]:
-            t = ours[u.name]
-            ratio = t.docs_per_s / u.docs_per_s
-            rows.append(
-                f"| urlwatch, {u.name} | {u.run.wall:.1f} s | {u.docs_per_s:.1f} docs/s | "
-                f"{u.cpu_ms_per_doc:.1f} ms/doc | {u.run.rss_mb:.0f} MB | "
-                f"tosmon ≥ 3× throughput: {verdict(ratio >= 3)} | "
-                f"tosmon/urlwatch: throughput {ratio:.2f}×, wall {u.run.wall / t.run.wall:.2f}×, "
-                f"CPU {t.run.cpu / u.run.cpu:.2f}× (tosmon CPU ÷ urlwatch CPU); exit {u.run.code}; "
-                f"{', '.join(f'{k} {v}' for k, v in sorted(u.outcomes.items()))}; load {u.load} |"
-            )
-    bf = res.get("backfill")
-    if bf:
-        rows.append(
-            f"| backfill, replay corpus | {bf['seconds']:.1f} s | "
-            f"{bf['rate']:.1f} captures/s | {1000 * bf['cpu'] / bf['captures']:.0f} ms/capture | "
-            f"| ≥ 50 captures/s: {verdict(bf['rate'] >= 50)} | {bf['captures']} captures, "
-            f"{bf['versions']} versions, {bf['substantive']} substantive changes "
-            f"({bf['false']} false, {bf['missed']} missed), {bf['errors']} capture errors "
-            f"({bf['error_kinds']}); load {bf['load']} |"
-        )
-    sto = res.get("storage")
-    if sto:
-        sq, git = sto["sqlite"], sto["git"]
-        tables = sq.get("tables", {})
-        biggest = ", ".join(
-            f"{k} {mb(v)}" for k, v in list(tables.items())[:5] if not k.startswith("sqlite_")
-        )
-        rows.append(
-            f"| storage: raw captures | | | | | | {mb(sto['raw'])}, {sto['captures']} captures |"
-        )
-        rows.append(
-            f"| storage: git pack, OTA style | | | | | | {mb(git['pack'])} .pack "
-            f"(+ {mb(git['idx'])} .idx): {git['commits']} commits, `git gc --aggressive` |"
-        )
-        rows.append(
-            f"| storage: tos-monitor SQLite after the backfill | | | | | "
-            f"≤ the pack: {verdict(sq['file'] <= git['pack'])} | {mb(sq['file'])} = "
-            f"{sq['file'] / git['pack']:.1f}× the pack, raw ÷ {sto['raw'] / sq['file']:.0f} "
-            f"({mb(sq['vacuumed'])} after VACUUM); snapshot blobs {mb(sq['snapshot_blobs'])}; "
-            f"pages: {biggest} |"
-        )
-    hi = res.get("history")
-    if hi:
-        cli_json, cli_text = hi["cli_json"], hi["cli_text"]
-        rows.append(
-            f"| history of a clause, {hi['versions']:,} versions "
-            f"({hi['documents']} documents): `views.clause_history` | {hi['view_ms']:.0f} ms | "
-            f"| | | < 200 ms: {verdict(hi['view_ms'] < 200)} | all documents: "
-            f"{hi['changes']:,} changes of the clause listed, with diffs |"
-        )
-        rows.append(
-            f"| same, one document ({hi['versions'] // hi['documents']:,} versions) | "
-            f"{hi['view_one_doc_ms']:.0f} ms | | | | < 200 ms: "
-            f"{verdict(hi['view_one_doc_ms'] < 200)} | |"
-        )
-        rows.append(
-            f"| `tosmon history --clause training` (all documents), end to end | "
-            f"{cli_json.wall * 1000:.0f} ms `--json`, {cli_text.wall * 1000:.0f} ms text | | "
-            f"{cli_json.cpu * 1000:.0f} ms | {cli_json.rss_mb:.0f} MB | | process startup "
-            f"included; load {hi['load']} |"
-        )
-    head = [
-        f"tos-monitor benchmark, {m['date']}: {m['nproc']} × {m['cpu']}, {m['ram']} RAM, "
-        f"Python {m['python']}, SQLite {m['sqlite']}; N = {n} documents; code: "
-        f"{m.get('code', 'not recorded')}.",
-    ]
-    if chk:
-        head.append(
-            f"Pages: {chk['pages']} real pages, mean {chk['mean_bytes'] / 1000:.0f} kB; churn: "
-            f"{chk['churn']['word_changes']} documents with a word change, every page's "
-            f"tracking tokens rotated; {chk.get('urlwatch_version', 'urlwatch not run')} "
-            f"(css + html2text). CPU = user + system of the process. {CREDIT}"
-        )
-    return "\n".join(head) + "\n\n" + "\n".join(rows) + "\n"
-
-
-def save(res: dict[str, Any], m: dict[str, str], n: int, path: Path) -> None:
-    """The figures as JSON next to the table (no page content), for re-rendering."""
-
-    def plain(o: Any) -> Any:
-        if isinstance(o, Run):
-            return {k: v for k, v in asdict(o).items() if k != "stdout"}
-        if isinstance(o, Cycle):
-            return {
-                "name": o.name,
-                "n": o.n,
-                "run": plain(o.run),
-                "outcomes": o.outcomes,
-                "load": o.load,
-            }
-        if isinstance(o, dict):
-            return {k: plain(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [plain(v) for v in o]
-        return o
-
-    data = {"machine": m, "n": n, "code": os.environ.get("TOSMON_BENCH_CODE"), **plain(res)}
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-
-
-def load_saved(path: Path) -> tuple[dict[str, Any], dict[str, str], int]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-
-    def run(d: dict[str, Any]) -> Run:
-        return Run(**d)
-
-    chk = data.get("check")
-    if chk:
-        chk["startup"] = run(chk["startup"])
-        for key in ("cycles", "urlwatch"):
-            chk[key] = [
-                Cycle(c["name"], c["n"], run(c["run"]), c["outcomes"], c["load"]) for c in chk[key]
-            ]
-    hi = data.get("history")
-    if hi:
-        hi["cli_json"], hi["cli_text"] = run(hi["cli_json"]), run(hi["cli_text"])
-    if data.get("code"):
-        os.environ["TOSMON_BENCH_CODE"] = data["code"]
-    res = {k: data[k] for k in ("check", "backfill", "storage", "history") if data.get(k)}
-    return res, data["machine"], data["n"]
+    return out
 
 
 def snapshot_and_rerun(args: argparse.Namespace) -> None:
@@ -813,6 +690,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="documents served (default 500)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--memory-n", type=int, default=2000, help="documents of the memory step (default 2000)"
+    )
     parser.add_argument("--with-pdf", action="store_true", help="serve the corpus PDF too")
     parser.add_argument("--skip", default="", help=f"comma-separated steps among {STEPS}")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.md")
@@ -821,6 +701,12 @@ def main() -> None:
         action="store_true",
         help="first copy the code to a temp dir and run that (edits in the tree during a "
         "long run then change nothing)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a cProfile of each check cycle (all threads) to DIR/CYCLE.prof; "
+        "its timings then include the profiler's overhead",
     )
     parser.add_argument("--render", type=Path, help="only print the table of a saved .json")
     args = parser.parse_args()
@@ -831,8 +717,10 @@ def main() -> None:
     if args.snapshot:
         snapshot_and_rerun(args)
     skip = {s for s in args.skip.split(",") if s}
+    if skip - set(STEPS):
+        parser.error(f"--skip: unknown step(s) {', '.join(sorted(skip - set(STEPS)))}")
     code = code_under_test()
-    m = {**machine(), "code": code.label()}
+    m = {**machine(), "code": code.label(), "load": load()}
     if code.differs and not code.path.startswith(str(REPO / "monitor")):
         print(
             f"WARNING: measuring the installed package, which differs from the checkout in "
@@ -840,28 +728,46 @@ def main() -> None:
             "pip install . again to measure the checkout",
             file=sys.stderr,
         )
-    print(f"machine: {m}; load {load()}", file=sys.stderr)
+    print(f"machine: {m}", file=sys.stderr)
+    run_steps(args, skip, m)
+
+
+def run_steps(args: argparse.Namespace, skip: set[str], m: dict[str, str]) -> None:
+    """Every step not skipped, most important first; the table and JSON are rewritten after
+    each step, so an interrupted run keeps what it measured."""
     res: dict[str, Any] = {}
+
+    def done(step: str) -> None:
+        print(f"  {step} done; load {load()}", file=sys.stderr)
+        md = table(m, res, args.n) + f"\nload average at the end: {load()}\n"
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(md, encoding="utf-8")
+        save(res, m, args.n, args.out.with_suffix(".json"))
+
     if "check" not in skip:
+        urlwatch, startup = "urlwatch" not in skip, "startup" not in skip
         res["check"] = check_cycles(
-            args.shared, args.n, args.concurrency, "urlwatch" not in skip, args.with_pdf
+            args.shared, args.n, args.concurrency, urlwatch, args.with_pdf, startup, args.profile
         )
+        done("check")
+    if "stages" not in skip:
+        res["stages"] = stages_step(args.shared)
+        done("stages")
     with tempfile.TemporaryDirectory(prefix="tosmon-bench-") as tmp:
         folder = Path(tmp)
         if "backfill" not in skip:
             res["backfill"] = backfill_step(args.shared, folder)
-            print(f"  backfill {res['backfill']}", file=sys.stderr)
+            done("backfill")
             if "storage" not in skip:
                 res["storage"] = storage_step(args.shared, folder / "tosmon.db", folder)
-                print(f"  storage {res['storage']}", file=sys.stderr)
+                done("storage")
+        if "memory" not in skip:
+            res["memory"] = memory_step(args.shared, args.memory_n, args.concurrency)
+            done("memory")
         if "history" not in skip:
             res["history"] = history_step(folder)
-            print(f"  history {res['history']}", file=sys.stderr)
-    md = table(m, res, args.n) + f"\nload average at the end: {load()}\n"
-    print(md)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(md, encoding="utf-8")
-    save(res, m, args.n, args.out.with_suffix(".json"))
+            done("history")
+    print(args.out.read_text(encoding="utf-8") if res else "nothing measured")
 
 
 if __name__ == "__main__":

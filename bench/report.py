@@ -1,0 +1,279 @@
+"""bench/run.py's figures: the measured runs, the markdown table with the issue's targets,
+and the JSON they are saved as (no page content) for re-rendering with ``--render``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CREDIT = "Data: Open Terms Archive (https://opentermsarchive.org), ODC-BY 1.0."
+STARTUP_LIMIT_S = 0.3  # tosmon --version / tosmon status
+CPU_LIMITS_MS = {"warm-304": 2.0, "warm-200": 3.0}  # CPU per document, without startup
+URLWATCH_RATIOS = {"cold": 2.0, "churn": 3.0}  # tosmon docs/s ÷ urlwatch docs/s
+STAGES_LIMIT_MS = 10.0  # extract + clauses + positions, median per page
+BACKFILL_RATE = 50.0  # captures/s
+MEMORY_GROWTH = 1.10  # peak RSS at the larger N ≤ 1.1 × at N: memory does not grow with N
+
+
+@dataclass
+class Run:
+    """One measured subprocess."""
+
+    wall: float
+    cpu: float  # user + system seconds of the process (and its reaped children)
+    rss_mb: float  # peak resident set size
+    code: int
+    stdout: bytes = b""
+
+
+@dataclass
+class Cycle:
+    name: str
+    n: int
+    run: Run
+    outcomes: dict[str, int] = field(default_factory=dict)
+    load: str = ""
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.n / self.run.wall if self.run.wall else 0.0
+
+    @property
+    def cpu_ms_per_doc(self) -> float:
+        return 1000 * self.run.cpu / self.n
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _outcomes(c: Cycle) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(c.outcomes.items()))
+
+
+def startup_rows(chk: dict[str, Any], n: int) -> list[str]:
+    rows = []
+    for label, key in (("`tosmon --version`", "startup"), ("`tosmon status`", "status")):
+        st: Run | None = chk.get(key)
+        if st is None:
+            continue
+        extra = f" of the {n} documents; load {chk['status_load']}" if key == "status" else ""
+        rows.append(
+            f"| start-up: {label} | {st.wall:.2f} s | | {1000 * st.cpu:.0f} ms | "
+            f"{st.rss_mb:.0f} MB | ≤ {STARTUP_LIMIT_S:g} s: {verdict(st.cpu <= STARTUP_LIMIT_S)} "
+            f"(on CPU; wall depends on the load) | cheapest of 5{extra}; exit {st.code} |"
+        )
+    return rows
+
+
+def cycle_rows(chk: dict[str, Any]) -> list[str]:
+    st: Run = chk["startup"]
+    rows = []
+    for c in chk["cycles"]:
+        excl = 1000 * (c.run.cpu - st.cpu) / c.n
+        limit = CPU_LIMITS_MS.get(c.name)
+        target = f"≤ {limit:g} ms/doc without startup: {verdict(excl <= limit)}" if limit else ""
+        rows.append(
+            f"| tosmon check, {c.name} | {c.run.wall:.1f} s | {c.docs_per_s:.1f} docs/s | "
+            f"{c.cpu_ms_per_doc:.1f} ms/doc ({excl:.1f} without startup) | "
+            f"{c.run.rss_mb:.0f} MB | {target} | {_outcomes(c)}; load {c.load} |"
+        )
+    ours = {c.name: c for c in chk["cycles"]}
+    for u in chk["urlwatch"]:
+        t = ours[u.name]
+        ratio = t.docs_per_s / u.docs_per_s
+        want = URLWATCH_RATIOS.get(u.name, 3.0)
+        rows.append(
+            f"| urlwatch, {u.name} | {u.run.wall:.1f} s | {u.docs_per_s:.1f} docs/s | "
+            f"{u.cpu_ms_per_doc:.1f} ms/doc | {u.run.rss_mb:.0f} MB | "
+            f"tosmon ≥ {want:g}× urlwatch's docs/s: {verdict(ratio >= want)} | "
+            f"tosmon/urlwatch: throughput {ratio:.2f}×, wall {u.run.wall / t.run.wall:.2f}×, "
+            f"CPU {t.run.cpu / u.run.cpu:.2f}× (tosmon CPU ÷ urlwatch CPU); exit {u.run.code}; "
+            f"{_outcomes(u)}; load {u.load} |"
+        )
+    return rows
+
+
+def stages_rows(sg: dict[str, Any]) -> list[str]:
+    rows = []
+    for name in ("extract", "clauses", "positions", "total"):
+        s = sg[name]
+        label = "extract + clauses + positions" if name == "total" else name
+        target = (
+            f"median ≤ {STAGES_LIMIT_MS:g} ms: {verdict(s['p50'] <= STAGES_LIMIT_MS)}"
+            if name == "total"
+            else ""
+        )
+        rows.append(
+            f"| changed page, {label} ({sg['pages']} corpus pages) | | | "
+            f"p50 {s['p50']:.1f} / p95 {s['p95']:.1f} / max {s['max']:.1f} ms per page | | "
+            f"{target} | slowest: {s['slowest']}; cheapest of {sg['repeat']} per page, "
+            f"in-process; load {sg['load']} |"
+        )
+    return rows
+
+
+def backfill_rows(bf: dict[str, Any]) -> list[str]:
+    return [
+        f"| backfill, replay corpus, rate unlimited | {bf['seconds']:.1f} s | "
+        f"{bf['rate']:.1f} captures/s | {1000 * bf['cpu'] / bf['captures']:.0f} ms/capture, "
+        f"{bf['cores']:.2f} cores busy (CPU ÷ wall) | | ≥ {BACKFILL_RATE:g} captures/s: "
+        f"{verdict(bf['rate'] >= BACKFILL_RATE)} | {bf['captures']} captures, "
+        f"{bf['versions']} versions, {bf['substantive']} substantive changes "
+        f"({bf['false']} false, {bf['missed']} missed), {bf['errors']} capture errors "
+        f"({bf['error_kinds']}); load {bf['load']} → {bf.get('load_after', '?')} |"
+    ]
+
+
+def memory_rows(mem: dict[str, Any], chk: dict[str, Any] | None, n: int) -> list[str]:
+    base: Run | None = chk["startup"] if chk else None
+    small = {c.name: c for c in chk["cycles"]} if chk else {}
+    rows = []
+    for big in mem["cycles"]:
+        ref = small.get(big.name)
+        per = (
+            f"{1000 * (big.run.rss_mb - base.rss_mb) / big.n:.0f} kB/doc above `--version`'s "
+            f"{base.rss_mb:.0f} MB"
+            if base
+            else ""
+        )
+        if ref is None or base is None:
+            rows.append(
+                f"| peak RSS, {big.name}, N = {big.n} | {big.run.wall:.1f} s | | | "
+                f"{big.run.rss_mb:.0f} MB | | {per}; {_outcomes(big)} |"
+            )
+            continue
+        ref_per = 1000 * (ref.run.rss_mb - base.rss_mb) / ref.n
+        ok = big.run.rss_mb <= MEMORY_GROWTH * ref.run.rss_mb
+        rows.append(
+            f"| peak RSS, {big.name}: N = {ref.n} vs N = {big.n} | {big.run.wall:.1f} s | "
+            f"{big.docs_per_s:.1f} docs/s | {big.cpu_ms_per_doc:.1f} ms/doc | "
+            f"{ref.run.rss_mb:.0f} MB → {big.run.rss_mb:.0f} MB | no growth with N "
+            f"(≤ {MEMORY_GROWTH:.2f}×): {verdict(ok)} | per document: {ref_per:.0f} kB at "
+            f"N = {ref.n}, {per} at N = {big.n}; {_outcomes(big)}; load {big.load} |"
+        )
+    return rows
+
+
+def storage_rows(sto: dict[str, Any]) -> list[str]:
+    sq, git = sto["sqlite"], sto["git"]
+    tables = sq.get("tables", {})
+    biggest = ", ".join(
+        f"{k} {mb(v)}" for k, v in list(tables.items())[:5] if not k.startswith("sqlite_")
+    )
+    return [
+        f"| storage: raw captures | | | | | | {mb(sto['raw'])}, {sto['captures']} captures |",
+        f"| storage: git pack, OTA style | | | | | | {mb(git['pack'])} .pack "
+        f"(+ {mb(git['idx'])} .idx): {git['commits']} commits, `git gc --aggressive` |",
+        f"| storage: tos-monitor SQLite after the backfill | | | | | "
+        f"≤ the pack: {verdict(sq['file'] <= git['pack'])} | {mb(sq['file'])} = "
+        f"{sq['file'] / git['pack']:.1f}× the pack, raw ÷ {sto['raw'] / sq['file']:.0f} "
+        f"({mb(sq['vacuumed'])} after VACUUM); snapshot blobs {mb(sq['snapshot_blobs'])}; "
+        f"pages: {biggest} |",
+    ]
+
+
+def history_rows(hi: dict[str, Any]) -> list[str]:
+    cli_json, cli_text = hi["cli_json"], hi["cli_text"]
+    return [
+        f"| history of a clause, {hi['versions']:,} versions "
+        f"({hi['documents']} documents): `views.clause_history` | {hi['view_ms']:.0f} ms | "
+        f"| | | < 200 ms: {verdict(hi['view_ms'] < 200)} | all documents: "
+        f"{hi['changes']:,} changes of the clause listed, with diffs |",
+        f"| same, one document ({hi['versions'] // hi['documents']:,} versions) | "
+        f"{hi['view_one_doc_ms']:.0f} ms | | | | < 200 ms: "
+        f"{verdict(hi['view_one_doc_ms'] < 200)} | |",
+        f"| `tosmon history --clause training` (all documents), end to end | "
+        f"{cli_json.wall * 1000:.0f} ms `--json`, {cli_text.wall * 1000:.0f} ms text | | "
+        f"{cli_json.cpu * 1000:.0f} ms | {cli_json.rss_mb:.0f} MB | | process startup "
+        f"included; load {hi['load']} |",
+    ]
+
+
+def table(m: dict[str, str], res: dict[str, Any], n: int) -> str:
+    """The results as one markdown table (with the targets of the benchmark issue)."""
+    rows = [
+        "| measurement | wall | throughput | CPU | peak RSS | target | notes |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    chk = res.get("check")
+    if chk:
+        rows += startup_rows(chk, n) + cycle_rows(chk)
+    if res.get("stages"):
+        rows += stages_rows(res["stages"])
+    if res.get("backfill"):
+        rows += backfill_rows(res["backfill"])
+    if res.get("memory"):
+        rows += memory_rows(res["memory"], chk, n)
+    if res.get("storage"):
+        rows += storage_rows(res["storage"])
+    if res.get("history"):
+        rows += history_rows(res["history"])
+    head = [
+        f"tos-monitor benchmark, {m['date']}: {m['nproc']} × {m['cpu']}, {m['ram']} RAM, "
+        f"Python {m['python']}, SQLite {m['sqlite']}; N = {n} documents; code: "
+        f"{m.get('code', 'not recorded')}; load average at the start {m.get('load', '?')}.",
+    ]
+    if chk:
+        head.append(
+            f"Pages: {chk['pages']} real pages, mean {chk['mean_bytes'] / 1000:.0f} kB; churn: "
+            f"{chk['churn']['word_changes']} documents with a word change, every page's "
+            f"tracking tokens rotated; {chk.get('urlwatch_version', 'urlwatch not run')} "
+            f"(css + html2text). CPU = user + system of the process. {CREDIT}"
+        )
+    else:
+        head.append(f"CPU = user + system. {CREDIT}")
+    return "\n".join(head) + "\n\n" + "\n".join(rows) + "\n"
+
+
+def _plain(o: Any) -> Any:
+    if isinstance(o, Run):
+        return {k: v for k, v in asdict(o).items() if k != "stdout"}
+    if isinstance(o, Cycle):
+        return {
+            "name": o.name,
+            "n": o.n,
+            "run": _plain(o.run),
+            "outcomes": o.outcomes,
+            "load": o.load,
+        }
+    if isinstance(o, dict):
+        return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_plain(v) for v in o]
+    return o
+
+
+def save(res: dict[str, Any], m: dict[str, str], n: int, path: Path) -> None:
+    """The figures as JSON next to the table (no page content), for re-rendering."""
+    data = {"machine": m, "n": n, **_plain(res)}
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def _cycles(items: list[dict[str, Any]]) -> list[Cycle]:
+    return [Cycle(c["name"], c["n"], Run(**c["run"]), c["outcomes"], c["load"]) for c in items]
+
+
+def load_saved(path: Path) -> tuple[dict[str, Any], dict[str, str], int]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    chk = data.get("check")
+    if chk:
+        for key in ("startup", "status"):
+            if chk.get(key):
+                chk[key] = Run(**chk[key])
+        for key in ("cycles", "urlwatch"):
+            chk[key] = _cycles(chk[key])
+    if data.get("memory"):
+        data["memory"]["cycles"] = _cycles(data["memory"]["cycles"])
+    hi = data.get("history")
+    if hi:
+        hi["cli_json"], hi["cli_text"] = Run(**hi["cli_json"]), Run(**hi["cli_text"])
+    keys = ("check", "stages", "backfill", "memory", "storage", "history")
+    res = {k: data[k] for k in keys if data.get(k)}
+    return res, data["machine"], data["n"]
