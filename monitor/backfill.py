@@ -130,6 +130,8 @@ class BackfillProgress:
     done: int
     document: str = ""
     timestamp: str = ""
+    entry: DocumentBackfill | None = None  # the counts so far of the capture's document
+    documents: tuple[DocumentBackfill, ...] = ()  # every document's listing (first report)
 
 
 ProgressCallback = Callable[[BackfillProgress], None]
@@ -209,7 +211,7 @@ async def backfill(
             todo = [c for c in listing if c.timestamp not in done]
             entry.skipped = len(listing) - len(todo)
             work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
-        on_progress(BackfillProgress(len(work), 0))
+        on_progress(BackfillProgress(len(work), 0, documents=tuple(report.documents)))
         with Locks(sf) as locks:
             await _run(fetcher, sf, locks, work, on_progress, window, config.content)
     return report
@@ -295,7 +297,8 @@ async def _run(
                 outcome = await asyncio.to_thread(_process, sf, item, result, content)
                 _tally(item, result, outcome)
             done += 1
-            on_progress(BackfillProgress(len(work), done, item.entry.key, item.capture.timestamp))
+            key, timestamp = item.entry.key, item.capture.timestamp
+            on_progress(BackfillProgress(len(work), done, key, timestamp, item.entry))
     finally:
         for _, pending in ahead:
             pending.cancel()

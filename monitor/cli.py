@@ -31,10 +31,10 @@ from .cli_common import (
     parse_when,
     pick_documents,
     print_json,
-    progress_bar,
     selection_options,
 )
 from .cli_positions import print_positions, print_reextractions
+from .cli_progress import RunProgress, wants_bar
 from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
 from .logs import setup_logging
@@ -52,6 +52,7 @@ class _Commands(click.Group):
 
     LAZY = {
         "backfill": "monitor.cli_backfill",
+        "init": "monitor.cli_init",
         "notify": "monitor.cli_email",
         "reextract": "monitor.cli_reextract",
         "digest": "monitor.cli_email",
@@ -126,12 +127,14 @@ def check(
     """
     docs = pick_documents(app.config, providers, documents)
     sessions = app.sessions
-    show_progress = is_terminal() and not as_json
-    with progress_bar(show_progress) as progress:
-        task = progress.add_task("checking", total=len(docs))
+    with RunProgress("check", "documents", bar=wants_bar(as_json)) as progress:
+        done = 0
+        progress.update(done, len(docs))
 
         def advance(result: DocumentReport) -> None:
-            progress.update(task, advance=1, description=f"checked {result.key}")
+            nonlocal done
+            done += 1
+            progress.update(done, len(docs), f"{result.key} ({result.outcome})")
 
         report = asyncio.run(check_documents(app.config, sessions, docs, advance))
     if not no_notify:

@@ -9,19 +9,19 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .backfill import BackfillProgress, BackfillReport, CaptureError
+from .backfill import BackfillProgress, BackfillReport, CaptureError, DocumentBackfill
 from .backfill import backfill as run_backfill
 from .cli_common import (
     App,
     app_options,
     clean,
     console,
-    is_terminal,
     pick_documents,
     print_json,
-    progress_bar,
     selection_options,
 )
+from .cli_progress import RunProgress, wants_bar
+from .config import DocumentConfig
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -50,21 +50,61 @@ def backfill(
     first, last = _day(since), _day(until)
     if first and last and first > last:
         raise click.UsageError(f"--from {first} is after --to {last}")
+    backfill_and_report(app, docs, first, last, as_json)
+
+
+def backfill_and_report(
+    app: App, docs: list[DocumentConfig], first: date | None, last: date | None, as_json: bool
+) -> BackfillReport:
+    """Run the backfill with progress (per document: listed, fetched, skipped) and print
+    its report (a table, or the JSON summary)."""
     sessions = app.sessions
-    with progress_bar(is_terminal() and not as_json) as progress:
-        task = progress.add_task("listing archived captures", total=None)
-
-        def advance(p: BackfillProgress) -> None:
-            label = f"{p.document} {p.timestamp}" if p.document else "fetching captures"
-            progress.update(task, total=p.total, completed=p.done, description=clean(label))
-
+    with RunProgress("backfill", "captures", bar=wants_bar(as_json)) as progress:
+        tracker = _Tracker(progress)
         report = asyncio.run(
-            run_backfill(app.config, sessions, docs, since=first, until=last, on_progress=advance)
+            run_backfill(
+                app.config, sessions, docs, since=first, until=last, on_progress=tracker.update
+            )
         )
+        tracker.finish()
     if as_json:
         print_json(report.as_dict())
     else:
         _print_report(report)
+    return report
+
+
+class _Tracker:
+    """Turns backfill progress reports into the bar or log lines, and one note per
+    document: after the listing for those with nothing to fetch, else when it is done."""
+
+    def __init__(self, progress: RunProgress) -> None:
+        self.progress = progress
+        self.current: DocumentBackfill | None = None
+
+    def update(self, p: BackfillProgress) -> None:
+        for entry in p.documents:
+            if entry.listed == entry.skipped:  # nothing to fetch in this run
+                self.progress.note(_counts(entry))
+        if p.entry is not self.current:
+            self.finish()
+            self.current = p.entry
+        label = f"{p.document} {p.timestamp}" if p.document else ""
+        self.progress.update(p.done, p.total, label)
+
+    def finish(self) -> None:
+        if self.current is not None:
+            self.progress.note(_counts(self.current))
+            self.current = None
+
+
+def _counts(d: DocumentBackfill) -> str:
+    text = f"{d.key}: {d.listed} listed, {d.fetched} fetched, {d.skipped} skipped"
+    if d.versions:
+        text += f", {d.versions} new version(s) ({d.substantive} substantive)"
+    if d.errors:
+        text += f", {len(d.errors)} error(s)"
+    return text
 
 
 def _day(value: datetime | None) -> date | None:

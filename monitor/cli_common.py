@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, DocumentConfig, load_config
@@ -281,17 +280,3 @@ def iso(moment: datetime) -> str:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
-
-
-def progress_bar(enabled: bool) -> Progress:
-    """The progress bar of long commands (check, backfill, reextract), on stderr, shown only
-    when ``enabled`` (a terminal, no --json) and cleared when done."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        disable=not enabled,
-        transient=True,
-    )

@@ -11,12 +11,11 @@ from .cli_common import (
     app_options,
     clean,
     console,
-    is_terminal,
     pick_documents,
     print_json,
-    progress_bar,
     selection_options,
 )
+from .cli_progress import RunProgress, wants_bar
 from .reextract import DocumentReextraction, reextract_documents
 
 
@@ -35,11 +34,10 @@ def reextract(
     their numbers, nothing is alerted, and a second run changes nothing.
     """
     docs = pick_documents(app.config, providers, documents)
-    with progress_bar(is_terminal() and not as_json) as progress:
-        task = progress.add_task("re-reading", total=None)
+    with RunProgress("reextract", "versions", bar=wants_bar(as_json)) as progress:
 
         def advance(key: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, description=f"re-reading {key}")
+            progress.update(done, total, key)
 
         reports = reextract_documents(app.sessions, docs, advance)
     if as_json:

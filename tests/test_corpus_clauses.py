@@ -61,7 +61,7 @@ def manifest() -> dict[str, dict[str, Any]]:
 @cache
 def documents() -> dict[str, DocumentConfig]:
     """The shipped sources.toml's documents, by URL."""
-    return {d.url: d for d in load_config(REPO / "sources.toml").documents()}
+    return {d.url: d for d in load_config(REPO / "monitor" / "catalogue.toml").documents()}
 
 
 def html_slugs() -> list[str]:
