@@ -4,6 +4,10 @@ raised a false alert, each served by a real HTTP server on 127.0.0.1 to a real `
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -408,6 +412,74 @@ def test_disk_refusing_writes_is_one_line(project: Path, http_server: LocalServe
     assert lines[0].startswith("Error: ") and str(db) in lines[0] and "disk" in lines[0]
     assert "Traceback" not in proc.stderr
     assert len(versions(project)) == 1  # nothing stored was lost
+
+
+def unprivileged(*args: str) -> list[str]:
+    """``args`` as a command that file permissions apply to. As root (CI) that is root
+    without the capabilities that override them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH),
+    dropped by setpriv: chmod alone does not stop root. The interpreter stays readable,
+    unlike running as user nobody when Python lives under /root."""
+    if os.geteuid() != 0:
+        return list(args)
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions cannot apply")
+    drop = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", *args]
+
+
+def _read_only_line(proc: subprocess.CompletedProcess[str], db: Path) -> None:
+    """One `Error:` line naming the database, that it is read-only and what to make writable."""
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("Error: ") and str(db) in lines[0]
+    assert "read-only" in lines[0] and "writable" in lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_read_only_database_is_one_line_and_loses_nothing(
+    project: Path, http_server: LocalServer, read_only: str
+) -> None:
+    """With the database file read-only for the user running tos-monitor, `check` prints
+    one line naming the file, "read-only" and what to make writable, and exits 1, while
+    `status` and `history` still answer from it. With its folder read-only SQLite cannot
+    even read it (WAL needs its -shm file): every command prints that one line. Nothing
+    stored is lost."""
+    tosmon_cmd = [sys.executable, "-m", "monitor", "--config", str(project)]
+
+    def run(*args: str, privileged: bool = False) -> subprocess.CompletedProcess[str]:
+        command = [*tosmon_cmd, *args]
+        return subprocess.run(
+            command if privileged else unprivileged(*command),
+            cwd=project.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    http_server.route("/terms", Reply(body=page(*TERMS)))
+    # a process of its own: its exit closes the database cleanly (no -wal/-shm left over)
+    assert run("check", "--no-notify", privileged=True).returncode == 0
+    db = project.parent / "tos.db"
+    http_server.route("/terms", Reply(body=page(*TERMS, "We may also share usage data.")))
+    target, mode = (db, 0o444) if read_only == "file" else (project.parent, 0o555)
+    before = target.stat().st_mode
+    target.chmod(mode)
+    try:
+        _read_only_line(run("check", "--no-notify"), db)
+        status = run("status", "--json")
+        history = run("history", "acme", "terms", "--json")
+        if read_only == "file":
+            assert status.returncode == 0, status.stderr
+            assert [d["state"] for d in json.loads(status.stdout)["documents"]] == ["ok", "ok"]
+            assert history.returncode == 0 and len(json.loads(history.stdout)["versions"]) == 1
+        else:
+            _read_only_line(status, db)
+            _read_only_line(history, db)
+    finally:
+        target.chmod(before)
+    assert len(versions(project)) == 1
 
 
 # -- 12: control characters never reach an output ------------------------------------------------
