@@ -15,6 +15,7 @@ import soupsieve
 
 from .config_checks import Range, email_problem, host_name_problem
 from .errors import ConfigError
+from .runtime import selector_engine_problem
 from .urls import url_problem
 
 
@@ -91,6 +92,8 @@ class TableReader:
             try:
                 soupsieve.compile(sel)
             except Exception as exc:  # soupsieve raises several types for bad syntax
+                if (problem := selector_engine_problem()) is not None:
+                    raise ConfigError(problem) from None  # the Python is at fault, not `sel`
                 raise self.fail(
                     where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}"
                 ) from None
