@@ -28,6 +28,7 @@ from .cli_common import (
     console,
     global_options,
     is_terminal,
+    outcome_word,
     parse_when,
     pick_documents,
     print_json,
@@ -39,6 +40,7 @@ from .db import current_revision, upgrade
 from .diff import render_word_diff, word_diff_segments
 from .logs import setup_logging
 from .pipeline import CheckReport, DocumentReport, check_documents
+from .timefmt import short_text
 
 FAILED_DOCUMENTS = 3  # `check --fail-on errors`: the exit status when a document failed
 
@@ -172,7 +174,10 @@ def _print_check(report: CheckReport) -> None:
         if r.change and r.change.get("severity"):
             detail = f"[{r.change['severity'].upper()}] {detail}"
         table.add_row(
-            r.key, Text(r.outcome, style=style), str(r.version or ""), Text(clean(str(detail)))
+            r.key,
+            Text(outcome_word(r.outcome), style=style),
+            str(r.version or ""),
+            Text(clean(str(detail))),
         )
     console().print(table)
 
@@ -252,7 +257,7 @@ def _print_history(data: dict[str, Any]) -> None:
                 clean(f"{kind}: {sev}{change.get('summary') or ''}"),
                 style="dim" if change["kind"] in ("cosmetic", "revert") else "",
             )
-        table.add_row(str(ver["version"]), ver["captured_at"], ver["origin"], label)
+        table.add_row(str(ver["version"]), short_text(ver["captured_at"]), ver["origin"], label)
     console().print(table)
     print_reextractions(data["reextractions"])
 
@@ -279,7 +284,7 @@ def _print_clause_history(data: dict[str, Any]) -> None:
         sev = f" [{ch['severity'].upper()}]" if ch.get("severity") else ""
         out.print(
             Text(
-                f"\n{ch['captured_at']}  {ch['provider']}/{ch['document']} "
+                f"\n{short_text(ch['captured_at'])}  {ch['provider']}/{ch['document']} "
                 f"v{ch['version']}  {ch['kind']}{sev}",
                 style="bold cyan",
             )
@@ -416,7 +421,8 @@ def clauses(app: App, provider: str, document: str, at: str | None, as_json: boo
     out = console()
     out.print(
         Text(
-            f"{provider}/{document} v{data['version']} (captured {data['captured_at']})",
+            f"{provider}/{document} v{data['version']} "
+            f"(captured {short_text(data['captured_at'])} UTC)",
             style="bold",
         )
     )

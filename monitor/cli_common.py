@@ -26,6 +26,7 @@ from .config import Config, DocumentConfig, load_config
 from .db import SessionFactory, fault_message, open_database, reader
 from .errors import ConfigError, TosmonError
 from .safe_json import dump_json
+from .timefmt import end_of, parse_iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -249,6 +250,22 @@ def _database_of(app: App) -> str:
     return app.db_url or "(from the configuration)"
 
 
+OUTCOME_WORDS = {
+    "new_version": "new version",
+    "cosmetic": "cosmetic",
+    "unchanged": "no change",
+    "not_modified": "not modified (304)",
+    "suspect": "suspect (held)",
+    "locked": "skipped (locked)",
+    "error": "error",
+}
+
+
+def outcome_word(outcome: str) -> str:
+    """What a check's outcome (``not_modified``, ...) means, as a table shows it."""
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
+
+
 def clean(text: str) -> str:
     """Untrusted text made safe for a terminal: no escape sequences or bidi overrides."""
     return _CONTROL.sub("", text)
@@ -268,14 +285,10 @@ def parse_when(value: str, end_of_day: bool = True) -> datetime:
         if len(value) == 10:
             day = datetime.fromisoformat(value).date()
             return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = parse_iso(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return end_of(value, moment) if end_of_day else moment
 
 
 def is_terminal() -> bool:

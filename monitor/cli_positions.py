@@ -13,6 +13,7 @@ from rich.text import Text
 
 from .cli_common import clean, console
 from .position_text import NOT_STATED, label, value_text
+from .timefmt import short_text
 
 EVIDENCE_CHARS = 90  # the first evidence sentence, cut: the table stays readable at 80 columns
 
@@ -53,7 +54,7 @@ def print_reextractions(items: Sequence[Mapping[str, Any]]) -> None:
     for item in items:
         table.add_row(
             str(item["version"]),
-            item["reextracted_at"],
+            short_text(item["reextracted_at"]),
             Text(clean(str(item.get("summary") or ""))),
         )
     console().print(table)

@@ -62,6 +62,7 @@ from .locks import Locks
 from .model import Config, EmailSettings
 from .models import OutboxMessage
 from .render import SEVERITY_ORDER, ChangeItem, Rendered, change_item
+from .timefmt import iso_or_none
 
 log = logging.getLogger(__name__)
 
@@ -403,11 +404,7 @@ def _failed(
                 "error": error,
                 "permanent": permanent,
                 "recipients": json.loads(row.recipients),
-                "next_attempt_at": (
-                    row.next_attempt_at.isoformat().replace("+00:00", "Z")
-                    if row.next_attempt_at
-                    else None
-                ),
+                "next_attempt_at": iso_or_none(row.next_attempt_at),
             }
         )
     log.warning(

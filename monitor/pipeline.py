@@ -36,6 +36,7 @@ from .model import Config, ContentSettings, DocumentConfig
 from .models import Version
 from .record import Observation, matching_neighbour, record_observation
 from .suspect import Seen, suspicion, times_seen
+from .timefmt import iso
 
 DEFAULT_CONTENT = ContentSettings()
 
@@ -191,7 +192,7 @@ def process_capture(
     )
     report.outcome = recorded.outcome
     report.version = store.version_numbers(s, row.id)[recorded.version.id]
-    report.captured_at = recorded.version.captured_at.isoformat()
+    report.captured_at = iso(recorded.version.captured_at)
     if recorded.change is not None:
         report.change = {
             "kind": recorded.change.kind,

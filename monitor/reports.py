@@ -24,11 +24,10 @@ from .archive import ArchivedCapture, capture_url, format_timestamp
 from .model import Config, DocumentConfig
 from .models import Document, FetchAttempt, Version, VersionPositions
 from .positions import POSITION_KEYS, Position, PositionKey, position_to_json
-from .views import NotFound
+from .timefmt import iso_or_none
+from .views import NotFound, before_history
 
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+iso = iso_or_none  # the JSON form of a time (``...Z``, to the second); None stays None
 
 
 class History:
@@ -274,6 +273,9 @@ def export(
     """The version of ``doc`` in force at ``at`` (default: the latest), with provenance."""
     stored = history.document(doc)
     found = history.in_force(stored.id, at) if stored else None
+    if stored is not None and found is None and at is not None:
+        versions = history.versions(stored.id)
+        raise before_history(doc.key, at, versions[0] if versions else None)
     if stored is None or found is None:
         when = f" at or before {iso(at)}" if at else ""
         raise NotFound(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
+
+from .timefmt import iso
 
 # Characters JSON may carry raw that a terminal would act on (C1 controls such as U+009B,
 # DEL) or that reorder a line (bidi overrides), and line/paragraph separators.
@@ -15,5 +18,10 @@ def dump_json(data: Any) -> str:
     """JSON text (UTF-8, indented) in which every control or bidi character is escaped
     as ``\\uXXXX`` (``json`` escapes C0 itself): the value is unchanged for a parser,
     harmless for a terminal."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _default(value: object) -> str:
+    """A time as every JSON of tos-monitor writes it (``...Z``, to the second); else str."""
+    return iso(value) if isinstance(value, datetime) else str(value)

@@ -34,15 +34,13 @@ from .locks import current_locks
 from .model import AlertRules, Config, DocumentConfig
 from .models import OutboxMessage
 from .schedule import check_jobs, digest_trigger
+from .timefmt import iso_or_none
 from .triggers import next_fire_times
 
 NEXT_RUNS = 3
 
 
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+iso = iso_or_none
 
 
 def build_status(

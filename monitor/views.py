@@ -19,14 +19,25 @@ from .errors import TosmonError
 from .models import Change, Document, Version
 from .positions import POSITION_KEYS, position_to_json
 from .summary import summarize
+from .timefmt import iso
 
 
 class NotFound(TosmonError):
     """The document, version or clause asked for is not in the database."""
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+_iso = iso
+
+
+def before_history(what: str, at: datetime, first: Version | None) -> NotFound:
+    """``--at`` earlier than the first version: say when the history starts."""
+    if first is None:
+        return NotFound(f"no versions stored for {what}")
+    return NotFound(
+        f"{what} has no version at or before {iso(at)}: its history starts with v1, "
+        f"captured {iso(first.captured_at)} (`--at {first.captured_at:%Y-%m-%d}` or later; "
+        f"`tosmon backfill` fetches older captures from the archive)"
+    )
 
 
 def require_document(s: Session, provider: str, document: str) -> Document:
@@ -104,9 +115,14 @@ def clauses_at(
 ) -> dict[str, Any]:
     """``clauses --json``: the clause texts in force at ``at`` (default: latest)."""
     row = require_document(s, provider, document)
-    version = store.latest_version(s, row.id) if at is None else store.version_at(s, row.id, at)
+    if at is None:
+        version = store.latest_version(s, row.id)
+    else:
+        version, first = store.neighbours(s, row.id, at)
+        if version is None:
+            raise before_history(f"{provider}/{document}", at, first)
     if version is None:
-        raise NotFound(f"{provider}/{document} has no version captured at or before {at}")
+        raise NotFound(f"no versions stored for {provider}/{document}")
     texts = store.clause_texts(s, version.id)
     clauses: dict[str, Any] = {k: None for k in keys}
     for key, ct in texts.items():

@@ -233,7 +233,7 @@ def test_human_output_is_a_table(project: Path, http_server: LocalServer) -> Non
     http_server.route("/terms", Reply(404))
     output = tosmon(project, "check", "--no-notify")
     assert "acme/terms" in output and "error" in output and "HTTP 404" in output
-    assert "acme/privacy" in output and "new_version" in output
+    assert "acme/privacy" in output and "new version" in output
 
 
 def test_clause_history_answers_when_a_clause_last_changed(
