@@ -8,8 +8,10 @@
 ``python -m cProfile`` sees only the main thread, so the work tos-monitor hands to
 ``asyncio.to_thread`` (database transactions, parsing) would be missing from its profile;
 here each new thread gets its own profiler (``threading.setprofile``) and the profiles are
-added together at the end. Worker *processes* are not profiled (their CPU is the
-difference between the process's ``getrusage`` and the profile's total).
+added together at the end. The clock is each thread's CPU time (``time.thread_time``), so
+waiting (network, locks, sleeping threads) and other work on the machine do not count.
+Worker *processes* are not profiled (their CPU is the difference between the process's
+``getrusage`` and the profile's total).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pstats
 import runpy
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,11 +33,11 @@ def profiled(out: Path) -> Iterator[None]:
     profiles: list[cProfile.Profile] = []
 
     def start(*_: object) -> None:  # the first profiling event of a new thread
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)
         profiles.append(prof)
         prof.enable()
 
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     threading.setprofile(start)
     main.enable()
     try:
