@@ -277,3 +277,94 @@ def load_saved(path: Path) -> tuple[dict[str, Any], dict[str, str], int]:
     keys = ("check", "stages", "backfill", "memory", "storage", "history")
     res = {k: data[k] for k in keys if data.get(k)}
     return res, data["machine"], data["n"]
+
+
+# -- the condensed table of README.md's "Benchmarks" section -----------------------------------
+
+
+def _per_doc_excl(c: Cycle, st: Run) -> float:
+    return 1000 * (c.run.cpu - st.cpu) / c.n
+
+
+def readme_rows(res: dict[str, Any], n: int) -> list[str]:
+    """measurement | result | target, one row per target of issue 15 (and storage, history)."""
+    rows = ["| measurement | result | target |", "| --- | --- | --- |"]
+    chk = res.get("check")
+    if chk:
+        for label, key in (("`tosmon --version`", "startup"), ("`tosmon status`", "status")):
+            st: Run | None = chk.get(key)
+            if st is not None:
+                rows.append(
+                    f"| start-up, {label} | {st.cpu:.2f} s CPU (wall {st.wall:.2f} s) | "
+                    f"≤ {STARTUP_LIMIT_S:g} s: {verdict(st.cpu <= STARTUP_LIMIT_S)} |"
+                )
+        start: Run = chk["startup"]
+        uw = {u.name: u for u in chk["urlwatch"]}
+        for c in chk["cycles"]:
+            result = (
+                f"{c.run.wall:.1f} s, {c.docs_per_s:.1f} docs/s, {c.cpu_ms_per_doc:.1f} ms CPU/doc "
+                f"({_per_doc_excl(c, start):.1f} without start-up)"
+            )
+            target = ""
+            if c.name in CPU_LIMITS_MS:
+                limit = CPU_LIMITS_MS[c.name]
+                target = f"≤ {limit:g} ms/doc: {verdict(_per_doc_excl(c, start) <= limit)}"
+            elif c.name in uw:
+                u, want = uw[c.name], URLWATCH_RATIOS.get(c.name, 3.0)
+                ratio = c.docs_per_s / u.docs_per_s
+                target = (
+                    f"≥ {want:g}× urlwatch: {verdict(ratio >= want)} ({ratio:.2f}×; urlwatch "
+                    f"{u.run.wall:.1f} s, {u.docs_per_s:.1f} docs/s, "
+                    f"{u.cpu_ms_per_doc:.1f} ms CPU/doc)"
+                )
+            rows.append(f"| check, {c.name} ({_outcomes(c)}) | {result} | {target} |")
+    sg = res.get("stages")
+    if sg:
+        parts = ", ".join(
+            f"{k} {sg[k]['p50']:.1f} / {sg[k]['p95']:.1f} / {sg[k]['max']:.1f}"
+            for k in ("extract", "clauses", "positions")
+        )
+        tot = sg["total"]
+        rows.append(
+            f"| changed page, CPU ms per page p50 / p95 / max ({sg['pages']} corpus pages) | "
+            f"{parts}; sum {tot['p50']:.1f} / {tot['p95']:.1f} / {tot['max']:.1f} "
+            f"(slowest {tot['slowest']}) | median ≤ {STAGES_LIMIT_MS:g} ms: "
+            f"{verdict(tot['p50'] <= STAGES_LIMIT_MS)} |"
+        )
+    bf = res.get("backfill")
+    if bf:
+        rows.append(
+            f"| backfill, {bf['captures']:,} replay captures, rate unlimited | "
+            f"{bf['seconds']:.0f} s, "
+            f"{bf['rate']:.1f} captures/s, {bf['cores']:.2f} cores busy; {bf['false']} false, "
+            f"{bf['missed']} missed changes | ≥ {BACKFILL_RATE:g}/s: "
+            f"{verdict(bf['rate'] >= BACKFILL_RATE)} |"
+        )
+    mem = res.get("memory")
+    if mem and chk:
+        small = {c.name: c for c in chk["cycles"]}
+        for big in mem["cycles"]:
+            ref = small.get(big.name)
+            if ref is None:
+                continue
+            ok = big.run.rss_mb <= MEMORY_GROWTH * ref.run.rss_mb
+            rows.append(
+                f"| peak RSS, {big.name}, N = {ref.n} → {big.n} | {ref.run.rss_mb:.0f} MB → "
+                f"{big.run.rss_mb:.0f} MB | no growth: {verdict(ok)} |"
+            )
+    sto = res.get("storage")
+    if sto:
+        sq, git = sto["sqlite"], sto["git"]
+        rows.append(
+            f"| storage after that backfill | {mb(sq['file'])} (raw captures {mb(sto['raw'])}; "
+            f"git pack, OTA style, {mb(git['pack'])}) | ≤ git pack: "
+            f"{verdict(sq['file'] <= git['pack'])} |"
+        )
+    hi = res.get("history")
+    if hi:
+        rows.append(
+            f"| `history --clause` over {hi['versions']:,} versions | `views.clause_history` "
+            f"{hi['view_ms']:.0f} ms; `tosmon history --clause training --json` end to end "
+            f"{hi['cli_json'].wall * 1000:.0f} ms | < 200 ms: {verdict(hi['view_ms'] < 200)} |"
+        )
+    return rows

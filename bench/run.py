@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import Cycle, Run, load_saved, save, table  # noqa: E402
+from report import Cycle, Run, load_saved, readme_rows, save, table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -709,10 +709,13 @@ def main() -> None:
         "its timings then include the profiler's overhead",
     )
     parser.add_argument("--render", type=Path, help="only print the table of a saved .json")
+    parser.add_argument(
+        "--readme", action="store_true", help="with --render: README's condensed table"
+    )
     args = parser.parse_args()
     if args.render:
         res, m, n = load_saved(args.render)
-        print(table(m, res, n))
+        print("\n".join(readme_rows(res, n)) if args.readme else table(m, res, n))
         return
     if args.snapshot:
         snapshot_and_rerun(args)
