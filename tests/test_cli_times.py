@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,11 @@ def strings(data: Any) -> Iterator[str]:
             yield from strings(value)
 
 
-def two_versions(config: Path, server: LocalServer) -> dict[str, Any]:
+def two_versions(config: Path, server: LocalServer, seconds_apart: bool = False) -> dict[str, Any]:
     server.route("/terms", Reply(body=page(30)))
     tosmon(config, "check", "--no-notify")
+    if seconds_apart:  # the second capture in a later second than the first
+        time.sleep(1.05 - time.time() % 1)
     server.route("/terms", Reply(body=page(90)))
     report: dict[str, Any] = as_json(config, "check", "--no-notify")
     return report
@@ -115,7 +118,7 @@ def test_at_the_second_json_gives_includes_that_capture(
 ) -> None:
     """`--at` with a capture time copied from the JSON (to the second) finds that version,
     though the capture happened a fraction of a second later."""
-    two_versions(config, http_server)
+    two_versions(config, http_server, seconds_apart=True)
     [v1, v2] = as_json(config, "history", "acme", "terms")["versions"]
     assert as_json(config, "clauses", "acme", "terms", "--at", v2["captured_at"])["version"] == 2
     assert as_json(config, "clauses", "acme", "terms", "--at", v1["captured_at"])["version"] == 1
