@@ -8,7 +8,7 @@ document) holds real captures of provider legal pages, each marked ``truth_chang
 words of the tracked region changed since the previous capture. For every document this
 writes a ``sources.toml`` from the manifest (url, select, remove) into a temporary folder,
 opens a fresh SQLite database there, and feeds the captures in chronological order to
-``pipeline.process_capture`` as live checks, one transaction per capture, exactly as
+``capture.process_capture`` as live checks, one transaction per capture, exactly as
 ``tosmon check`` records a fetched page. Then, per document:
 
 * false alert: a substantive change was recorded but truth reports no change since the last
@@ -46,10 +46,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from monitor import store
+from monitor.capture import Attempt, Capture, DocumentReport, process_capture
 from monitor.config import DocumentConfig, load_config
 from monitor.db import SessionFactory, open_database
 from monitor.models import Change
-from monitor.pipeline import Capture, DocumentReport, process_capture
 
 CREDIT = "Data: Open Terms Archive (https://opentermsarchive.org), ODC-BY 1.0."
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -128,15 +128,8 @@ def check_one(sessions: SessionFactory, doc: DocumentConfig, cap: dict[str, Any]
     """One capture recorded as a live check would record it: one transaction."""
     at = parse_time(str(cap["captured_at"]))
     content = str(cap["html"]).encode("utf-8")
-    attempt = {
-        "started_at": at,
-        "url": str(cap.get("url") or doc.url),
-        "final_url": str(cap.get("url") or doc.url),
-        "status": 200,
-        "duration_ms": 0.0,
-        "etag": None,
-        "last_modified": None,
-    }
+    url = str(cap.get("url") or doc.url)
+    attempt = Attempt(at, url, final_url=url, status=200)
     with sessions.begin() as s:
         return process_capture(s, doc, Capture(content, CONTENT_TYPE, at, "live"), attempt)
 
@@ -247,7 +240,7 @@ def markdown(results: list[DocumentResult], wall: float) -> str:
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
         f"Wall time: {wall:.1f} s for {totals[0] if totals else 0} captures through "
-        "`pipeline.process_capture` (live checks, temporary SQLite).",
+        "`capture.process_capture` (live checks, temporary SQLite).",
     ]
     for r in results:
         if r.unscored:

@@ -47,13 +47,20 @@ from .archive import (
     parse_timestamp,
     timestamp_from_url,
 )
+from .capture import (
+    Attempt,
+    Capture,
+    DocumentReport,
+    process_capture,
+    record_failure,
+    settings_fingerprint,
+)
 from .db import SessionFactory
 from .errors import FetchError, StoreError
 from .fetch import Fetcher, FetchResult
 from .listing import list_captures
 from .locks import Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig, FetchSettings
-from .pipeline import Capture, DocumentReport, process_capture, settings_fingerprint
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
 WINDOW = 32  # captures fetched ahead of the one being processed
@@ -330,17 +337,14 @@ def _process(
 ) -> DocumentReport:
     """Record one fetched capture (or its failure) in its own transaction."""
     doc = item.doc
-    attempt: dict[str, Any] = {
-        "started_at": result.started_at,
-        "url": item.url,
-        "final_url": result.final_url,
-        "status": result.status,
-        "duration_ms": result.duration * 1000,
-    }
+    attempt = Attempt.of(result, url=item.url, validators=False)
     try:
         with sf.begin() as s:
             if result.error is not None or result.content is None:
-                return _fetch_failed(s, doc, item, result, attempt)
+                kind = result.error.kind if result.error is not None else "empty"
+                message = str(result.error) if result.error is not None else "empty answer"
+                at = item.capture.captured_at
+                return record_failure(s, doc, attempt, "archive", kind, message, at)
             actual = captured_timestamp(result, item.capture)
             capture = Capture(
                 result.content, result.content_type, parse_timestamp(actual), "archive"
@@ -352,28 +356,6 @@ def _process(
         report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
         report.error_kind, report.error = "internal", f"{type(exc).__name__}: {exc}"
         return report
-
-
-def _fetch_failed(
-    s: Any, doc: DocumentConfig, item: _Item, result: FetchResult, attempt: dict[str, Any]
-) -> DocumentReport:
-    kind = result.error.kind if result.error is not None else "empty"
-    message = str(result.error) if result.error is not None else "empty answer"
-    row = store.ensure_document(s, doc)
-    store.add_attempt(
-        s,
-        row.id,
-        origin="archive",
-        outcome="error",
-        captured_at=item.capture.captured_at,
-        error_kind=kind,
-        error=message,
-        settings_sha256=settings_fingerprint(doc),
-        **attempt,
-    )
-    report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
-    report.error_kind, report.error = kind, message
-    return report
 
 
 def _tally(item: _Item, result: FetchResult, outcome: DocumentReport) -> None:

@@ -10,7 +10,6 @@ Callers run this inside the document's single transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +45,21 @@ class Recorded:
     outcome: Outcome
     version: Version
     change: Change | None = None
+    summary: dict[str, Any] | None = None  # ``change``'s summary, as stored (JSON) in it
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The versions just before (or at) and just after a capture, and the one of them whose
+    text is the capture's (then nothing new is recorded), looked up once per capture."""
+
+    before: Version | None
+    after: Version | None
+    match: Version | None
+
+
+def neighbours_of(before: Version | None, after: Version | None, text: str) -> Neighbours:
+    return Neighbours(before, after, matching_neighbour(before, after, text))
 
 
 def record_observation(
@@ -55,15 +69,18 @@ def record_observation(
     *,
     alert: bool = True,
     rules: AlertRules = DEFAULT_RULES,
+    around: Neighbours | None = None,
 ) -> Recorded:
     """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting.
 
     A text equal to one of the recent versions (``rules``) is recorded as a version whose
     change is a ``revert``: stored, never alerted; the second revert within the window
-    opens a flapping episode (``episodes``).
+    opens a flapping episode (``episodes``). ``around``: the capture's neighbours, when
+    the caller has looked them up already in this transaction.
     """
-    before, after = store.neighbours(s, document_id, obs.captured_at)
-    match = matching_neighbour(before, after, obs.text)
+    if around is None:
+        around = neighbours_of(*store.neighbours(s, document_id, obs.captured_at), obs.text)
+    before, after, match = around.before, around.after, around.match
     if match is not None and match is before:
         return Recorded("unchanged", before)
     if match is not None:
@@ -80,19 +97,20 @@ def record_observation(
     )
     blocks = obs.blocks or blocks_from_text(obs.text)
     readings.save(s, version.id, read_positions(blocks, {k: t for k, (t, _) in clauses.items()}))
-    change = None
+    change, summary = None, None
     if before is not None:
         live = alert and obs.origin == "live"
-        change = _add_change(s, document_id, before, version, "pending" if live else "none", rules)
+        alert_state = "pending" if live else "none"
+        change, summary = _add_change(s, document_id, before, version, alert_state, rules)
         if live and change.kind != "cosmetic":
-            episodes.after_change(s, document_id, change, json.loads(change.summary), rules)
+            episodes.after_change(s, document_id, change, summary, rules)
     if after is not None:
         carried = _pop_change(s, after)
         _add_change(s, document_id, version, after, carried, rules)
     outcome: Outcome = (
         "cosmetic" if change is not None and change.kind == "cosmetic" else "new_version"
     )
-    return Recorded(outcome, version, change)
+    return Recorded(outcome, version, change, summary)
 
 
 def matching_neighbour(before: Version | None, after: Version | None, text: str) -> Version | None:
@@ -145,7 +163,7 @@ def _with_missed_clauses(
 
 def _add_change(
     s: Session, document_id: int, before: Version, after: Version, alert: str, rules: AlertRules
-) -> Change:
+) -> tuple[Change, dict[str, Any]]:
     """The change ``before`` → ``after``; a return to a recent text is a ``revert`` whose
     facts and severity are those against the version returned to (never alerted)."""
     back = episodes.returned_to(s, document_id, before, after.text_sha256, after.captured_at, rules)
@@ -156,7 +174,7 @@ def _add_change(
     if reverts_to is not None:
         change.reverts_to_id = reverts_to
         s.flush()
-    return change
+    return change, summary
 
 
 def resummarize(

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import monitor.cli as cli
+from monitor.capture import Attempt, Capture, process_capture
 from monitor.config import load_config
 from monitor.db import open_database
-from monitor.pipeline import Capture, process_capture
 
 ESC = "\x1b"
 PAGE = """<html><body><nav>menu</nav><main>
@@ -51,9 +51,7 @@ def record(config: Path, pages: list[str]) -> None:
     for day, html in enumerate(pages):
         at = start + timedelta(days=day)
         with sessions.begin() as s:
-            process_capture(
-                s, doc, Capture(html.encode(), "text/html", at), {"started_at": at, "url": doc.url}
-            )
+            process_capture(s, doc, Capture(html.encode(), "text/html", at), Attempt(at, doc.url))
     sessions.kw["bind"].dispose()
 
 

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from monitor import store
+from monitor.capture import Attempt, Capture, DocumentReport, process_capture
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.db import SessionFactory
 from monitor.db import open_database as open_db
 from monitor.models import Change
-from monitor.pipeline import Capture, DocumentReport, process_capture
 
 PAGE = """<!doctype html>
 <html><head><title>Terms</title>
@@ -107,7 +107,7 @@ class Monitor:
         self.at += timedelta(days=1)
         with self.sessions.begin() as s:
             capture = Capture(html.encode(), "text/html; charset=utf-8", self.at)
-            return process_capture(s, self.doc, capture, {"started_at": self.at, "url": "u"})
+            return process_capture(s, self.doc, capture, Attempt(self.at, "u"))
 
     def changes(self) -> list[tuple[str, str, str | None]]:
         """(kind, alert, severity) of every stored change, oldest first."""

@@ -27,12 +27,12 @@ from smtp import (
 from sqlalchemy import select
 
 from monitor import store
+from monitor.capture import Attempt, Capture, process_capture
 from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.db import SessionFactory, open_database
 from monitor.models import Change, OutboxMessage
 from monitor.notify import notify_after_check, queue_alerts, send_pending
-from monitor.pipeline import Capture, process_capture
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -124,7 +124,7 @@ def test_real_pipeline_baseline_alerts_no_one_and_a_change_alerts_once(
     for day, html in enumerate([page, page.replace("do not use", "may use")]):
         at = NOW - timedelta(days=2 - day)
         with sessions.begin() as s:
-            attempt = {"started_at": at, "url": doc.url, "status": 200, "duration_ms": 1.0}
+            attempt = Attempt(at, doc.url, status=200, duration_ms=1.0)
             process_capture(s, doc, Capture(html.encode(), "text/html", at, "live"), attempt)
         notify_after_check(config, sessions)
         assert len(server.received) == 2 * day
