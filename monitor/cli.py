@@ -70,7 +70,8 @@ class _Commands(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:
-            command: click.Command = getattr(importlib.import_module(self.LAZY[cmd_name]), cmd_name)
+            module = importlib.import_module(self.LAZY[cmd_name])
+            command: click.Command = getattr(module, cmd_name.replace("-", "_"))
             return command
         return super().get_command(ctx, cmd_name)
 
@@ -437,7 +438,11 @@ def clauses(app: App, provider: str, document: str, at: str | None, as_json: boo
 # -- configuration and database ------------------------------------------------------------
 
 
-@main.group()
+class _SourcesCommands(_Commands):
+    LAZY = {"import-ota": "monitor.cli_ota"}
+
+
+@main.group(cls=_SourcesCommands)
 def sources() -> None:
     """Inspect and validate sources.toml."""
 
