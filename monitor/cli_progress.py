@@ -31,12 +31,15 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from .cli_common import clean as _clean
 
 ENV_INTERVAL = "TOSMON_PROGRESS_SECONDS"
 DEFAULT_INTERVAL = 30.0
+BAR_WIDTH = 10
+BAR_FIXED = 26  # elapsed, "ETA", time left (0:00:00 each), the gaps between columns, slack
 log = logging.getLogger("monitor.progress")
 
 
@@ -89,14 +92,15 @@ class RunProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if bar:
-            self._bar = Progress(
+            self._bar = Progress(  # counts and times first: the label is what gets cut
                 TextColumn("{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=BAR_WIDTH),
                 MofNCompleteColumn(),
                 TextColumn(unit),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[label]}", table_column=Column(no_wrap=True)),
                 console=Console(stderr=True, highlight=False),
                 transient=True,
             )
@@ -104,7 +108,7 @@ class RunProgress:
     def __enter__(self) -> RunProgress:
         if self._bar is not None:
             self._bar.start()
-            self._task = self._bar.add_task(self.what, total=None)
+            self._task = self._bar.add_task(self.what, total=None, label="")
         return self
 
     def __exit__(
@@ -122,8 +126,13 @@ class RunProgress:
         """``done`` of ``total`` (None: not known yet) units; ``label``: the latest item."""
         self.done, self.total, self.label = done, total, _clean(label)
         if self._bar is not None and self._task is not None:
-            description = f"{self.what} {self.label}".strip()
-            self._bar.update(self._task, completed=done, total=total, description=description)
+            counts = 2 * len(str(total or done)) + 1  # MofN: "120/1200"
+            fixed = len(self.what) + len(self.unit) + BAR_WIDTH + counts + BAR_FIXED
+            room = self._bar.console.width - fixed
+            label = self.label if len(self.label) <= room else self.label[: max(0, room - 1)] + "…"
+            label = label if room >= 8 else ""
+            self._bar.update(self._task, completed=done, total=total, label=label)
+            self._bar.refresh()
             return
         if total is None:
             return

@@ -234,7 +234,10 @@ def test_init_on_a_terminal_asks_and_backfills_with_a_progress_bar(
     lines; a no leaves `tosmon backfill` as the next step."""
     shown = on_terminal(tmp_path, ["init", "--archive", archive.base, "--rate", "1000"], b"y\n")
     assert f"Fill in past versions from {archive.base} now" in shown
-    assert "captures" in shown and "ETA" in shown
+    frames = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).split("\r")
+    bar = r"backfill [━╸╺]+ {}/4 captures \d:\d\d:\d\d ETA {} (openai|anthropic)/\S+"
+    assert any(re.search(bar.format("[1-3]", r"\S+"), f) for f in frames)  # on the way
+    assert any(re.search(bar.format("4", r"\d:\d\d:\d\d"), f) for f in frames)  # done
     assert "openai/services-agreement: 3 listed, 3 fetched, 0 skipped" in shown
     assert len(archive.capture_requests()) == 4
     declined = tmp_path / "declined"
@@ -242,3 +245,19 @@ def test_init_on_a_terminal_asks_and_backfills_with_a_progress_bar(
     shown = on_terminal(declined, ["init", "--archive", archive.base], b"n\n")
     assert "tosmon backfill" in shown
     assert len(archive.capture_requests()) == 4 and not (declined / "tosmon.db").exists()
+
+
+def test_init_backfill_from_a_day_fetches_only_later_captures(
+    tmp_path: Path, archive: FakeWayback
+) -> None:
+    """`init --backfill --from DAY` replays only the captures from that day on, and says
+    per document how many the archive listed and how many were fetched."""
+    config = tmp_path / "sources.toml"
+    args = ["--archive", archive.base, "--rate", "1000", "-p", "openai", "--from", "2023-06-01"]
+    result = CliRunner().invoke(
+        main, ["--log-level", "info", "init", "--config", str(config), "--backfill", *args]
+    )
+    assert result.exit_code == 0, result.output
+    assert "openai/services-agreement: 2 listed, 2 fetched, 0 skipped" in result.stderr
+    fetched = [re.sub(r"^/web/(\d+).*", r"\1", p) for p in archive.capture_requests()]
+    assert fetched == ["20231110090000", "20240601000000"]
