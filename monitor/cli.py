@@ -137,7 +137,7 @@ def check(
         def advance(result: DocumentReport) -> None:
             nonlocal done
             done += 1
-            progress.update(done, len(docs), f"{result.key} ({result.outcome})")
+            progress.update(done, len(docs), f"{result.key} ({outcome_word(result.outcome)})")
 
         report = asyncio.run(check_documents(app.config, sessions, docs, advance))
     if not no_notify:

@@ -79,7 +79,7 @@ def test_check_logs_a_line_per_document_when_asked_every_0_seconds(
     assert lines[1].startswith("1/2 documents (50 %), ") and "about" in lines[1]
     assert lines[2].startswith("2/2 documents (100 %), ")
     outcomes = {line.rsplit("; ", 1)[1] for line in lines[1:]}
-    assert outcomes == {"acme/terms (new_version)", "acme/privacy (error)"}
+    assert outcomes == {"acme/terms (new version)", "acme/privacy (error)"}
 
 
 def test_progress_lines_are_periodic_and_silent_by_default(
