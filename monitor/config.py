@@ -77,7 +77,8 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
         text = path.read_text(encoding="utf-8-sig")  # a UTF-8 BOM (Windows editors) is fine
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: file not found (pass --config PATH or set TOSMON_CONFIG)"
+            f"{path}: file not found (pass --config PATH or set TOSMON_CONFIG; "
+            "`tosmon init` writes a starter one)"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None

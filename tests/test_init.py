@@ -261,3 +261,20 @@ def test_init_backfill_from_a_day_fetches_only_later_captures(
     assert "openai/services-agreement: 2 listed, 2 fetched, 0 skipped" in result.stderr
     fetched = [re.sub(r"^/web/(\d+).*", r"\1", p) for p in archive.capture_requests()]
     assert fetched == ["20231110090000", "20240601000000"]
+
+
+def test_a_command_without_sources_toml_points_to_init(tmp_path: Path) -> None:
+    """A newcomer's first `tosmon check` in an empty folder says the file is missing and
+    that `tosmon init` writes one (exit 2, nothing fetched)."""
+    done = subprocess.run(
+        [str(TOSMON), "check"],
+        cwd=tmp_path,
+        env=user_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "sources.toml: file not found" in done.stderr
+    assert "`tosmon init` writes a starter one" in done.stderr
+    assert list(tmp_path.iterdir()) == []
