@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from wayback import FakeWayback
 
 from monitor.cli import main
+from monitor.cli_init import split_catalogue, starter_text
 from monitor.config import Config, load_config
 
 TOSMON = Path(sys.executable).with_name("tosmon")  # the console script of the installed package
@@ -278,3 +279,22 @@ def test_a_command_without_sources_toml_points_to_init(tmp_path: Path) -> None:
     assert "sources.toml: file not found" in done.stderr
     assert "`tosmon init` writes a starter one" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_starter_text_sets_archive_settings_the_catalogue_leaves_out(tmp_path: Path) -> None:
+    """--archive and --rate apply whether the catalogue's [archive] table states them or
+    not, and a provider's comment travels with its table."""
+    text = (
+        '[monitor]\ndatabase = "sqlite:///t.db"\n\n[archive]\nretries = 1\n\n'
+        '# Acme: its pages\n[providers.acme]\nname = "Acme"\n\n'
+        '[providers.acme.documents.terms]\nurl = "https://acme.example/terms"\n'
+        'select = ["main"]\n'
+    )
+    catalogue = split_catalogue(text)
+    assert list(catalogue.providers) == ["acme"]
+    assert catalogue.providers["acme"].startswith("# Acme: its pages\n[providers.acme]\n")
+    path = tmp_path / "sources.toml"
+    path.write_text(starter_text(catalogue, (), "http://127.0.0.1:9/wb", 5.0), encoding="utf-8")
+    config = load_config(path)
+    assert (config.archive.wayback_url, config.archive.rate) == ("http://127.0.0.1:9/wb", 5.0)
+    assert config.archive.retries == 1
