@@ -4,6 +4,7 @@ document (listed, fetched, skipped). (The terminal bar: tests/test_init.py.)"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,16 @@ def test_time_left_is_the_rate_so_far_applied_to_what_remains() -> None:
     )
     progress.update(1200, 1200)
     assert progress.line() == "1200/1200 captures (100 %), 2 min 5 s elapsed"
+
+
+def test_json_output_stays_clean_while_progress_goes_to_stderr(
+    tmp_path: Path, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --json` prints only the JSON report on stdout; its progress lines are on
+    stderr."""
+    monkeypatch.setenv("TOSMON_PROGRESS_SECONDS", "0")
+    http_server.route("/terms", Reply(body=page("We keep logs for 30 days.")))
+    config = write_config(tmp_path, {"terms": http_server.url("/terms")})
+    result = run(config, "check", "--json", "--no-notify")
+    assert json.loads(result.stdout)["checked"] == 1
+    assert progress_lines(result, "check")[-1].startswith("1/1 documents (100 %)")
