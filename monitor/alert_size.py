@@ -1,4 +1,4 @@
-"""Alert emails within a size limit. Pure: no I/O.
+"""Alert and digest emails within a size limit. Pure: no I/O.
 
 One oversized change (an 18 MB rewrite) must neither make an 18 MB email, which servers
 refuse (552), nor hold back the other changes merged with it. ``alert_messages`` renders
@@ -7,6 +7,8 @@ otherwise as several messages, changes packed in order, each subject numbered
 "(part i of n)"; a change too large on its own is
 shown *compact*: its summary and facts, every text cut short, and the ``tosmon diff``
 command that shows it in full (the stored version keeps the whole text).
+``digest_within`` does the same for a digest, one message per recipient: its largest
+changes are shown compact, one after the other, until it fits.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .render import ChangeItem, Rendered, render_alert, subject_line
+from .digest_view import render_digest
+from .render import ChangeItem, DigestData, Rendered, render_alert, subject_line
 
 COMPACT_CHARS = 300  # characters kept of each text of a compact change
 COMPACT_ITEMS = 5  # entries kept of each list of a compact change
@@ -78,3 +81,21 @@ def numbered(messages: list[Rendered]) -> list[Rendered]:
         )
         for i, m in enumerate(messages, 1)
     ]
+
+
+def digest_within(data: DigestData, limit: int) -> Rendered:
+    """The digest of ``data``; over ``limit``, with its largest changes shown compact (the
+    largest first) until it fits, or all of them are."""
+    message = render_digest(data)
+    if size(message) <= limit:
+        return message
+    changes = list(data.changes)
+    largest = sorted(
+        range(len(changes)), key=lambda i: size(render_alert([changes[i]])), reverse=True
+    )
+    for i in largest:
+        changes[i] = compact(changes[i])
+        message = render_digest(dataclasses.replace(data, changes=changes))
+        if size(message) <= limit:
+            break
+    return message

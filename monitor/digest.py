@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from . import episodes, readings, store
+from .alert_size import digest_within
 from .db import SessionFactory
 from .digest_view import render_digest
 from .errors import NotifyError
@@ -177,8 +178,9 @@ def build(
     """One rendered digest per recipient (``[email]`` must be configured)."""
     assert config.email is not None
     start = period_start(s, now, since)
+    limit = config.email.max_message_bytes
     return [
-        (addr, render_digest(collect(config, s, start, now, scope)))
+        (addr, digest_within(collect(config, s, start, now, scope), limit))
         for addr, scope in recipients(config.email).items()
     ]
 

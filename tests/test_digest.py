@@ -317,3 +317,29 @@ def test_digest_reads_top_down(tmp_path: Path) -> None:
     assert html.index("Position changes") < html.index("Documents that are failing")
     assert html.index("Documents that are failing") < html.index("<h2", html.index("HTTP 503"))
     assert "No change: Anthropic Privacy Policy." in html
+
+
+def test_a_digest_over_max_message_bytes_shows_its_largest_change_compactly(
+    tmp_path: Path,
+) -> None:
+    """A week whose full digest would be over `max_message_bytes` is delivered all the same
+    by a server refusing anything bigger: the huge change is shown compactly with the
+    `tosmon diff` command that shows it in full, the small change of the week in full."""
+    limit = 30_000
+    big = " ".join(f"Clause {n} binds the provider to this term." for n in range(2000))
+    with SmtpServer(data_size_limit=limit) as server:
+        path = write_config(tmp_path, server.port, extra=f"max_message_bytes = {limit}")
+        config = load_config(path)
+        sessions = open_database(config.database)
+        huge = summary(["retention"], "medium", text="Big change.", added=[big])
+        add_change(sessions, config, "openai", "terms", huge, NOW - timedelta(days=2))
+        small = summary(["audit"], "low", text="Small change.", added=["We may audit yearly."])
+        add_change(sessions, config, "anthropic", "privacy", small, NOW - timedelta(days=1))
+        result = CliRunner().invoke(main, ["digest", "--config", str(path)])
+        received = {r.rcpt_tos[0]: r for r in server.received}
+    assert result.exit_code == 0, result.output
+    assert sorted(received) == ["legal@example.test", "openai-owner@example.test"]
+    assert all(len(r.raw) <= limit for r in received.values())
+    text = body_of(received["legal@example.test"].message, "plain")
+    assert "tosmon diff openai terms" in text and big not in text
+    assert "We may audit yearly." in text and "Small change." in text
