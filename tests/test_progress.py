@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import procs
 import pytest
 from click.testing import CliRunner, Result
 from servers import LocalServer, Reply
@@ -22,29 +23,10 @@ def page(*paragraphs: str) -> str:
 
 
 def write_config(tmp_path: Path, documents: dict[str, str], archive: str = "") -> Path:
-    path = tmp_path / "sources.toml"
-    docs = "".join(
-        f'\n[providers.acme.documents.{doc}]\nurl = "{url}"\nselect = ["main"]\n'
-        for doc, url in documents.items()
-    )
-    path.write_text(
-        f"""
-[monitor]
-database = "sqlite:///{tmp_path / "tosmon.db"}"
-retries = 0
-backoff = 0
-
-[archive]
-wayback_url = "{archive or "http://127.0.0.1:9"}"
-rate = 1000
-retries = 0
-
-[providers.acme]
-name = "Acme"
-{docs}""",
-        encoding="utf-8",
-    )
-    return path
+    """procs' sources.toml (provider acme, no retries), reading ``archive`` at full speed."""
+    base = archive or "http://127.0.0.1:9"
+    extra = f'[archive]\nwayback_url = "{base}"\nrate = 1000\nretries = 0\n'
+    return procs.write_config(tmp_path, documents, extra=extra)
 
 
 def run(config: Path, *args: str, level: str = "info") -> Result:
