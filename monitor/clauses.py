@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import clause_rules as cr
-from . import clause_vocab as cv
+from . import clause_scoring as cs
 from .diff import split_sentences
 from .model import BUILTIN_CLAUSES, Block, ClauseDefinition, ClauseRule, Extraction
 
@@ -48,17 +48,6 @@ class ClauseResult:
     misses: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """Compiled default rules of one clause key."""
-
-    phrases: tuple[tuple[re.Pattern[str], int], ...]
-    pull: tuple[re.Pattern[str], ...]
-    context: tuple[re.Pattern[str], ...]
-    negatives: bool  # built-in keys avoid the NEGATIVE_* topics; user keys do not
-    any_phrase: re.Pattern[str] | None = None  # matches where some phrase does (a prefilter)
-
-
 # "...; (ii) ...; (iii) ...": the enumerated limbs of one long legal sentence.
 _LIMB = re.compile(r"(?<=;)\s+(?=\((?:[ivxlc]+|[a-z]|\d+)\)\s)")
 # A sentence that continues the one before it ("This permission also extends to ...").
@@ -66,46 +55,6 @@ _CONTINUES = re.compile(
     r"^(?:This|These|Such|That|Those) (?!(?:may|is|are|will|can|means|agreement|terms|polic)\b)"
     r"|^.{0,40}\bthe foregoing\b"
 )
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-
-
-def _any_of(patterns: Sequence[str], flags: int = 0) -> re.Pattern[str] | None:
-    """One alternation of ``patterns``: no match means none of them matches (one scan).
-
-    None (no prefilter) when a pattern refers to a group by number or name: in one
-    alternation its references would point at other patterns' groups."""
-    if any(_GROUP_REFERENCE.search(p) for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
-    except re.error:  # e.g. a user pattern with inline global flags: no prefilter
-        return None
-
-
-def _compile_builtin(rules: cr.ClauseRules) -> _Rules:
-    return _Rules(
-        phrases=tuple((re.compile(p, re.IGNORECASE), w) for p, w in rules.phrases),
-        pull=tuple(re.compile(p, re.IGNORECASE) for p in rules.pull),
-        context=tuple(re.compile(p, re.IGNORECASE) for p in rules.context),
-        negatives=True,
-        any_phrase=_any_of([p for p, _ in rules.phrases], re.IGNORECASE),
-    )
-
-
-_BUILTIN: dict[str, _Rules] = {k: _compile_builtin(v) for k, v in cr.DEFAULT_RULES.items()}
-_NEGATIVE_PHRASES = tuple((re.compile(p, re.IGNORECASE), w) for p, w in cv.NEGATIVE_PHRASES)
-_NEGATIVE_HEADINGS = tuple(re.compile(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS)
-
-
-def _compile_custom(definition: ClauseDefinition) -> _Rules:
-    """A user's clause: any of its patterns decides, its headings pull their section."""
-    return _Rules(
-        phrases=tuple((re.compile(p), cr.THRESHOLD) for p in definition.patterns),
-        pull=tuple(re.compile(p) for p in definition.headings),
-        context=(),
-        negatives=False,
-        any_phrase=_any_of(definition.patterns),
-    )
 
 
 def find_clauses(
@@ -123,7 +72,7 @@ def find_clauses(
     for r in rules:  # one rule per key; selectors win over a heading
         if r.key not in by_key or (r.select and not by_key[r.key].select):
             by_key[r.key] = r
-    defaults = {**_BUILTIN, **{d.key: _compile_custom(d) for d in custom}}
+    defaults = {**cs.BUILTIN, **{d.key: cs.compile_custom(d) for d in custom}}
     keys = list(dict.fromkeys([*BUILTIN_CLAUSES, *defaults, *by_key]))
     found: dict[str, Clause] = {}
     misses: list[str] = []
@@ -160,6 +109,7 @@ class _Document:
     def __init__(self, blocks: Sequence[Block]) -> None:
         self.blocks = tuple(blocks)
         self.size = sum(len(b.text) for b in self.blocks) or 1
+        self.texts = cs.Texts()  # each text folded, its negative topics found, once
         self.parents: list[tuple[int, ...]] = []  # enclosing heading indexes, nearest first
         self.ends: dict[int, int] = {}  # heading index → index where its section ends
         open_: list[int] = []
@@ -207,28 +157,29 @@ class _Document:
                 picked.update(self.section(i))
         return tuple(self.blocks[i] for i in sorted(picked))
 
-    def by_default(self, rules: _Rules) -> list[str]:
+    def by_default(self, rules: cs.Rules) -> list[str]:
         """Lines of the clause by the scored phrase rules, sentence by sentence: a block
         contributes only its sentences that score (all of them: its whole line), plus the
         short sections that headings about the clause pull (their one-sentence blocks whole,
         the sentences with a phrase of the clause of the others)."""
+        sc = cs.Scorer(rules, self.texts)
         picked: dict[int, set[int]] = {}
-        for i in self._pulled(rules):  # one-sentence blocks whole, else sentences with a phrase
+        for i in self._pulled(sc):  # one-sentence blocks whole, else sentences with a phrase
             units = self.units[i]
-            picked[i] = {j for j, u in enumerate(units) if _phrase_score(u, rules) > 0}
+            picked[i] = {j for j, u in enumerate(units) if sc.phrase(u) > 0}
             if len(units) == 1 or self.blocks[i].kind == "heading":
                 picked[i] = {0}
         own: dict[tuple[int, int], float] = {}
         for i, b in enumerate(self.blocks):
             if b.kind == "heading" or i in self.toc:
                 continue
-            for j, score in self._sentence_scores(i, rules).items():
+            for j, score in self._sentence_scores(i, sc).items():
                 own[i, j] = score
                 if score >= cr.THRESHOLD:
                     picked.setdefault(i, set()).add(j)
         if rules.negatives:
             self._continuations(picked)
-            self._completed_lead_ins(rules, picked)
+            self._completed_lead_ins(sc, picked)
         self._lead_ins(picked, own)
         for i in self.toc:
             picked.pop(i, None)
@@ -237,7 +188,7 @@ class _Document:
             # Too much for one clause: keep only what the phrases decide on their own.
             picked = {}
             for (i, j), _ in own.items():
-                if _phrase_score(self.units[i][j], rules) >= cr.THRESHOLD:
+                if sc.phrase(self.units[i][j]) >= cr.THRESHOLD:
                     picked.setdefault(i, set()).add(j)
         return [self._line(i, js) for i, js in sorted(picked.items()) if js]
 
@@ -249,11 +200,11 @@ class _Document:
         marker = b.line()[: len(b.line()) - len(b.text)]
         return marker + " ".join(self.units[i][j] for j in sorted(sentences))
 
-    def _pulled(self, rules: _Rules) -> set[int]:
+    def _pulled(self, sc: cs.Scorer) -> set[int]:
         """The short text directly under headings that are about the clause, heading included."""
         picked: set[int] = set()
         for h, b in enumerate(self.blocks):
-            if b.kind != "heading" or not self._pulls(b.text, rules):
+            if b.kind != "heading" or not self._pulls(b.text, sc):
                 continue
             own = self.own_text(h)
             chars = sum(len(self.blocks[i].text) for i in own)
@@ -262,43 +213,43 @@ class _Document:
                 picked.update(own)
         return picked
 
-    @staticmethod
-    def _pulls(heading: str, rules: _Rules) -> bool:
-        if rules.negatives and any(p.search(heading) for p in _NEGATIVE_HEADINGS):
+    def _pulls(self, heading: str, sc: cs.Scorer) -> bool:
+        negatives = sc.rules.negatives
+        if negatives and self.texts.negative_heading(heading):
             return False
-        if any(p.search(heading) for p in rules.pull):
+        if sc.pulls(heading):
             return True
-        return rules.negatives and _phrase_score(heading, rules) >= cr.THRESHOLD
+        return negatives and sc.phrase(heading) >= cr.THRESHOLD
 
-    def _context(self, i: int, rules: _Rules) -> float:
+    def _context(self, i: int, sc: cs.Scorer) -> float:
         """What the headings above block ``i`` add to (or take from) its sentences' scores."""
         parents = [self.blocks[h].text for h in self.parents[i]]
         boost: float = 0
         for depth, heading in enumerate(parents):
-            if any(p.search(heading) for p in rules.pull + rules.context):
+            if sc.about(heading):
                 boost = max(boost, cr.CONTEXT_BOOST * (1 if depth == 0 else cr.PARENT_FACTOR))
-        if rules.negatives and parents and any(p.search(parents[0]) for p in _NEGATIVE_HEADINGS):
+        if sc.rules.negatives and parents and self.texts.negative_heading(parents[0]):
             boost -= cr.NEGATIVE_HEADING_PENALTY
         return boost
 
-    def _sentence_scores(self, i: int, rules: _Rules) -> dict[int, float]:
+    def _sentence_scores(self, i: int, sc: cs.Scorer) -> dict[int, float]:
         """Score of each sentence of block ``i`` that has a phrase of the clause: its phrases,
         heading context, a neighbour bonus when the block as a whole scores, minus negative
         topics. Sentences without any phrase of the clause are left out."""
         units = self.units[i]
-        phrase = [_phrase_score(u, rules) for u in units]
+        phrase = [sc.phrase(u) for u in units]
         if max(phrase, default=0) <= 0:
             return {}
-        context = self._context(i, rules)
-        whole = _phrase_score(self.blocks[i].text, rules) if len(units) > 1 else 0
+        context = self._context(i, sc)
+        whole = sc.phrase(self.blocks[i].text) if len(units) > 1 else 0
         neighbour = cr.NEIGHBOUR_BOOST if whole >= cr.THRESHOLD else 0
         out: dict[int, float] = {}
         for j, u in enumerate(units):
             if phrase[j] <= 0:
                 continue
             score = phrase[j] + context + (neighbour if phrase[j] < whole else 0)
-            if rules.negatives:
-                score -= sum(w for p, w in _NEGATIVE_PHRASES if p.search(u))
+            if sc.rules.negatives:
+                score -= self.texts.negative(u)
             out[j] = score
         return out
 
@@ -309,10 +260,10 @@ class _Document:
             units = self.units[i]
             for j in range(1, len(units)):
                 follows = j - 1 in js and j not in js and _CONTINUES.search(units[j])
-                if follows and not any(p.search(units[j]) for p, _ in _NEGATIVE_PHRASES):
+                if follows and not self.texts.any_negative(units[j]):
                     js.add(j)
 
-    def _completed_lead_ins(self, rules: _Rules, picked: dict[int, set[int]]) -> None:
+    def _completed_lead_ins(self, sc: cs.Scorer, picked: dict[int, set[int]]) -> None:
         """A list item completes its lead-in's sentence ("This licence allows us to:" + "host
         and display your content"): an item whose completed sentence states the clause is
         picked, with its lead-in."""
@@ -322,11 +273,10 @@ class _Document:
                 continue
             last = len(self.units[i]) - 1
             lead = self.units[i][last]
-            context = self._context(i, rules)
+            context = self._context(i, sc)
             for j in run:
                 completed = f"{lead} {self.units[j][0]}"
-                score = _phrase_score(completed, rules) + context
-                score -= sum(w for p, w in _NEGATIVE_PHRASES if p.search(completed))
+                score = sc.phrase(completed) + context - self.texts.negative(completed)
                 if score >= cr.THRESHOLD:
                     picked.setdefault(j, set()).add(0)
                     picked.setdefault(i, set()).add(last)
@@ -378,10 +328,3 @@ class _Document:
 def _units(text: str) -> list[str]:
     """A block's sentences (diff's legal splitter), enumerated limbs split apart."""
     return [limb for s in split_sentences(text) for limb in _LIMB.split(s)] or [text]
-
-
-def _phrase_score(text: str, rules: _Rules) -> int:
-    """Sum of the weights of the clause's phrase patterns found in ``text``."""
-    if rules.any_phrase is not None and not rules.any_phrase.search(text):
-        return 0
-    return sum(w for p, w in rules.phrases if p.search(text))

@@ -1,0 +1,184 @@
+"""Regexes with a literal prefilter, for the clause finder and the position readers. Pure.
+
+Most text a clause pattern is tried on does not match it, and Python's ``re`` tries a
+pattern that starts with ``\\b`` or an alternation at every position of the text. A
+``Pattern`` first checks what any match must contain: the literal text that every match
+of the regex holds (``train`` in ``\\btrain(?:s|ed|ing)?\\b[^.;]{0,80}\\bmodels?``, one of
+``retain``/``retention`` in ``\\bretain\\w*|\\bretention``), found by reading the parsed
+regex. Only text holding it is searched with the regex itself, so the answer is always
+the regex's own; a pattern whose literals cannot be told (inline scoped flags, an
+alternative without literals) is simply always searched.
+
+The literal check is exact: on ASCII text (most of it) a lower-case substring test, else a
+regex of the literals alone compiled with the pattern's own flags (the same case folding).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# The standard library's regex parser (``re._parser`` since Python 3.11; private, so read
+# untyped and optional: without it there is no prefilter and the answers stay the same).
+_sre: Any
+_sre_parse: Any
+try:
+    _sre = importlib.import_module("re._constants")
+    _sre_parse = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - another Python
+    _sre = _sre_parse = None
+
+MIN_LITERAL = 2  # literal sets whose shortest member is shorter than this do not filter
+
+
+def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Strings one of which occurs in every match of ``pattern`` (None: none known)."""
+    if _sre_parse is None:
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern, flags)
+    except Exception:  # an invalid pattern: re.compile reports it
+        return None
+    found = _sequence(list(parsed))
+    if found is None or min(map(len, found)) < MIN_LITERAL:
+        return None
+    return found
+
+
+def _sequence(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    """The most selective literal set that a sequence of parsed items requires."""
+    candidates: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is _sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if run and op is _sre.BRANCH:  # "ret(?:ain|ention)": the parser factored a prefix out
+            candidates.append(tuple("".join(run) + _leading(list(b)) for b in av[1]))
+        if run:
+            candidates.append(("".join(run),))
+            run = []
+        found = _item(op, av)
+        if found is not None:
+            candidates.append(found)
+    if run:
+        candidates.append(("".join(run),))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (min(map(len, c)), -len(c)))
+
+
+def _leading(items: Sequence[tuple[Any, Any]]) -> str:
+    """The literal text a sequence of parsed items starts with."""
+    out = []
+    for op, av in items:
+        if op is not _sre.LITERAL:
+            break
+        out.append(chr(av))
+    return "".join(out)
+
+
+def _item(op: Any, av: Any) -> tuple[str, ...] | None:
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        return None if add_flags or del_flags else _sequence(list(sub))
+    if op is _sre.ATOMIC_GROUP:
+        return _sequence(list(av))
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, _high, sub = av
+        return _sequence(list(sub)) if low >= 1 else None
+    if op is _sre.BRANCH:
+        alternatives = [_sequence(list(b)) for b in av[1]]
+        if any(a is None for a in alternatives):
+            return None
+        return tuple(dict.fromkeys(s for a in alternatives if a is not None for s in a))
+    return None
+
+
+@dataclass(frozen=True)
+class Literals:
+    """Strings one of which any match contains. Tested as substrings (``in``, faster than a
+    regex alternation): of the text itself for a case-sensitive pattern, of
+    ``folding(text)`` for a case-insensitive one with ASCII literals; else by ``raw``, a
+    regex of the literals with the pattern's own case flags."""
+
+    raw: re.Pattern[str]
+    exact: tuple[str, ...] | None  # case-sensitive literals, tested in the text
+    folded: tuple[str, ...] | None  # lower-cased literals, tested in folding(text)
+
+    @classmethod
+    def of(cls, literals: Sequence[str], flags: int) -> Literals:
+        case_flags = flags & (re.IGNORECASE | re.ASCII)
+        raw = re.compile("|".join(re.escape(s) for s in literals), case_flags)
+        if not case_flags & re.IGNORECASE:
+            return cls(raw, tuple(literals), None)
+        if all(s.isascii() for s in literals):
+            return cls(raw, None, tuple(dict.fromkeys(s.lower() for s in literals)))
+        return cls(raw, None, None)
+
+    def present(self, text: str, low: str | None) -> bool:
+        if self.exact is not None:
+            return _holds(text, self.exact)
+        if self.folded is not None and low is not None:
+            return _holds(low, self.folded)
+        return self.raw.search(text) is not None
+
+
+def _holds(text: str, strings: tuple[str, ...]) -> bool:
+    # a plain loop: about twice as fast as any() over a generator, on the hot path
+    for s in strings:  # noqa: SIM110
+        if s in text:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled regex and the literals any of its matches contains (None: not known)."""
+
+    regex: re.Pattern[str]
+    strings: tuple[str, ...] | None
+    literals: Literals | None
+
+    @classmethod
+    def compile(cls, pattern: str, flags: int = 0) -> Pattern:
+        regex = re.compile(pattern, flags)
+        strings = required_literals(pattern, flags)
+        if strings is None:
+            return cls(regex, None, None)
+        return cls(regex, strings, Literals.of(strings, regex.flags))
+
+    def search(self, text: str, low: str | None = None) -> bool:
+        """Whether the regex matches somewhere in ``text``; ``low`` = ``folding(text)``."""
+        if self.literals is not None and not self.literals.present(text, low):
+            return False
+        return self.regex.search(text) is not None
+
+
+def prefilter(patterns: Sequence[Pattern]) -> Literals | None:
+    """One literal test that fails only where every one of ``patterns`` fails (one scan for
+    a family of patterns); None when some pattern has no literals or flags differ."""
+    if not patterns or any(p.strings is None for p in patterns):
+        return None
+    flags = {p.regex.flags & (re.IGNORECASE | re.ASCII) for p in patterns}
+    if len(flags) != 1:
+        return None
+    strings = dict.fromkeys(s for p in patterns for s in p.strings or ())
+    return Literals.of(tuple(strings), flags.pop())
+
+
+# The only characters that ``re.IGNORECASE`` matches with an ASCII character, or that
+# ``str.lower`` turns into one, while the two disagree (tests/test_clause_patterns.py
+# checks every code point): dotted and dotless I, long s, the Kelvin sign.
+FOLD_UNSAFE = "\u0130\u0131\u017f\u212a"
+
+
+def folding(text: str) -> str | None:
+    """The lower-cased text a case-insensitive test of ASCII literals may use (exact: a text
+    without ``FOLD_UNSAFE`` characters folds as ``re.IGNORECASE`` does); None otherwise."""
+    if text.isascii() or not any(c in text for c in FOLD_UNSAFE):
+        return text.lower()
+    return None

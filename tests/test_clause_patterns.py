@@ -1,0 +1,109 @@
+"""The literal prefilter of the clause patterns never changes an answer: a pattern matches
+exactly where its regex does, on any text (case, Unicode look-alikes, real legal pages)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor import clause_rules as cr
+from monitor import clause_vocab as cv
+from monitor.clause_patterns import FOLD_UNSAFE, Pattern, folding, prefilter, required_literals
+from monitor.diff import split_sentences
+from monitor.extract import blocks_from_text
+
+CORPUS_TEXT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gold" / "text"
+
+TRICKY = (
+    "We will not use your content to TRAIN our models.",
+    "We may train models on data you provide.",
+    "Constraints on models apply.",  # "train" inside another word
+    "We ſhall retain logs for 30 days.",  # long s: re.IGNORECASE matches it with "s"
+    "İmprove our models",  # dotted capital I
+    "Retaın the data",  # dotless i
+    "Keep it 3 \u212aeeps",  # Kelvin sign
+    "Sub-processors listed at the “Subprocessor” page’s end.",
+    "",
+    "train",
+)
+
+
+def all_rule_patterns() -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for rules in cr.DEFAULT_RULES.values():
+        out += [(p, re.IGNORECASE) for p, _ in rules.phrases]
+        out += [(p, re.IGNORECASE) for p in rules.pull + rules.context]
+    out += [(p, re.IGNORECASE) for p, _ in cv.NEGATIVE_PHRASES]
+    out += [(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS]
+    # user patterns are case-sensitive; some have no usable literal at all
+    out += [(r"\bTrain\w*", 0), (r"(?i:retain)s", 0), (r"[a-z]+ing", 0), (r"(a)\1b", 0)]
+    return out
+
+
+def test_literals_are_what_every_match_must_contain() -> None:
+    """The literal set of a pattern is text each of its matches holds; none is claimed when a
+    pattern can match without one (alternatives without literals, scoped flags)."""
+    assert required_literals(r"\btrain(?:s|ed|ing)?\b[^.;]{0,80}\bmodels?", re.I) == ("train",)
+    assert required_literals(r"\bretain\w*|\bretention\b", re.I) == ("retain", "retention")
+    assert required_literals(r"\bfoo\b|\w+s?", 0) is None  # 2nd alternative: no literal
+    assert required_literals(r"(?i:retain)s", 0) is None
+    assert required_literals(r"x?y", 0) is None  # one character filters nothing
+
+
+def test_prefiltered_patterns_match_exactly_where_their_regex_does() -> None:
+    """Every built-in clause pattern (and user-style case-sensitive ones) gives the regex's own
+    answer on texts with case changes and characters that fold to ASCII letters."""
+    texts = [*TRICKY, *(t.upper() for t in TRICKY), *(t.lower() for t in TRICKY)]
+    for source, flags in all_rule_patterns():
+        pattern = Pattern.compile(source, flags)
+        for text in texts:
+            expected = re.compile(source, flags).search(text) is not None
+            assert pattern.search(text, folding(text)) is expected, (source, text)
+            assert pattern.search(text) is expected, (source, text)
+
+
+def test_a_family_prefilter_passes_every_text_one_of_its_patterns_matches() -> None:
+    """The combined literal test of a clause family fails only where all its phrases fail."""
+    for rules in cr.DEFAULT_RULES.values():
+        patterns = [Pattern.compile(p, re.IGNORECASE) for p, _ in rules.phrases]
+        family = prefilter(patterns)
+        assert family is not None
+        for text in TRICKY:
+            if any(p.search(text) for p in patterns):
+                assert family.present(text, folding(text))
+    assert prefilter([Pattern.compile(r"\d+"), Pattern.compile("abc")]) is None
+
+
+def test_fold_unsafe_lists_every_character_that_folds_unlike_lower() -> None:
+    """A text may be lower-cased for the literal test unless it holds a character that
+    re.IGNORECASE matches with an ASCII character, or that str.lower turns into one."""
+    ascii_any = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    unsafe = [
+        chr(c)
+        for c in range(0x80, sys.maxunicode + 1)
+        if ascii_any.fullmatch(chr(c)) or any(ch.isascii() for ch in chr(c).lower())
+    ]
+    assert sorted(unsafe) == sorted(FOLD_UNSAFE)
+    assert folding("Retain THE data") == "retain the data"
+    assert folding("ſhall") is None
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS_TEXT.is_dir(), reason="corpus not available (../shared/corpus)")
+def test_prefiltered_patterns_agree_with_their_regex_on_real_legal_text() -> None:
+    """On every sentence of the corpus's documents (Open Terms Archive), each built-in clause
+    pattern matches where its regex does."""
+    sentences: set[str] = set()
+    for path in sorted(CORPUS_TEXT.glob("*.txt")):
+        for block in blocks_from_text(path.read_text(encoding="utf-8")):
+            sentences.add(block.text)
+            sentences.update(split_sentences(block.text))
+    assert len(sentences) > 1000
+    sample = sorted(sentences)[::4]  # a quarter of them: the plain regexes are slow
+    for source, flags in all_rule_patterns():
+        pattern, regex = Pattern.compile(source, flags), re.compile(source, flags)
+        for text in sample:
+            assert pattern.search(text, folding(text)) is (regex.search(text) is not None)
