@@ -32,7 +32,7 @@ Message-ID, which lets receiving systems recognise the duplicate. We chose this
 over dropping it: a missed legal alert costs more than a duplicate one.
 
 The SMTP password comes from the environment variable named by ``password_env``
-and is never stored. TLS uses the system trust store (``SSL_CERT_FILE`` works) unless
+and is never stored (``smtp_client`` holds the connection and MIME code). TLS uses the system trust store (``SSL_CERT_FILE`` works) unless
 a context is passed in.
 """
 
@@ -40,16 +40,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -62,6 +59,7 @@ from .locks import Locks
 from .model import Config, EmailSettings
 from .models import OutboxMessage
 from .render import SEVERITY_ORDER, ChangeItem, Rendered, change_item
+from .smtp_client import build_message, close, connect, describe, permanent
 from .timefmt import iso_or_none
 
 log = logging.getLogger(__name__)
@@ -181,97 +179,6 @@ class SendReport:
         }
 
 
-def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
-    """The MIME message of an outbox row: multipart/alternative, text then HTML, UTF-8."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = sender
-    msg["To"] = ", ".join(json.loads(row.recipients))
-    msg["Subject"] = row.subject
-    msg["Date"] = format_datetime(row.created_at)
-    msg["Message-ID"] = row.message_id
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(row.text_body, charset="utf-8")
-    msg.add_alternative(row.html_body, subtype="html", charset="utf-8")
-    return msg
-
-
-def password(settings: EmailSettings) -> str | None:
-    """The SMTP password from the environment variable named by ``password_env``."""
-    if settings.username is None:
-        return None
-    if not settings.password_env:
-        raise NotifyError("[email] username is set but password_env (the variable) is not")
-    value = os.environ.get(settings.password_env)
-    if not value:
-        raise NotifyError(
-            f"the SMTP password variable {settings.password_env} (password_env) is not set"
-        )
-    return value
-
-
-def connect(settings: EmailSettings, tls: ssl.SSLContext | None = None) -> smtplib.SMTP:
-    """An SMTP connection per ``security`` (starttls, ssl, none), logged in if configured."""
-    secret = password(settings)
-    where = f"{settings.smtp_host}:{settings.smtp_port}"
-    context = tls or ssl.create_default_context()
-    client: smtplib.SMTP | None = None
-    try:
-        if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(
-                settings.smtp_host, settings.smtp_port, timeout=settings.timeout, context=context
-            )
-        else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
-            if settings.security == "starttls":
-                client.starttls(context=context)
-        if settings.username is not None and secret is not None:
-            client.login(settings.username, secret)
-        return client
-    except (smtplib.SMTPException, OSError) as exc:
-        if client is not None:
-            close(client)
-        raise NotifyError(f"SMTP server {where}: {describe(exc)}") from None
-
-
-def close(client: smtplib.SMTP) -> None:
-    """QUIT politely; a broken connection is simply closed."""
-    try:
-        client.quit()
-    except (smtplib.SMTPException, OSError):
-        client.close()
-
-
-def describe(exc: BaseException) -> str:
-    """An SMTP or network error as one line for logs, the CLI and ``last_error``."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "recipient refused: " + "; ".join(
-            f"{addr} ({code} {_text(msg)})" for addr, (code, msg) in exc.recipients.items()
-        )
-    if isinstance(exc, smtplib.SMTPResponseException):
-        what = {
-            smtplib.SMTPSenderRefused: "sender refused",
-            smtplib.SMTPDataError: "message refused",
-            smtplib.SMTPAuthenticationError: "authentication failed",
-        }.get(type(exc), "refused")
-        return f"{what}: {exc.smtp_code} {_text(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return f"connection lost: {exc or 'server closed the connection'}"
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"not supported by the server: {exc}"
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return f"TLS error: {exc}"
-    if isinstance(exc, ConnectionRefusedError):
-        return "cannot connect: connection refused"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _text(value: bytes | str) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return " ".join(text.split())
-
-
 def send_pending(
     config: Config,
     sessions: SessionFactory,
@@ -365,17 +272,6 @@ def _deliver(
     report.sent.append(message_id)
     log.info("notify: sent %s message %d to %s", row.kind, message_id, ", ".join(rcpt))
     return True
-
-
-def permanent(exc: BaseException) -> bool:
-    """Whether the server refused for good: a 5xx reply to the message or to every
-    recipient. Connection failures and 4xx replies are transient (retried with backoff)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 500 <= exc.smtp_code < 600
-    return False
 
 
 def _failed(
