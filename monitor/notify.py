@@ -32,8 +32,8 @@ Message-ID, which lets receiving systems recognise the duplicate. We chose this
 over dropping it: a missed legal alert costs more than a duplicate one.
 
 The SMTP password comes from the environment variable named by ``password_env``
-and is never stored (``smtp_client`` holds the connection and MIME code). TLS uses the system trust store (``SSL_CERT_FILE`` works) unless
-a context is passed in.
+and is never stored (``smtp_client`` holds the connection and MIME code). TLS uses
+the system trust store (``SSL_CERT_FILE`` works) unless a context is passed in.
 """
 
 from __future__ import annotations
