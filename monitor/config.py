@@ -15,15 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from .archive import ARCHIVE_KINDS, template_problem
-from .config_checks import Range, host_name_problem
-from .config_reader import TableReader
+from .config_checks import Range
+from .config_sections import SectionReader
 from .errors import ConfigError
 from .model import (
     ALERT_LEVELS,
@@ -43,7 +41,7 @@ from .model import (
     ProviderConfig,
     ScheduleSettings,
 )
-from .urls import normalise_url, private_host
+from .urls import normalise_url
 
 __all__ = [
     "ALERT_LEVELS",
@@ -86,7 +84,11 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    config = _Parser(path, text).config(raw, database)
+    parser = _Parser(path, text)
+    config = parser.attempt(None, parser.config, raw, database)
+    if parser.problems:
+        raise _all_of(path, parser.problems)
+    assert config is not None  # no problem reported: the whole file was read
     if not config.documents():
         raise ConfigError(
             f"{path}: no documents configured{' (the file is empty)' if not raw else ''}; "
@@ -96,7 +98,22 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
     return config
 
 
-class _Parser(TableReader):
+def _all_of(path: Path, problems: list[str]) -> ConfigError:
+    """One error telling every problem of the file in the order of its lines, one problem
+    per entry (a lone problem as it is)."""
+    if len(problems) == 1:
+        return ConfigError(problems[0])
+    at_line = re.compile(re.escape(f"{path}:") + r"(\d+): ")
+
+    def line(problem: str) -> int:
+        m = at_line.match(problem)
+        return int(m.group(1)) if m else 1 << 30
+
+    entries = "\n".join("  " + p.replace("\n", "\n    ") for p in sorted(problems, key=line))
+    return ConfigError(f"{path}: {len(problems)} problems to fix:\n{entries}")
+
+
+class _Parser(SectionReader):
     """Walks the raw TOML tables of sources.toml into a ``Config`` (see ``TableReader``)."""
 
     # -- the tables -------------------------------------------------------------------
@@ -105,7 +122,9 @@ class _Parser(TableReader):
         self.table(
             raw, "top level", {"monitor", "archive", "schedule", "email", "providers", "clauses"}
         )
-        monitor = self.table(
+        monitor = self.attempt(
+            dict[str, Any](),
+            self.table,
             raw.get("monitor", {}),
             "monitor",
             {
@@ -131,16 +150,24 @@ class _Parser(TableReader):
         )
         if database is None:
             db = resolve_sqlite_path(db, self.path.parent)
-        custom = self.custom_clauses(raw.get("clauses", {}))
-        providers = self.providers(raw.get("providers", {}), custom, self.alert_rules(monitor))
+        custom = self.attempt(
+            tuple[ClauseDefinition, ...](), self.custom_clauses, raw.get("clauses", {})
+        )
+        rules = self.alert_rules(monitor)
+        providers = self.attempt(
+            tuple[ProviderConfig, ...](), self.providers, raw.get("providers", {}), custom, rules
+        )
+        email = None
+        if "email" in raw:
+            email = self.attempt(None, self.email, raw["email"], {p.id for p in providers})
         return Config(
             path=self.path,
             database=db,
             fetch=self.fetch(monitor),
-            archive=self.archive(raw.get("archive", {})),
-            schedule=self.schedule(raw.get("schedule", {})),
+            archive=self.attempt(ArchiveSettings(), self.archive, raw.get("archive", {})),
+            schedule=self.attempt(ScheduleSettings(), self.schedule, raw.get("schedule", {})),
             providers=providers,
-            email=self.email(raw["email"], {p.id for p in providers}) if "email" in raw else None,
+            email=email,
             custom_clauses=custom,
             content=ContentSettings(
                 suspect_confirmations=self.number(
@@ -182,128 +209,6 @@ class _Parser(TableReader):
             ),
         )
 
-    def archive(self, raw: Any) -> ArchiveSettings:
-        w = "archive"
-        keys = {"wayback_url", "rate", "retries", "timeout", "kind", "cdx_url", "capture_url"}
-        archive = self.table(raw, w, keys)
-        url = self.get(archive, "wayback_url", w, str, default="https://web.archive.org")
-        self.check_url(url, w, "wayback_url")
-        kind = self.get(archive, "kind", w, str, default="wayback")
-        if kind not in ARCHIVE_KINDS:
-            raise self.fail(w, f"`kind` must be one of {', '.join(ARCHIVE_KINDS)}, got {kind!r}")
-        return ArchiveSettings(
-            wayback_url=url.rstrip("/"),
-            rate=self.number(archive, "rate", w, 1.0, Range(0.001, 1_000_000)),
-            retries=self.number(archive, "retries", w, 4, Range(0, 20, True)),
-            timeout=self.number(archive, "timeout", w, 60.0, Range(0.1, 3600)),
-            kind=kind,
-            cdx_url=self.template(archive, "cdx_url", (), ("url",)),
-            capture_url=self.template(archive, "capture_url", ("timestamp", "url"), ()),
-        )
-
-    def template(
-        self, raw: Mapping[str, Any], key: str, required: tuple[str, ...], optional: tuple[str, ...]
-    ) -> str | None:
-        """An ``[archive]`` URL template, checked for its placeholders."""
-        value: str | None = self.get(raw, key, "archive", str)
-        if value is None:
-            return None
-        problem = template_problem(value, required, required + optional)
-        if problem is not None:
-            raise self.fail("archive", f"`{key}` {problem}: {value!r}")
-        return value
-
-    def schedule(self, raw: Any) -> ScheduleSettings:
-        w = "schedule"
-        sched = self.table(raw, w, {"check", "digest", "timezone", "jitter"})
-        settings = ScheduleSettings(
-            check=self.get(sched, "check", w, str, default="0 6 * * *"),
-            digest=self.get(sched, "digest", w, str, default="mon 08:00"),
-            timezone=self.get(sched, "timezone", w, str, default="UTC"),
-            jitter=self.number(sched, "jitter", w, 60, Range(0, 86400, True)),
-        )
-        from .triggers import parse_cron, parse_digest, parse_timezone  # the grammar lives there
-
-        try:
-            tz = parse_timezone(settings.timezone)
-        except ValueError as exc:
-            raise self.fail(w, f"`timezone`: {exc}") from None
-        for key, parse in (("check", parse_cron), ("digest", parse_digest)):
-            try:
-                parse(getattr(settings, key), tz)
-            except ValueError as exc:
-                raise self.fail(w, f"`{key}`: {exc}") from None
-        return settings
-
-    def email(self, raw: Any, provider_ids: set[str]) -> EmailSettings:
-        w = "email"
-        email = self.table(
-            raw,
-            w,
-            {
-                "smtp_host",
-                "smtp_port",
-                "security",
-                "username",
-                "password_env",
-                "from",
-                "to",
-                "alerts",
-                "providers",
-                "timeout",
-                "max_message_bytes",
-            },
-        )
-        security = self.get(email, "security", w, str, default="starttls")
-        if security not in SECURITY:
-            raise self.fail(w, f"`security` must be one of {', '.join(SECURITY)}, got {security!r}")
-        alerts = self.get(email, "alerts", w, str, default="high")
-        if alerts not in ALERT_LEVELS:
-            raise self.fail(w, f"`alerts` must be one of {', '.join(ALERT_LEVELS)}, got {alerts!r}")
-        default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
-        provider_to: dict[str, tuple[str, ...]] = {}
-        for pid, sub in self.table(
-            email.get("providers", {}), "email.providers", provider_ids
-        ).items():
-            where = f"email.providers.{pid}"
-            to = self.strings(self.table(sub, where, {"to"}), "to", where, True)
-            provider_to[pid] = self.addresses(to, "to", where)
-        settings = EmailSettings(
-            smtp_host=self.get(email, "smtp_host", w, str, required=True),
-            smtp_port=self.number(email, "smtp_port", w, default_port, Range(1, 65535, True)),
-            security=security,
-            sender=self.addresses((self.get(email, "from", w, str, required=True),), "from", w)[0],
-            to=self.addresses(self.strings(email, "to", w, required=True), "to", w),
-            username=self.get(email, "username", w, str),
-            password_env=self.get(email, "password_env", w, str),
-            alerts=alerts,
-            provider_to=provider_to,
-            timeout=self.number(email, "timeout", w, 30.0, Range(0.1, 3600)),
-            max_message_bytes=self.number(
-                email, "max_message_bytes", w, 1_000_000, Range(10_000, 100_000_000, True)
-            ),
-        )
-        host_problem = host_name_problem(settings.smtp_host)
-        if host_problem is not None:
-            raise self.fail(w, f"`smtp_host`: {settings.smtp_host!r} {host_problem}")
-        self.warn_plaintext_auth(settings)
-        return settings
-
-    def warn_plaintext_auth(self, settings: EmailSettings) -> None:
-        """A password sent unencrypted over the network deserves a warning (not an error:
-        some relays on a trusted network want it); a relay on this machine does not."""
-        if (
-            settings.security == "none"
-            and settings.username
-            and not private_host(settings.smtp_host)
-        ):
-            log.warning(
-                '%s: [email]: security = "none" with a username sends the SMTP password '
-                'unencrypted to %s; use security = "starttls" or "ssl"',
-                self.path,
-                settings.smtp_host,
-            )
-
     def custom_clauses(self, raw: Any) -> tuple[ClauseDefinition, ...]:
         out = []
         for key, sub in self.table(
@@ -311,13 +216,16 @@ class _Parser(TableReader):
         ).items():
             where = f"clauses.{key}"
             if not _ID.match(key) or key in BUILTIN_CLAUSES:
-                raise self.fail(
+                self.problem(
                     where,
                     "a custom clause key must be lower-case letters, digits, "
                     "'-' or '_' and differ from the built-in keys "
                     f"({', '.join(BUILTIN_CLAUSES)})",
                 )
-            sub = self.table(sub, where, {"patterns", "headings"})
+                continue
+            sub = self.attempt(None, self.table, sub, where, {"patterns", "headings"})
+            if sub is None:
+                continue
             patterns = self.patterns(self.strings(sub, "patterns", where), "patterns", where)
             headings = self.patterns(self.strings(sub, "headings", where), "headings", where)
             out.append(ClauseDefinition(key, patterns, headings))
@@ -332,22 +240,26 @@ class _Parser(TableReader):
         for pid, praw in providers.items():
             where = f"providers.{pid}"
             if not _ID.match(pid):
-                raise self.fail(
-                    where, "provider ids must be lower-case letters, digits, '-' or '_'"
-                )
-            p = self.table(praw, where, {"name", "documents"})
+                self.problem(where, "provider ids must be lower-case letters, digits, '-' or '_'")
+            p = self.attempt(dict[str, Any](), self.table, praw, where, {"name", "documents"})
             name = self.get(p, "name", where, str, default=pid)
             docs = []
-            for did, d in self.documents_table(p.get("documents", {}), where).items():
-                doc = self.document(pid, name, did, d, custom, rules)
+            tables = self.attempt(
+                dict[str, Any](), self.documents_table, p.get("documents", {}), where
+            )
+            for did, d in tables.items():
+                doc = self.attempt(None, self.document, pid, name, did, d, custom, rules)
+                if doc is None:
+                    continue
                 same = normalise_url(doc.url)
                 if same in seen_urls:
-                    raise self.fail(
+                    self.problem(
                         f"{where}.documents.{did}",
                         f"the url {doc.url} is already watched by {seen_urls[same]}; "
                         "each url may appear once (compared without the #fragment, "
                         "ignoring the case of scheme and host and a default port)",
                     )
+                    continue
                 seen_urls[same] = doc.key
                 docs.append(doc)
             out.append(ProviderConfig(pid, name, tuple(docs)))
@@ -371,11 +283,12 @@ class _Parser(TableReader):
         raw: Any,
         custom: tuple[ClauseDefinition, ...],
         rules: AlertRules,
-    ) -> DocumentConfig:
+    ) -> DocumentConfig | None:
+        """The document, or None without a usable url (its other problems reported too)."""
         where = f"providers.{pid}.documents.{did}"
         clause_keys = set(BUILTIN_CLAUSES) | {c.key for c in custom}
         if not _ID.match(did):
-            raise self.fail(where, "document ids must be lower-case letters, digits, '-' or '_'")
+            self.problem(where, "document ids must be lower-case letters, digits, '-' or '_'")
         d = self.table(
             raw,
             where,
@@ -391,18 +304,18 @@ class _Parser(TableReader):
                 "alert_after_failures",
             },
         )
-        url = self.get(d, "url", where, str, required=True)
-        self.check_url(url, where, "url")
+        url = self.attempt("", self.get, d, "url", where, str, required=True)
+        usable = bool(url) and self.check_url(url, where, "url")
         tier = self.get(d, "tier", where, str)
         if tier is not None and tier not in TIERS:
-            raise self.fail(where, f"`tier` must be one of {', '.join(TIERS)}, got {tier!r}")
-        return DocumentConfig(
+            self.problem(where, f"`tier` must be one of {', '.join(TIERS)}, got {tier!r}")
+        document = DocumentConfig(
             provider=pid,
             id=did,
             name=self.get(d, "name", where, str, default=did),
             provider_name=pname,
             url=url,
-            select=self.selectors(d, "select", where, required=True),
+            select=self.attempt((), self.selectors, d, "select", where, required=True),
             remove=self.selectors(d, "remove", where),
             tier=tier,
             ignore=self.patterns(self.strings(d, "ignore", where), "ignore", where),
@@ -420,6 +333,7 @@ class _Parser(TableReader):
                 ),
             ),
         )
+        return document if usable else None
 
     def document_schedule(self, d: dict[str, Any], where: str) -> str | None:
         """A per-document cron override, checked here so `sources validate` catches it."""
@@ -430,22 +344,26 @@ class _Parser(TableReader):
             try:
                 parse_cron(schedule, UTC)
             except ValueError as exc:
-                raise self.fail(where, f"`schedule`: {exc}") from None
+                self.problem(where, f"`schedule`: {exc}")
         return schedule
 
     def clause_rules(self, raw: Any, where: str, clause_keys: set[str]) -> tuple[ClauseRule, ...]:
         rules = []
-        for key, sub in self.table(raw, where, clause_keys).items():
+        for key, raw_rule in self.attempt(
+            dict[str, Any](), self.table, raw, where, clause_keys
+        ).items():
             w = f"{where}.{key}"
-            sub = self.table(sub, w, {"select", "heading"})
+            sub = self.attempt(None, self.table, raw_rule, w, {"select", "heading"})
+            if sub is None:
+                continue
             select = self.selectors(sub, "select", w)
             heading = self.get(sub, "heading", w, str)
             if heading is not None:
                 self.patterns((heading,), "heading", w)
-            if not select and heading is None:
-                raise self.fail(w, 'give `select = ["css", ...]` or `heading = "regex"`')
-            if select and heading is not None:
-                raise self.fail(w, "give either `select` or `heading`, not both")
+            if "select" not in sub and heading is None:
+                self.problem(w, 'give `select = ["css", ...]` or `heading = "regex"`')
+            if "select" in sub and heading is not None:
+                self.problem(w, "give either `select` or `heading`, not both")
             rules.append(ClauseRule(key, select, heading))
         return tuple(rules)
 

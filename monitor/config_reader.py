@@ -1,15 +1,19 @@
 """Reading values out of raw TOML tables, for config.py: types, ranges, names, the line.
 
-``TableReader`` knows *where* a value is (file, table, line) and raises a ``ConfigError``
-saying so; config_checks.py and urls.py decide *what* is allowed.
+``TableReader`` knows *where* a value is (file, table, line) and says so in each problem;
+config_checks.py and urls.py decide *what* is allowed. A value that is wrong is *reported*
+(``problems``) and replaced by its default so that reading goes on: one run lists every
+problem of the file. What reading cannot go on without (a missing required value, a
+table that is not a table) raises the ``ConfigError``; the caller reports it with
+``attempt`` and skips that part.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import soupsieve
 
@@ -18,13 +22,31 @@ from .errors import ConfigError
 from .runtime import selector_engine_problem
 from .urls import url_problem
 
+T = TypeVar("T")
+
 
 class TableReader:
-    """Reads values of raw TOML tables, raising a ConfigError with file and line on a fault."""
+    """Reads values of raw TOML tables, noting each problem with file and line."""
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.problems: list[str] = []  # in the order found, each once
+
+    def report(self, error: ConfigError) -> None:
+        if str(error) not in self.problems:
+            self.problems.append(str(error))
+
+    def problem(self, where: str, message: str) -> None:
+        self.report(self.fail(where, message))
+
+    def attempt(self, fallback: T, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``read(*args, **kwargs)``, or ``fallback`` with the problem that stopped it reported."""
+        try:
+            return read(*args, **kwargs)
+        except ConfigError as exc:
+            self.report(exc)
+            return fallback
 
     def fail(self, where: str, message: str) -> ConfigError:
         line = self._line_of(where)
@@ -43,15 +65,12 @@ class TableReader:
         return None
 
     def table(self, raw: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        """The table's allowed keys (each unknown key reported)."""
         if not isinstance(raw, dict):
             raise self.fail(where, "must be a table")
-        unknown = sorted(set(raw) - allowed)
-        if unknown:
-            raise self.fail(
-                where,
-                f"unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(allowed))}",
-            )
-        return raw
+        for key in sorted(set(raw) - allowed):
+            self.problem(where, f"unknown key {key!r}; allowed keys: {', '.join(sorted(allowed))}")
+        return {k: v for k, v in raw.items() if k in allowed}
 
     def get(
         self,
@@ -67,11 +86,17 @@ class TableReader:
                 raise self.fail(where, f"`{key}` is missing")
             return default
         value = raw[key]
+        wrong = None
         if isinstance(value, bool) and kind is not bool:
-            raise self.fail(where, f"`{key}` must be {_kind_name(kind)}, not a boolean")
-        if not isinstance(value, kind):
-            raise self.fail(where, f"`{key}` must be {_kind_name(kind)}, got {value!r}")
-        return value
+            wrong = f"`{key}` must be {_kind_name(kind)}, not a boolean"
+        elif not isinstance(value, kind):
+            wrong = f"`{key}` must be {_kind_name(kind)}, got {value!r}"
+        if wrong is None:
+            return value
+        if required:
+            raise self.fail(where, wrong)
+        self.problem(where, wrong)
+        return default
 
     def strings(
         self, raw: Mapping[str, Any], key: str, where: str, required: bool = False
@@ -79,7 +104,10 @@ class TableReader:
         value = self.get(raw, key, where, (list, str), default=[], required=required)
         items = [value] if isinstance(value, str) else value
         if not all(isinstance(v, str) and v.strip() for v in items):
-            raise self.fail(where, f"`{key}` must be a list of non-empty strings")
+            if required:
+                raise self.fail(where, f"`{key}` must be a list of non-empty strings")
+            self.problem(where, f"`{key}` must be a list of non-empty strings")
+            return ()
         if required and not items:
             raise self.fail(where, f"`{key}` must list at least one entry")
         return tuple(items)
@@ -88,26 +116,29 @@ class TableReader:
         self, raw: Mapping[str, Any], key: str, where: str, required: bool = False
     ) -> tuple[str, ...]:
         values = self.strings(raw, key, where, required)
+        valid = []
         for sel in values:
             try:
                 soupsieve.compile(sel)
             except Exception as exc:  # soupsieve raises several types for bad syntax
                 if (problem := selector_engine_problem()) is not None:
-                    raise ConfigError(problem) from None  # the Python is at fault, not `sel`
-                raise self.fail(
-                    where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}"
-                ) from None
-        return values
+                    self.report(ConfigError(problem))  # the Python is at fault, not `sel`
+                else:
+                    self.problem(where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}")
+                continue
+            valid.append(sel)
+        return tuple(valid)
 
     def patterns(self, values: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+        valid = []
         for pat in values:
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise self.fail(
-                    where, f"`{key}` has an invalid regular expression {pat!r}: {exc}"
-                ) from None
-        return values
+                self.problem(where, f"`{key}` has an invalid regular expression {pat!r}: {exc}")
+                continue
+            valid.append(pat)
+        return tuple(valid)
 
     def number(
         self,
@@ -121,30 +152,39 @@ class TableReader:
         value = self.get(raw, key, where, (int, float), default=default)
         problem = allowed.problem(value)
         if problem is not None:
-            raise self.fail(where, f"`{key}` {problem}")
+            self.problem(where, f"`{key}` {problem}")
+            value = default
         return int(value) if allowed.whole else float(value)
 
     def hosts(self, raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         values = self.strings(raw, key, where)
+        valid = []
         for host in values:
             problem = host_name_problem(host)
             if problem is not None:
-                raise self.fail(where, f"`{key}`: {host!r} {problem}")
-        return tuple(h.lower().rstrip(".") for h in values)
+                self.problem(where, f"`{key}`: {host!r} {problem}")
+            else:
+                valid.append(host.lower().rstrip("."))
+        return tuple(valid)
 
     def addresses(self, values: tuple[str, ...], key: str, where: str) -> tuple[str, ...]:
+        valid = []
         for address in values:
             problem = email_problem(address)
             if problem is not None:
-                raise self.fail(where, f"`{key}`: {address!r} {problem}")
-        return values
+                self.problem(where, f"`{key}`: {address!r} {problem}")
+            else:
+                valid.append(address)
+        return tuple(valid)
 
-    def check_url(self, url: str, where: str, key: str) -> None:
+    def check_url(self, url: str, where: str, key: str) -> bool:
+        """Whether ``url`` is a usable http(s) URL (else the problem is reported)."""
         problem = url_problem(url)
         if problem == "is not an http(s) URL":
-            raise self.fail(where, f"`{key}` must be an http(s) URL, got {url!r}")
-        if problem is not None:
-            raise self.fail(where, f"`{key}` {url!r} {problem}; it must be an http(s) URL")
+            self.problem(where, f"`{key}` must be an http(s) URL, got {url!r}")
+        elif problem is not None:
+            self.problem(where, f"`{key}` {url!r} {problem}; it must be an http(s) URL")
+        return problem is None
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from procs import run
 
 from monitor.cli import main
 from monitor.config import load_config
@@ -194,3 +195,69 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2
     assert "file not found" in result.output and "TOSMON_CONFIG" in result.output
+
+
+MANY_FAULTS = """
+[monitor]
+database = "sqlite:///tos.db"
+timeout = -5
+colour = "blue"
+
+[schedule]
+check = "not a cron"
+
+[providers.acme]
+name = "Acme"
+
+[providers.acme.documents.terms]
+url = "ftp://acme.example/terms"
+select = ["main", "div[["]
+tier = "gold"
+
+[providers.acme.documents.privacy]
+select = ["main"]
+ignore = ["(unclosed"]
+
+[providers.acme.documents.dpa]
+url = "https://acme.example/dpa"
+select = ["main"]
+
+[providers.acme.documents.dpa.clauses]
+audit = { select = ["#audit"], heading = "Audit" }
+"""
+
+
+def test_validate_lists_every_problem_of_the_file_at_once(tmp_path: Path) -> None:
+    """`tosmon sources validate` (a real process) names every fault of the file in one run,
+    in the order of the file, each with its line and what to fix, and exits 2; once one is
+    fixed, the others are still listed."""
+    path = write(tmp_path, MANY_FAULTS)
+    result = run("sources", "validate", config=path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"  {path}:")]
+    starts = [
+        "[monitor]: unknown key 'colour'; allowed keys: alert_after_failures, ",
+        "[monitor]: `timeout` must be a number from 0.1 to 3_600, got -5",
+        "[schedule]: `check`: 'not a cron' is not a cron expression",
+        "[providers.acme.documents.terms]: `url` must be an http(s) URL, "
+        "got 'ftp://acme.example/terms'",
+        "[providers.acme.documents.terms]: `tier` must be one of consumer, business, api, "
+        "got 'gold'",
+        "[providers.acme.documents.terms]: `select` has an invalid CSS selector 'div[['",
+        "[providers.acme.documents.privacy]: `url` is missing",
+        "[providers.acme.documents.privacy]: `ignore` has an invalid regular expression "
+        "'(unclosed'",
+        "[providers.acme.documents.dpa.clauses.audit]: give either `select` or `heading`, not both",
+    ]
+    at = [2, 2, 7, 13, 13, 13, 18, 18, 26]
+    assert result.stderr.startswith(f"Error: {path}: {len(starts)} problems to fix:\n")
+    assert len(lines) == len(starts), result.stderr
+    for line, start, number in zip(lines, starts, at, strict=True):
+        assert line.startswith(f"  {path}:{number}: {start}"), line
+
+    path.write_text(MANY_FAULTS.replace("timeout = -5\n", ""), encoding="utf-8")
+    again = run("sources", "validate", config=path)
+    assert again.returncode == 2
+    assert f"{len(starts) - 1} problems to fix" in again.stderr
+    assert "`timeout`" not in again.stderr and "`url` is missing" in again.stderr
