@@ -25,8 +25,8 @@ from typing import Literal
 
 from . import clause_rules as cr
 from . import clause_scoring as cs
-from .diff import split_sentences
 from .model import BUILTIN_CLAUSES, Block, ClauseDefinition, ClauseRule, Extraction
+from .sentences import sentences
 
 ClauseSource = Literal["select", "heading", "default"]
 
@@ -327,4 +327,4 @@ class _Document:
 
 def _units(text: str) -> list[str]:
     """A block's sentences (diff's legal splitter), enumerated limbs split apart."""
-    return [limb for s in split_sentences(text) for limb in _LIMB.split(s)] or [text]
+    return [limb for s in sentences(text) for limb in _LIMB.split(s)] or [text]

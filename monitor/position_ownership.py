@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+from .clause_patterns import Regex
 from .position_units import APOS, NEG, PARTY, Reading, Unit, negated, rx, scope
 
 # -- ownership -------------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ _RIGHTS = (
 
 
 @cache
-def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
+def _owns(obj: str) -> tuple[Regex, ...]:
     return (
         rx(rf"\b(?P<verb>owns?)\b{_DET}\s+{_CONJ}{obj}\b"),
         rx(rf"\b(?P<verb>is|are|shall be|will be|remains?) the (?:sole |exclusive )?owners? of"
@@ -48,7 +49,7 @@ def _owns(obj: str) -> tuple[re.Pattern[str], ...]:
 
 
 @cache
-def _remains_yours(obj: str) -> re.Pattern[str]:
+def _remains_yours(obj: str) -> Regex:
     """Your content remains yours / Customer's property; rights in Output vest in (pass to)
     Customer."""
     return rx(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from .clause_patterns import Regex
 from .position_units import APOS, CONTENT, PARTY, Reading, Unit, rx, scope
 
 _CONTENT = rx(rf"\b{CONTENT}\b")
@@ -186,7 +187,7 @@ _OTHER_TOPIC = rx(
 )
 
 
-def _choice(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _choice(pattern: Regex, text: str) -> re.Match[str] | None:
     """The first choice ``pattern`` finds that is not about marketing, cookies, sale ..."""
     for m in pattern.finditer(text):
         if not _OTHER_TOPIC.search(text[m.start() : m.end() + 40]):

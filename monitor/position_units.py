@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from .diff import split_sentences
+from .clause_patterns import Regex
 from .model import Block
+from .sentences import sentences
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Unit:
 Reader = Callable[[Sequence[Unit]], list[Reading]]
 
 
-def rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def rx(pattern: str) -> Regex:
+    """A case-insensitive pattern of the readers, with its literal prefilter."""
+    return Regex(pattern, re.IGNORECASE)
 
 
 def negated(text: str, m: re.Match[str]) -> bool:
@@ -92,7 +94,7 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
         follow = _following_items(blocks, i) if opens else ""
         item_lead = lead if block.kind == "item" else ""
         for cell_context, text in _cells(block):
-            for sentence in split_sentences(text):
+            for sentence in sentences(text):
                 ctx = f"{cell_context} / {context}" if cell_context else context
                 heading = block.kind == "heading" or _title(sentence)
                 out.append(Unit(sentence, ctx, heading, previous, follow, item_lead))

@@ -11,7 +11,14 @@ import pytest
 
 from monitor import clause_rules as cr
 from monitor import clause_vocab as cv
-from monitor.clause_patterns import FOLD_UNSAFE, Pattern, folding, prefilter, required_literals
+from monitor.clause_patterns import (
+    FOLD_UNSAFE,
+    Pattern,
+    Regex,
+    folding,
+    prefilter,
+    required_literals,
+)
 from monitor.diff import split_sentences
 from monitor.extract import blocks_from_text
 
@@ -107,3 +114,21 @@ def test_prefiltered_patterns_agree_with_their_regex_on_real_legal_text() -> Non
         pattern, regex = Pattern.compile(source, flags), re.compile(source, flags)
         for text in sample:
             assert pattern.search(text, folding(text)) is (regex.search(text) is not None)
+
+
+def test_a_reader_regex_answers_search_match_finditer_and_sub_as_re_does() -> None:
+    """The position readers' prefiltered regexes give re's own matches, spans and
+    substitutions, also where the literal is missing or only a look-alike character."""
+    sources = [r"\bretain(?:s|ed)?\b[^.;]{0,20}(?P<n>\d+) days", r"\btrain\w*", r"(?:a|b)+"]
+    texts = [*TRICKY, "We retain logs 30 days; we RETAINED chats 7 days.", "ſtrain TRAINING"]
+    for source in sources:
+        ours, theirs = Regex(source, re.IGNORECASE), re.compile(source, re.IGNORECASE)
+        for text in texts:
+            found, expected = ours.search(text), theirs.search(text)
+            assert (found and found.span()) == (expected and expected.span()), (source, text)
+            matched, expected = ours.match(text), theirs.match(text)
+            assert (matched and matched.span()) == (expected and expected.span())
+            assert [m.span() for m in ours.finditer(text)] == [
+                m.span() for m in theirs.finditer(text)
+            ]
+            assert ours.sub("#", text) == theirs.sub("#", text)
