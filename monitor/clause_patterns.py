@@ -120,6 +120,20 @@ class Literals:
             return cls(raw, None, tuple(dict.fromkeys(s.lower() for s in literals)))
         return cls(raw, None, None)
 
+    @property
+    def keys(self) -> frozenset[str] | None:
+        """The literals as substring tests compare them (None: only ``raw`` can tell)."""
+        strings = self.exact if self.exact is not None else self.folded
+        return frozenset(strings) if strings is not None else None
+
+    def found(self, text: str, low: str | None) -> set[str] | None:
+        """Which of the literals ``text`` holds, in the form of ``keys`` (None: not told)."""
+        if self.exact is not None:
+            return {s for s in self.exact if s in text}
+        if self.folded is not None and low is not None:
+            return {s for s in self.folded if s in low}
+        return None
+
     def present(self, text: str, low: str | None) -> bool:
         if self.exact is not None:
             return _holds(text, self.exact)

@@ -28,6 +28,8 @@ class Rules:
     context: tuple[Pattern, ...]
     negatives: bool  # built-in keys avoid the NEGATIVE_* topics; user keys do not
     family: Literals | None  # present wherever some phrase may match (None: always try)
+    # each phrase's literals as ``family.found`` names them (None: no family test)
+    keys: tuple[frozenset[str], ...] | None = None
 
 
 def _rules(
@@ -36,7 +38,11 @@ def _rules(
     context: tuple[Pattern, ...],
     negatives: bool,
 ) -> Rules:
-    return Rules(phrases, pull, context, negatives, prefilter([p for p, _ in phrases]))
+    family = prefilter([p for p, _ in phrases])
+    keys = [p.literals.keys if p.literals is not None else None for p, _ in phrases]
+    if family is None or family.keys is None or any(k is None for k in keys):
+        return Rules(phrases, pull, context, negatives, family)
+    return Rules(phrases, pull, context, negatives, family, tuple(k for k in keys if k))
 
 
 def compile_builtin(rules: cr.ClauseRules) -> Rules:
@@ -120,14 +126,25 @@ class Scorer:
         """Sum of the weights of the clause's phrase patterns found in ``text``."""
         score = self._phrase.get(text)
         if score is None:
-            low = self.texts.low(text)
-            family = self.rules.family
-            if family is not None and not family.present(text, low):
-                score = 0
-            else:
-                score = sum(w for p, w in self.rules.phrases if p.search(text, low))
+            score = self._score(text, self.texts.low(text))
             self._phrase[text] = score
         return score
+
+    def _score(self, text: str, low: str | None) -> int:
+        rules = self.rules
+        family = rules.family
+        found = family.found(text, low) if family is not None and rules.keys else None
+        if found is not None and rules.keys is not None:  # one scan: which literals are here
+            if not found:
+                return 0
+            return sum(
+                w
+                for (p, w), keys in zip(rules.phrases, rules.keys, strict=True)
+                if not keys.isdisjoint(found) and p.regex.search(text)
+            )
+        if family is not None and not family.present(text, low):
+            return 0
+        return sum(w for p, w in rules.phrases if p.search(text, low))
 
     def pulls(self, heading: str) -> bool:
         """Whether a heading matches one of the clause's ``pull`` patterns."""
