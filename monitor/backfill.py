@@ -1,8 +1,9 @@
 """Archive backfill: replay a document's archived captures through the check pipeline.
 
     CDX listing (all documents at once) ──► skip captures already settled in the database
-        ──► fetch captures ahead, concurrently (Fetcher: rate, retries, Retry-After)
-        ──► process them one at a time, oldest first: ``process_capture(origin="archive")``
+        ──► fetch captures ahead, concurrently (Fetcher: rate, retries, Retry-After), and
+            have their pages read by worker processes (``worker.Workers``) as they arrive
+        ──► record them one at a time, oldest first: ``process_capture(origin="archive")``
 
 Each capture is its own transaction, so an interrupted run loses at most the capture in
 flight and the next run continues where it stopped. Versions land in ``captured_at``
@@ -61,6 +62,7 @@ from .fetch import Fetcher, FetchResult
 from .listing import list_captures
 from .locks import Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig, FetchSettings
+from .worker import Analysis, Workers
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
 WINDOW = 32  # captures fetched ahead of the one being processed
@@ -219,8 +221,9 @@ async def backfill(
             entry.skipped = len(listing) - len(todo)
             work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
         on_progress(BackfillProgress(len(work), 0, documents=tuple(report.documents)))
-        with Locks(sf) as locks:
-            await _run(fetcher, sf, locks, work, on_progress, window, config.content)
+        with Locks(sf) as locks, Workers(len(work)) as workers:
+            read = _Reader(fetcher, workers)
+            await _run(read, sf, locks, work, on_progress, window, config.content)
     return report
 
 
@@ -261,8 +264,25 @@ def _settled(sf: SessionFactory, doc: DocumentConfig) -> set[str]:
         return settled_timestamps(store.archive_attempts(s, row.id), settings_fingerprint(doc))
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """Fetches a capture and has its page read by a worker, ahead of its recording."""
+
+    fetcher: Fetcher
+    workers: Workers
+
+    async def __call__(self, item: _Item) -> tuple[FetchResult, Analysis | None]:
+        result = await self.fetcher.fetch(item.url)
+        if result.error is not None or result.content is None:
+            return result, None
+        # read against no previous text: the one in force is known only once the captures
+        # before it are recorded (``process_capture`` completes the collapse check)
+        content, kind = result.content, result.content_type
+        return result, await self.workers.analyse(item.doc, content, kind)
+
+
 async def _run(
-    fetcher: Fetcher,
+    read: _Reader,
     sf: SessionFactory,
     locks: Locks,
     work: Sequence[_Item],
@@ -270,27 +290,23 @@ async def _run(
     window: int,
     content: ContentSettings,
 ) -> None:
-    """Fetch up to ``window`` captures ahead; process each in order as its bytes arrive."""
-
-    async def fetch(item: _Item) -> FetchResult:
-        return await fetcher.fetch(item.url)
-
+    """Fetch and read up to ``window`` captures ahead; record each in order when read."""
     items = iter(work)
-    ahead: deque[tuple[_Item, asyncio.Task[FetchResult]]] = deque()
+    ahead: deque[tuple[_Item, asyncio.Task[tuple[FetchResult, Analysis | None]]]] = deque()
 
     def refill() -> None:
         while len(ahead) < max(1, window):
             item = next(items, None)
             if item is None:
                 return
-            ahead.append((item, asyncio.ensure_future(fetch(item))))
+            ahead.append((item, asyncio.ensure_future(read(item))))
 
     refill()
     done, held, settled = 0, "", set[str]()
     try:
         while ahead:
             item, task = ahead.popleft()
-            result = await task
+            result, analysis = await task
             refill()
             if item.doc.key != held:  # one document's lock at a time, never two: no deadlock
                 if held:
@@ -301,7 +317,7 @@ async def _run(
             if item.capture.timestamp in settled:
                 item.entry.skipped += 1
             else:
-                outcome = await asyncio.to_thread(_process, sf, item, result, content)
+                outcome = await asyncio.to_thread(_process, sf, item, result, content, analysis)
                 _tally(item, result, outcome)
             done += 1
             key, timestamp = item.entry.key, item.capture.timestamp
@@ -333,7 +349,11 @@ def captured_timestamp(result: FetchResult, listed: ArchivedCapture) -> str:
 
 
 def _process(
-    sf: SessionFactory, item: _Item, result: FetchResult, content: ContentSettings
+    sf: SessionFactory,
+    item: _Item,
+    result: FetchResult,
+    content: ContentSettings,
+    analysis: Analysis | None = None,
 ) -> DocumentReport:
     """Record one fetched capture (or its failure) in its own transaction."""
     doc = item.doc
@@ -349,7 +369,7 @@ def _process(
             capture = Capture(
                 result.content, result.content_type, parse_timestamp(actual), "archive"
             )
-            return process_capture(s, doc, capture, attempt, content)
+            return process_capture(s, doc, capture, attempt, content, analysis)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot record {item.url}: {exc}") from exc
     except Exception as exc:  # a bug on odd content: reported, not recorded, so retried

@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .clauses import ClauseResult, find_clauses
-from .errors import ExtractError
-from .extract import extract
+from .errors import CollapsedError, ExtractError
+from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
 from .fetch import FetchResult
 from .limits import require_text_within
 from .model import ContentSettings, DocumentConfig, Extraction
 from .record import Neighbours, Observation, neighbours_of, record_observation
 from .suspect import Seen, suspicion, times_seen
 from .timefmt import iso
+from .worker import Analysis, analyse
 
 Origin = Literal["live", "archive"]
 DEFAULT_CONTENT = ContentSettings()
@@ -192,8 +193,13 @@ def process_capture(
     capture: Capture,
     attempt: Attempt,
     content: ContentSettings = DEFAULT_CONTENT,
+    analysis: Analysis | None = None,
 ) -> DocumentReport:
-    """Record one capture of ``doc`` (inside the caller's transaction)."""
+    """Record one capture of ``doc`` (inside the caller's transaction).
+
+    ``analysis``: the capture already read by a worker (``worker.analyse``), against the
+    version in force or none; without it the page is read here.
+    """
     doc_row = store.ensure_document(s, doc)
     digest = store.sha256(capture.content)
     row = _Row(
@@ -211,10 +217,13 @@ def process_capture(
         row.add(s, "unchanged", snapshot_sha256=digest)
         return report
     before, after = store.neighbours(s, row.document_id, capture.captured_at)
+    analysis = _valid_for(analysis, doc, capture, before.text if before else None)
+    if analysis.extraction is None:
+        kind, message = analysis.error_kind or "extract", analysis.error or ""
+        row.add(s, "error", error_kind=kind, error=message)
+        return _error(doc, kind, message)
+    extraction = analysis.extraction
     try:
-        extraction = extract(
-            capture.content, capture.content_type, doc, before.text if before else None
-        )
         require_text_within(extraction.text, content.max_text_bytes)
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
@@ -228,7 +237,7 @@ def process_capture(
         report.outcome, report.warning = "suspect", note
         return report
     try:
-        clauses = _clauses(doc, extraction, around)
+        clauses = analysis.clauses or _clauses(doc, extraction, around)
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
         return _error(doc, exc.kind, str(exc))
@@ -259,6 +268,30 @@ def process_capture(
             "summary": recorded.summary.get("summary"),
         }
     return report
+
+
+def _valid_for(
+    analysis: Analysis | None, doc: DocumentConfig, capture: Capture, previous: str | None
+) -> Analysis:
+    """``analysis`` as it reads against ``previous`` (the text in force at the capture).
+
+    One made against no previous text is completed with the collapse check (its other
+    checks do not depend on it); one made against another text, or none, is redone here.
+    """
+    if analysis is None or analysis.previous not in (None, previous):
+        return analyse(doc, capture.content, capture.content_type, previous)
+    extraction = analysis.extraction
+    if analysis.previous is not None or extraction is None or previous is None:
+        return analysis
+    if len(previous) >= COLLAPSE_MIN_PREVIOUS and len(extraction.text) < (
+        COLLAPSE_RATIO * len(previous)
+    ):
+        message = (
+            f"{doc.key}: text collapsed to {len(extraction.text)} characters "
+            f"from {len(previous)} in the previous version"
+        )
+        return Analysis(None, None, CollapsedError.kind, message, previous)
+    return analysis
 
 
 def _replace_text(row: _Row, text_sha256: str | None) -> _Row:

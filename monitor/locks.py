@@ -25,14 +25,16 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from .db import SessionFactory, insert_new
 from .models import Lock
@@ -141,44 +143,61 @@ class Locks:
         taken over by an ``UPDATE`` conditioned on its old owner. Both are atomic on
         PostgreSQL as on SQLite, so of two processes racing for a lock exactly one wins.
         """
+        return self.acquire_many([name])[name]
+
+    def acquire_many(self, names: Sequence[str]) -> dict[str, Holder | None]:
+        """``acquire`` each of ``names`` in one transaction: name → ``None`` (ours now) or
+        the live holder. Taken in sorted order, so two processes taking overlapping sets
+        wait for each other instead of deadlocking (PostgreSQL)."""
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=self.lease)
         mine = {"owner": self.owner, "pid": self.pid, "host": self.host}
         mine |= {"acquired_at": now, "expires_at": expires}
         with self._guard, self.sessions.begin() as s:
-            row = None
-            while row is None:  # released between our insert and select (PostgreSQL): again
-                insert_new(s, Lock, {"name": name} | mine, ["name"])
-                row = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
-            if row.owner != self.owner:
-                if not self._is_stale(row, now):
-                    return _holder(row)
-                reason, old = self._stale_reason(row, now), _holder(row)
-                taken = s.execute(
-                    update(Lock).where(Lock.name == name, Lock.owner == row.owner).values(**mine)
-                )
-                if getattr(taken, "rowcount", 0) != 1:  # another process took it over first
-                    s.expire_all()
-                    again = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
-                    return _holder(again) if again is not None else old
-                log.warning(
-                    "lock %s: taking over a stale lock of pid %d on %s (%s)",
-                    name,
-                    old.pid,
-                    old.host,
-                    reason,
-                )
-            elif row.expires_at != expires:
-                s.execute(update(Lock).where(Lock.name == name).values(expires_at=expires))
-            self.held.add(name)
+            return {name: self._acquire(s, name, now, mine) for name in sorted(set(names))}
+
+    def _acquire(self, s: Session, name: str, now: datetime, mine: dict[str, Any]) -> Holder | None:
+        """Take ``name`` in ``s`` (see ``acquire``)."""
+        expires = mine["expires_at"]
+        row = None
+        while row is None:  # released between our insert and select (PostgreSQL): again
+            insert_new(s, Lock, {"name": name} | mine, ["name"])
+            row = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
+        if row.owner != self.owner:
+            if not self._is_stale(row, now):
+                return _holder(row)
+            reason, old = self._stale_reason(row, now), _holder(row)
+            taken = s.execute(
+                update(Lock).where(Lock.name == name, Lock.owner == row.owner).values(**mine)
+            )
+            if getattr(taken, "rowcount", 0) != 1:  # another process took it over first
+                s.expire_all()
+                again = s.execute(select(Lock).where(Lock.name == name)).scalar_one_or_none()
+                return _holder(again) if again is not None else old
+            log.warning(
+                "lock %s: taking over a stale lock of pid %d on %s (%s)",
+                name,
+                old.pid,
+                old.host,
+                reason,
+            )
+        elif row.expires_at != expires:
+            s.execute(update(Lock).where(Lock.name == name).values(expires_at=expires))
+        self.held.add(name)
         return None
 
     def release(self, name: str) -> None:
         """Give ``name`` back (only if we still own it)."""
+        self.release_many([name])
+
+    def release_many(self, names: Sequence[str]) -> None:
+        """Give each of ``names`` back (those we still own), in one transaction."""
+        if not names:
+            return
         with self._guard:
-            self.held.discard(name)
+            self.held.difference_update(names)
             with self.sessions.begin() as s:
-                s.execute(delete(Lock).where(Lock.name == name, Lock.owner == self.owner))
+                s.execute(delete(Lock).where(Lock.name.in_(names), Lock.owner == self.owner))
 
     def release_all(self) -> None:
         with self._guard:

@@ -1,11 +1,14 @@
-"""The live check: lock → fetch → record (``capture.process_capture``), one transaction
-per document.
+"""The live check: lock → fetch → read → record, every document on its own.
 
-    fetch (fetch.py) ──► 304: "not_modified", no parsing
-                     ──► a page: capture.process_capture (the path backfills use too)
-                     ──► a failure: capture.record_failure
+    fetch (fetch.py) ──► 304, or the bytes of the last good fetch: batched bookkeeping
+                     │       (``bookkeeping``: one transaction for a whole batch)
+                     ──► a page: read by a worker (``worker``), then recorded by
+                     │       ``capture.process_capture`` (the path backfills use too)
+                     ──► a failure: ``capture.record_failure``
 
-A failing document never stops the others; its reason is in the report.
+The event loop only fetches: pages are read in worker processes and transactions run
+on a thread, one at a time. A failing document never stops the others; its reason is in
+the report.
 """
 
 from __future__ import annotations
@@ -13,40 +16,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from . import episodes, store
+from . import store
+from .bookkeeping import LastGood, Unchanged, last_good, record_unchanged
 from .capture import (
-    DEFAULT_CONTENT,
     RULES_VERSION,
     Attempt,
     Capture,
     DocumentReport,
     process_capture,
-    record_failure,
     settings_fingerprint,
 )
-from .db import SessionFactory, fault_message
-from .errors import FetchError, StoreError
+from .db import SessionFactory, fault_message, reader
+from .errors import StoreError
 from .fetch import Fetcher, FetchResult, Validators
+from .live_record import internal_error, process_fetch, track_outage
 from .locks import Holder, Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig
+from .worker import Analysis, Workers
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+BATCH = 100  # unchanged documents recorded per transaction, at most
+BATCH_SECONDS = 1.0  # ...and at least this often while a run goes on
 __all__ = [  # the capture path's names, re-exported for the callers of this module
     "RULES_VERSION",
     "Attempt",
     "Capture",
     "DocumentReport",
     "process_capture",
+    "process_fetch",
     "settings_fingerprint",
+    "track_outage",
 ]
 
 
@@ -64,95 +73,15 @@ class CheckReport:
         }
 
 
-def internal_error(doc: DocumentConfig, exc: BaseException, stage: str) -> FetchError:
-    """A bug (or a page no rule foresaw) while ``stage`` of ``doc``: that document's error.
-
-    Logged with its traceback (shown with ``--verbose``); the run goes on with the others.
-    """
-    log.error("%s: internal error while %s", doc.key, stage, exc_info=exc)
-    return FetchError(f"internal error while {stage}: {type(exc).__name__}: {exc}", "internal")
-
-
-def process_fetch(
-    sf: SessionFactory,
-    doc: DocumentConfig,
-    result: FetchResult,
-    content: ContentSettings = DEFAULT_CONTENT,
-) -> DocumentReport:
-    """One document's whole check: a single transaction (all or nothing).
-
-    An unexpected exception rolls that transaction back and becomes the document's
-    ``internal`` error, recorded as a failed attempt in a transaction of its own. A
-    database fault is not the document's: it is raised as a ``StoreError``.
-    """
-    try:
-        return _process_fetch(sf, doc, result, content)
-    except SQLAlchemyError as exc:
-        url = sf.kw["bind"].url.render_as_string(hide_password=False)
-        raise StoreError(fault_message(url, exc, f"record {doc.key} in")) from exc
-    except Exception as exc:
-        error = internal_error(doc, exc, "processing the page")
-    with sf.begin() as s:
-        report = record_failure(s, doc, Attempt.of(result), "live", error.kind, str(error))
-        track_outage(s, doc, report, result.started_at)
-        return report
-
-
-def _process_fetch(
-    sf: SessionFactory, doc: DocumentConfig, result: FetchResult, content: ContentSettings
-) -> DocumentReport:
-    attempt = Attempt.of(result)
-    with sf.begin() as s:
-        if result.error is not None:
-            error = result.error
-            report = record_failure(s, doc, attempt, "live", error.kind, str(error))
-        elif result.not_modified or result.content is None:
-            report = _not_modified(s, doc, attempt)
-        else:
-            capture = Capture(result.content, result.content_type, result.started_at, "live")
-            report = process_capture(s, doc, capture, attempt, content)
-        track_outage(s, doc, report, result.started_at)
-        return report
-
-
-def track_outage(s: Session, doc: DocumentConfig, report: DocumentReport, at: datetime) -> None:
-    """Count a live check into the document's outage episode (see ``episodes``)."""
-    row = store.ensure_document(s, doc)
-    if report.outcome == "error":
-        kind, message = report.error_kind or "error", report.error or ""
-        episodes.after_failure(s, row.id, at, kind, message, doc.alerting)
-    else:
-        episodes.after_success(s, row.id, at, report.outcome in ("new_version", "cosmetic"))
-
-
-def _not_modified(s: Session, doc: DocumentConfig, attempt: Attempt) -> DocumentReport:
-    """A 304 costs no parsing: the last good snapshot (and its validators) stays current."""
-    row = store.ensure_document(s, doc)
-    last = store.last_good_attempt(s, row.id)
-    store.add_attempt(
-        s,
-        row.id,
-        origin="live",
-        outcome="not_modified",
-        snapshot_sha256=last.snapshot_sha256 if last else None,
-        settings_sha256=last.settings_sha256 if last else None,
-        **{
-            **attempt.fields(),
-            "etag": attempt.etag or (last.etag if last else None),
-            "last_modified": attempt.last_modified or (last.last_modified if last else None),
-        },
-    )
-    return DocumentReport(doc.provider, doc.id, "not_modified", url=doc.url)
-
-
-def validators_for(sf: SessionFactory, doc: DocumentConfig) -> Validators | None:
-    """ETag/Last-Modified of the last good fetch, if the extraction settings are unchanged."""
-    with sf() as s:
+def in_force(sf: SessionFactory, doc: DocumentConfig) -> tuple[str | None, frozenset[str]]:
+    """What a live capture is read against: the text of the latest version and the
+    SHA-256 of the stored texts around now."""
+    with reader(sf)() as s:
         row = store.find_document(s, doc.provider, doc.id)
-        last = store.last_good_attempt(s, row.id) if row else None
-        if last is None or last.settings_sha256 != settings_fingerprint(doc):
-            return None
-        return Validators(etag=last.etag, last_modified=last.last_modified)
+        latest = store.latest_version(s, row.id) if row else None
+        if latest is None:
+            return None, frozenset()
+        return latest.text, frozenset({latest.text_sha256})
 
 
 async def check_documents(
@@ -163,35 +92,52 @@ async def check_documents(
     transport: Any = None,
     stop: threading.Event | None = None,
     locks: Locks | None = None,
+    workers: Workers | None = None,
 ) -> CheckReport:
     """Fetch ``docs`` concurrently and record each as soon as it arrives.
 
     Each document is checked under its database lock (``locks.py``): one held by another
     live process is skipped with outcome ``locked``. Once ``stop`` is set, fetched
-    documents are still recorded (each its own transaction), fetches in flight are
-    abandoned (nothing was written for them) and unstarted documents are skipped.
-    Whatever happens — an internal error, a database fault, a cancellation — every lock
-    this run took is released before it returns or raises (also in a daemon's ``locks``).
+    documents are still recorded (each its own transaction, unchanged ones in a batch),
+    fetches in flight are abandoned (nothing was written for them) and unstarted
+    documents are skipped. Whatever happens — an internal error, a database fault, a
+    cancellation — every lock this run took is released before it returns or raises
+    (also in a daemon's ``locks``). Pages are read by ``workers`` (default: a pool for
+    this run) while fetches go on, and recorded on a thread: the event loop only fetches.
     """
     report = CheckReport()
     stop = stop or threading.Event()
+
+    def done(outcome: DocumentReport) -> None:
+        report.results.append(outcome)
+        on_result(outcome)
+
     async with AsyncExitStack() as stack:
         guard = locks if locks is not None else stack.enter_context(Locks(sf))
         fetcher = await stack.enter_async_context(Fetcher(config.fetch, transport=transport))
-        run = _Run(sf, guard, fetcher, config.content)
+        pool = workers if workers is not None else stack.enter_context(Workers(len(docs)))
+        run = _Run(sf, guard, fetcher, config.content, pool)
+        run.known = await run.read_db("read", last_good, reader(sf), docs)
+        run.holders = await run.lock_all(docs)
         tasks = {asyncio.ensure_future(run.fetch_one(d)): d for d in docs}
         pending = set(tasks)
         try:
             while pending and not stop.is_set():
-                done, pending = await asyncio.wait(
+                finished, pending = await asyncio.wait(
                     pending, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in done:
-                    doc, result = task.result()
+                for task in finished:
+                    fetched = task.result()
                     del tasks[task]  # let the page body go: memory stays flat with N
-                    outcome = run.record(doc, result)
-                    report.results.append(outcome)
-                    on_result(outcome)
+                    if fetched.unchanged is not None:
+                        run.batch.append(fetched.unchanged)
+                    else:
+                        done(await asyncio.to_thread(run.record, fetched))
+                if run.batch_due(bool(pending) and not stop.is_set()):
+                    for outcome in await asyncio.to_thread(run.record_batch):
+                        done(outcome)
+            for outcome in await asyncio.to_thread(run.record_batch):
+                done(outcome)
         finally:
             for task in pending:
                 task.cancel()
@@ -204,43 +150,118 @@ async def check_documents(
     return report
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """One document's fetch (or the holder of its lock), and its page as a worker read it,
+    or the bookkeeping it needs when nothing changed."""
+
+    doc: DocumentConfig
+    result: FetchResult | Holder
+    analysis: Analysis | None = None
+    unchanged: Unchanged | None = None
+
+
 class _Run:
-    """One check run's fetches and the document locks it took."""
+    """One check run's fetches, the document locks it took and its batch of unchanged
+    documents awaiting their transaction."""
 
     def __init__(
-        self, sf: SessionFactory, guard: Locks, fetcher: Fetcher, content: ContentSettings
+        self,
+        sf: SessionFactory,
+        guard: Locks,
+        fetcher: Fetcher,
+        content: ContentSettings,
+        workers: Workers,
     ) -> None:
         self.sf, self.guard, self.fetcher, self.content = sf, guard, fetcher, content
+        self.workers = workers
         self.taken: set[str] = set()
+        self.known: dict[str, LastGood] = {}
+        self.holders: dict[str, Holder] = {}
+        self.batch: list[Unchanged] = []
+        self.batch_since = time.monotonic()
 
-    async def fetch_one(self, doc: DocumentConfig) -> tuple[DocumentConfig, FetchResult | Holder]:
-        """Lock ``doc`` and fetch it; an unexpected exception becomes its ``internal`` error."""
-        holder = self.guard.acquire(document_lock(doc.key))
+    async def fetch_one(self, doc: DocumentConfig) -> _Fetched:
+        """Lock ``doc``, fetch it and have a page read by a worker; an unexpected exception
+        becomes its ``internal`` error."""
+        holder = self.holders.pop(doc.key, None)
         if holder is not None:
-            return doc, holder
-        self.taken.add(doc.key)
+            return _Fetched(doc, holder)
         started_at = datetime.now(UTC)
+        last = self.known.get(doc.key)
+        if last is not None and last.settings_sha256 != settings_fingerprint(doc):
+            last = None  # other settings: read the page again, whatever its bytes
         try:
-            validators = validators_for(self.sf, doc)
-        except SQLAlchemyError as exc:
-            url = self.sf.kw["bind"].url.render_as_string(hide_password=False)
-            raise StoreError(fault_message(url, exc, f"read {doc.key} from")) from exc
-        try:
-            return doc, await self.fetcher.fetch(doc.url, validators)
+            validators = Validators(last.etag, last.last_modified) if last else None
+            result = await self.fetcher.fetch(doc.url, validators)
         except Exception as exc:
             error = internal_error(doc, exc, "fetching the page")
-            return doc, FetchResult.failed(doc.url, error, started_at)
+            return _Fetched(doc, FetchResult.failed(doc.url, error, started_at))
+        if result.error is not None or last is None and result.content is None:
+            return _Fetched(doc, result)
+        if last is not None and (result.not_modified or result.content is None):
+            return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
+        assert result.content is not None
+        if last is not None and last.snapshot_sha256 == store.sha256(result.content):
+            return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
+        previous, stored = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
+        content, kind = result.content, result.content_type
+        analysis = await self.workers.analyse(doc, content, kind, previous, stored)
+        return _Fetched(doc, result, analysis)
 
-    def record(self, doc: DocumentConfig, result: FetchResult | Holder) -> DocumentReport:
+    async def lock_all(self, docs: Sequence[DocumentConfig]) -> dict[str, Holder]:
+        """Take every document's lock at once (one transaction); those another live
+        process holds, by key (each is reported ``locked``)."""
+        names = {document_lock(d.key): d.key for d in docs}
+        taken = await self.read_db("lock documents in", self.guard.acquire_many, list(names))
+        self.taken.update(names[n] for n, holder in taken.items() if holder is None)
+        return {names[n]: holder for n, holder in taken.items() if holder is not None}
+
+    async def read_db(self, what: str, read: Callable[..., T], *args: Any) -> T:
+        """``read(*args)`` on a thread; a database fault stops the run (``StoreError``)."""
+        try:
+            return await asyncio.to_thread(read, *args)
+        except SQLAlchemyError as exc:
+            url = self.sf.kw["bind"].url.render_as_string(hide_password=False)
+            raise StoreError(fault_message(url, exc, what)) from exc
+
+    def record(self, fetched: _Fetched) -> DocumentReport:
         """Commit one fetched document and release its lock; report a locked one."""
+        doc, result = fetched.doc, fetched.result
         if isinstance(result, Holder):
             return DocumentReport(
                 doc.provider, doc.id, "locked", url=doc.url, warning=result.describe()
             )
         try:
-            return process_fetch(self.sf, doc, result, self.content)
+            return process_fetch(self.sf, doc, result, self.content, fetched.analysis)
         finally:
             self.release(doc.key)
+
+    def batch_due(self, more_coming: bool) -> bool:
+        """Whether the batch is to be recorded now: full, old enough, or nothing else comes."""
+        if not self.batch:
+            self.batch_since = time.monotonic()
+            return False
+        old = time.monotonic() - self.batch_since >= BATCH_SECONDS
+        return len(self.batch) >= BATCH or old or not more_coming
+
+    def record_batch(self) -> list[DocumentReport]:
+        """Record the batch of unchanged documents in one transaction; release their locks."""
+        batch, self.batch = self.batch, []
+        self.batch_since = time.monotonic()
+        if not batch:
+            return []
+        try:
+            with self.sf.begin() as s:
+                return record_unchanged(s, batch)
+        except SQLAlchemyError as exc:
+            url = self.sf.kw["bind"].url.render_as_string(hide_password=False)
+            first = ", ".join(item.doc.key for item in batch[:3])
+            raise StoreError(fault_message(url, exc, f"record {first} in")) from exc
+        finally:
+            keys = [item.doc.key for item in batch]
+            self.taken.difference_update(keys)
+            self.guard.release_many([document_lock(key) for key in keys])
 
     def release(self, key: str) -> None:
         self.taken.discard(key)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from .db import insert_new
@@ -88,7 +88,12 @@ def add_attempt(s: Session, document_id: int, **fields: Any) -> FetchAttempt:
 
 def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> FetchAttempt | None:
     """The latest attempt that yielded content (for validators and the unchanged-bytes shortcut)."""
-    return s.scalars(
+    return s.scalars(last_good_query(document_id, origin)).first()
+
+
+def last_good_query(document_id: int, origin: str = "live") -> Select[FetchAttempt]:
+    """The query of ``last_good_attempt`` (narrow it with ``with_only_columns``)."""
+    return (
         select(FetchAttempt)
         .where(
             FetchAttempt.document_id == document_id,
@@ -99,7 +104,7 @@ def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> Fet
         )
         .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
         .limit(1)
-    ).first()
+    )
 
 
 def attempts(s: Session, document_id: int, limit: int = 50) -> list[FetchAttempt]:

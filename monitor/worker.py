@@ -1,0 +1,138 @@
+"""Reading pages outside the write transaction and off the event loop.
+
+``analyse`` is the pure, CPU-heavy part of recording a capture — extraction and clause
+finding — and runs in a ``Workers`` pool of processes sized to the machine's cores, so
+a check keeps fetching while pages are parsed and a backfill uses every core.
+``capture.process_capture`` then only records the ready ``Analysis`` in its transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+from collections.abc import Collection
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+
+from .clauses import ClauseResult, find_clauses
+from .errors import ExtractError
+from .extract import extract
+from .model import DocumentConfig, Extraction
+
+log = logging.getLogger(__name__)
+POOL_MIN_PAGES = 16  # fewer pages to read than this: a thread (starting processes costs more)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one capture's bytes say, before anything is recorded.
+
+    ``previous`` is the text the quality checks compared against (``None``: none, so the
+    collapse check against the version in force is still to be made when recording);
+    ``clauses`` is ``None`` when they were not looked for (the text is one already stored
+    and the document has no clause rules, or no stored texts were given).
+    """
+
+    extraction: Extraction | None
+    clauses: ClauseResult | None
+    error_kind: str | None = None
+    error: str | None = None
+    previous: str | None = None
+
+
+def analyse(
+    doc: DocumentConfig,
+    content: bytes,
+    content_type: str | None,
+    previous: str | None = None,
+    stored: Collection[str] | None = None,
+) -> Analysis:
+    """Extract ``doc``'s text and clauses from ``content``; an ``ExtractError`` is the
+    analysis' error. ``stored``: SHA-256 of the texts around the capture (``None``:
+    unknown, clauses left to the recorder)."""
+    try:
+        extraction = extract(content, content_type, doc, previous)
+        if stored is None or (
+            not doc.clauses and hashlib.sha256(extraction.text.encode()).hexdigest() in stored
+        ):
+            return Analysis(extraction, None, previous=previous)
+        clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
+    except ExtractError as exc:
+        return Analysis(None, None, exc.kind, str(exc), previous)
+    return Analysis(extraction, clauses, previous=previous)
+
+
+class Workers:
+    """A lazily started pool of ``analyse`` processes, one per core, for a run that may
+    read ``pages`` pages; on one core or for a few pages, a thread: either way the event
+    loop never parses."""
+
+    def __init__(self, pages: int = POOL_MIN_PAGES, processes: int | None = None) -> None:
+        cores = processes if processes is not None else (os.cpu_count() or 1)
+        self.processes = cores if pages >= POOL_MIN_PAGES else 1
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            _stop_forkserver()
+
+    def _executor(self) -> Executor | None:
+        if self.processes <= 1:
+            return None  # the loop's default thread pool
+        if self._pool is None:
+            # forkserver: workers never inherit the parent's threads, locks or connections;
+            # forked from a server that imported only this module (not the CLI)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+        return self._pool
+
+    async def analyse(
+        self,
+        doc: DocumentConfig,
+        content: bytes,
+        content_type: str | None,
+        previous: str | None = None,
+        stored: Collection[str] | None = None,
+    ) -> Analysis | None:
+        """``analyse`` in the pool; ``None`` when the pool failed (a worker died, the page
+        raised something unforeseen): the recorder then reads the page itself and reports
+        what happened as that document's error."""
+        loop = asyncio.get_running_loop()
+        stored_set = frozenset(stored) if stored is not None else None
+        try:
+            return await loop.run_in_executor(
+                self._executor(), analyse, doc, content, content_type, previous, stored_set
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("%s: analysis in the worker failed", doc.key, exc_info=True)
+            return None
+
+
+def _stop_forkserver() -> None:
+    """Stop and reap multiprocessing's fork server once the pool is done: no process is
+    left behind, and its CPU time (and its workers') counts to this process's children."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)  # CPython's own (test) API; absent: left to exit
+    if callable(stop):
+        try:
+            stop()
+        except OSError:
+            log.debug("could not stop the fork server", exc_info=True)

@@ -1,0 +1,124 @@
+"""The one capture path with pages read ahead by worker processes: what gets recorded is
+what a capture read inside the transaction would record (real SQLite, real processes)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from monitor import store
+from monitor.capture import Attempt, Capture, DocumentReport, process_capture
+from monitor.config import load_config
+from monitor.db import SessionFactory, open_database
+from monitor.model import DocumentConfig
+from monitor.models import FetchAttempt
+from monitor.worker import Analysis, Workers, analyse
+
+SENTENCE = "We retain the inputs you send to the API for thirty days and then delete them. "
+
+
+def page(paragraphs: int, extra: str = "") -> bytes:
+    body = "".join(f"<p>{SENTENCE}Paragraph {i}.</p>" for i in range(paragraphs))
+    return f"<html><body><main><h1>Terms</h1>{body}{extra}</main></body></html>".encode()
+
+
+class Watched:
+    """One watched document in a real SQLite file; captures recorded as a backfill does."""
+
+    def __init__(self, folder: Path) -> None:
+        config = folder / "sources.toml"
+        config.write_text(
+            "\n".join(
+                [
+                    "[monitor]",
+                    f'database = "sqlite:///{folder / "tos.db"}"',
+                    "[providers.acme]",
+                    'name = "Acme"',
+                    "[providers.acme.documents.terms]",
+                    'url = "https://example.com/terms"',
+                    'select = ["main"]',
+                ]
+            )
+        )
+        cfg = load_config(config)
+        [self.doc] = cfg.documents()
+        self.sessions: SessionFactory = open_database(cfg.database)
+        self.at = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def record(self, content: bytes, analysis: Analysis | None) -> DocumentReport:
+        self.at += timedelta(days=1)
+        capture = Capture(content, "text/html", self.at, "archive")
+        with self.sessions.begin() as s:
+            return process_capture(s, self.doc, capture, Attempt(self.at, "u"), analysis=analysis)
+
+    def versions(self) -> list[str]:
+        with self.sessions() as s:
+            row = store.find_document(s, "acme", "terms")
+            return [v.text for v in store.versions(s, row.id)] if row else []
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[Watched]:
+    w = Watched(tmp_path)
+    yield w
+    w.sessions.kw["bind"].dispose()
+
+
+def test_a_page_read_ahead_without_history_still_counts_as_collapsed(watched: Watched) -> None:
+    """A backfill reads captures before it knows the version in force; a capture whose
+    text collapsed to a fraction of that version's is still refused as collapsed when it
+    is recorded, and the history keeps the full text."""
+    full = page(60)
+    assert watched.record(full, analyse(watched.doc, full, "text/html")).outcome == "new_version"
+    stub = page(2)
+    report = watched.record(stub, analyse(watched.doc, stub, "text/html"))
+    assert (report.outcome, report.error_kind) == ("error", "collapsed")
+    assert report.error is not None and "collapsed" in report.error
+    assert len(watched.versions()) == 1 and "Paragraph 59." in watched.versions()[0]
+
+
+def test_a_page_read_against_another_text_is_read_again(watched: Watched) -> None:
+    """A page read against a text that is not the one in force (here a long text while the
+    document's history is short) is read again when recorded: it becomes a new version,
+    not a 'collapsed' error meant for another history."""
+    short = page(3)
+    assert watched.record(short, None).outcome == "new_version"
+    longer = page(4)
+    stale = analyse(watched.doc, longer, "text/html", previous="x" * 50_000)
+    assert stale.error_kind == "collapsed"
+    report = watched.record(longer, stale)
+    assert report.outcome == "new_version"
+    assert len(watched.versions()) == 2 and "Paragraph 3." in watched.versions()[1]
+
+
+def test_worker_processes_read_pages_as_the_recorder_does(watched: Watched) -> None:
+    """Pages read in worker processes (a run with many pages) give the recorder the text
+    and clauses it would have found itself; the attempt rows carry that text's digest."""
+    pages = [page(5, f"<p>Version {i} of these terms.</p>") for i in range(3)]
+
+    async def read_all(doc: DocumentConfig) -> list[Analysis | None]:
+        with Workers(pages=100, processes=2) as workers:
+            return list(
+                await asyncio.gather(
+                    *(workers.analyse(doc, p, "text/html", None, frozenset()) for p in pages)
+                )
+            )
+
+    read = asyncio.run(read_all(watched.doc))
+    for content, analysis in zip(pages, read, strict=True):
+        assert analysis is not None and analysis.extraction is not None
+        inline = analyse(watched.doc, content, "text/html", None, frozenset())
+        assert inline.extraction is not None
+        assert analysis.extraction.text == inline.extraction.text
+        assert analysis.clauses == inline.clauses
+        assert watched.record(content, analysis).outcome == "new_version"
+    texts = watched.versions()
+    assert [f"Version {i}" in t for i, t in enumerate(texts)] == [True, True, True]
+    with watched.sessions() as s:
+        digests = list(s.scalars(select(FetchAttempt.text_sha256).order_by(FetchAttempt.id)))
+    assert digests == [store.sha256(t) for t in texts]
