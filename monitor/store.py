@@ -38,6 +38,9 @@ from .models import (
 
 MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
 ZSTD_LEVEL = 10
+# a delta against the previous capture (near-identical bytes) compresses as small at level
+# 3 as at 10, at a fifth of the CPU (17 → 3.6 ms for a 930 kB page)
+ZSTD_DELTA_LEVEL = 3
 _raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
 
 
@@ -159,7 +162,8 @@ def put_snapshot(s: Session, document_id: int, content: bytes, content_type: str
         dictionary = zstandard.ZstdCompressionDict(
             load_snapshot(s, base.sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT
         )
-        packed = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=dictionary).compress(content)
+        packer = zstandard.ZstdCompressor(level=ZSTD_DELTA_LEVEL, dict_data=dictionary)
+        packed = packer.compress(content)
         row = Snapshot(
             sha256=digest,
             document_id=document_id,

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import procs
 import pytest
+from servers import LocalServer, Reply
 from sqlalchemy import select
 
 from monitor import store
@@ -17,6 +19,7 @@ from monitor.config import load_config
 from monitor.db import SessionFactory, open_database
 from monitor.model import DocumentConfig
 from monitor.models import FetchAttempt
+from monitor.pipeline import check_documents
 from monitor.worker import Analysis, Workers, analyse
 
 SENTENCE = "We retain the inputs you send to the API for thirty days and then delete them. "
@@ -122,3 +125,34 @@ def test_worker_processes_read_pages_as_the_recorder_does(watched: Watched) -> N
     with watched.sessions() as s:
         digests = list(s.scalars(select(FetchAttempt.text_sha256).order_by(FetchAttempt.id)))
     assert digests == [store.sha256(t) for t in texts]
+
+
+def test_unchanged_documents_are_recorded_as_a_batch_that_keeps_validators(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """A check of 20 documents where nothing changed — half answer 304 to their ETag,
+    half send the same bytes again — records each one (not modified / unchanged) with
+    the stored snapshot, and the next check still sends the ETag the 304s kept."""
+    urls = {}
+    for n in range(20):
+        etag = f'"v{n}"' if n % 2 == 0 else None
+        http_server.route(f"/p{n}", Reply(body=procs.page(f"Rule {n} applies."), etag=etag))
+        urls[f"d{n:02d}"] = http_server.url(f"/p{n}")
+    config = load_config(procs.write_config(tmp_path, urls))
+    sessions = open_database(config.database)
+    docs = config.documents()
+    try:
+        first = asyncio.run(check_documents(config, sessions, docs))
+        assert {r.outcome for r in first.results} == {"new_version"}
+        second = asyncio.run(check_documents(config, sessions, docs))
+        outcomes = {r.document: r.outcome for r in second.results}
+        assert outcomes == {d: "not_modified" if int(d[1:]) % 2 == 0 else "unchanged" for d in urls}
+        asyncio.run(check_documents(config, sessions, docs))
+        with sessions() as s:
+            rows = s.execute(select(FetchAttempt.outcome, FetchAttempt.snapshot_sha256)).all()
+        assert len(rows) == 60 and all(snapshot for _, snapshot in rows)
+    finally:
+        sessions.kw["bind"].dispose()
+    for n in range(20):
+        sent = [r.headers.get("if-none-match") for r in http_server.requests if r.route == f"/p{n}"]
+        assert sent == ([None, f'"v{n}"', f'"v{n}"'] if n % 2 == 0 else [None, None, None])
