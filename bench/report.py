@@ -218,7 +218,8 @@ def table(m: dict[str, str], res: dict[str, Any], n: int) -> str:
     head = [
         f"tos-monitor benchmark, {m['date']}: {m['nproc']} × {m['cpu']}, {m['ram']} RAM, "
         f"Python {m['python']}, SQLite {m['sqlite']}; N = {n} documents; code: "
-        f"{m.get('code', 'not recorded')}; load average at the start {m.get('load', '?')}.",
+        f"{m.get('code', 'not recorded')}; load average at the start {m.get('load', '?')}; "
+        f"{m.get('versions', '')}.",
     ]
     if chk:
         head.append(

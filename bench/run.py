@@ -113,7 +113,35 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "os": platform.platform(),
+        "versions": libraries(),
     }
+
+
+LIBRARIES = (
+    "tos-monitor",
+    "lxml",
+    "beautifulsoup4",
+    "soupsieve",
+    "cssselect",
+    "selectolax",
+    "SQLAlchemy",
+    "httpx",
+    "zstandard",
+    "pypdf",
+)
+
+
+def libraries() -> str:
+    """Versions of the libraries that do the measured work (those installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in LIBRARIES:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found)
 
 
 # -- check cycles ----------------------------------------------------------------------------
