@@ -109,7 +109,13 @@ def _set(preamble: str, key: str, value: str) -> str:
     default=None,
     help="Fill in past versions from the archive now (default: ask on a terminal, else no).",
 )
-@click.option("--from", "since", type=_DAY, metavar="YYYY-MM-DD", help="Backfill from this day.")
+@click.option(
+    "--from",
+    "since",
+    type=_DAY,
+    metavar="YYYY-MM-DD",
+    help="Backfill from this day (implies --backfill).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(
     app: App,
@@ -142,7 +148,7 @@ def init(
     click.echo(f"Wrote {target}: {len(docs)} documents of {len(config.providers)} providers")
     click.echo(f"  ({counts}); history goes to {_database(config.database)}")
     if backfill is None:
-        backfill = _ask(config.archive.wayback_url, config.archive.rate)
+        backfill = since is not None or _ask(config.archive.wayback_url, config.archive.rate)
     if backfill:
         backfill_and_report(app, docs, since.date() if since else None, None, False)
     _next_steps(app.config_path, backfill)
@@ -159,10 +165,10 @@ def _check_providers(chosen: tuple[str, ...], catalogue: Catalogue) -> None:
     known = list(catalogue.providers)
     for pid in chosen:
         if pid not in catalogue.providers:
-            close = difflib.get_close_matches(pid, known, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            close = difflib.get_close_matches(pid, known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise click.UsageError(
-                f"no provider {pid!r} in the catalogue{hint}; it has: {', '.join(known)}"
+                f"no provider {pid!r} in the catalogue.{hint} It has: {', '.join(known)}"
             )
 
 

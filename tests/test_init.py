@@ -133,7 +133,7 @@ def test_init_writes_only_the_chosen_providers(tmp_path: Path) -> None:
     close match and the catalogue's ids, writing nothing."""
     wrong = init(tmp_path, "-p", "anthropic", "-p", "opnai")
     assert wrong.exit_code == 2
-    assert "did you mean openai?" in wrong.output
+    assert "Did you mean 'openai'?" in wrong.output
     assert ", ".join(p.id for p in catalogue().providers) in wrong.output
     assert not (tmp_path / "sources.toml").exists()
     chosen = init(tmp_path, "-p", "anthropic", "-p", "google")
@@ -251,12 +251,12 @@ def test_init_on_a_terminal_asks_and_backfills_with_a_progress_bar(
 def test_init_backfill_from_a_day_fetches_only_later_captures(
     tmp_path: Path, archive: FakeWayback
 ) -> None:
-    """`init --backfill --from DAY` replays only the captures from that day on, and says
-    per document how many the archive listed and how many were fetched."""
+    """`init --from DAY` backfills (no --backfill needed) only the captures from that day
+    on, and says per document how many the archive listed and how many were fetched."""
     config = tmp_path / "sources.toml"
     args = ["--archive", archive.base, "--rate", "1000", "-p", "openai", "--from", "2023-06-01"]
     result = CliRunner().invoke(
-        main, ["--log-level", "info", "init", "--config", str(config), "--backfill", *args]
+        main, ["--log-level", "info", "init", "--config", str(config), *args]
     )
     assert result.exit_code == 0, result.output
     assert "openai/services-agreement: 2 listed, 2 fetched, 0 skipped" in result.stderr
