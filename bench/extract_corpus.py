@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write every outcome (outside the repo)")
     parser.add_argument("--compare", type=Path, help="list outcomes differing from a saved run")
     parser.add_argument("--json", action="store_true", help="CPU figures as JSON")
+    parser.add_argument("--by-slug", action="store_true", help="CPU p50/max per document too")
     args = parser.parse_args(argv)
     results, cpu = run(args.corpus)
     if args.save:
@@ -169,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         "max_ms": round(max(ms, default=0.0), 2),
         "differing": differing,
     }
+    if args.by_slug:
+        slugs: dict[str, list[float]] = {}
+        for name, seconds in cpu.items():
+            slugs.setdefault(name.split("@")[0], []).append(seconds * 1000)
+        for slug, values in sorted(slugs.items(), key=lambda kv: -percentile(kv[1], 0.5)):
+            print(f"{slug:45} p50 {percentile(values, 0.5):7.1f} ms  max {max(values):7.1f} ms")
     if args.json:
         print(json.dumps(figures))
     else:

@@ -41,10 +41,19 @@ def _rules_version() -> str:
     Part of every settings fingerprint, so upgrading tos-monitor with new extraction or
     clause rules re-parses unchanged pages once instead of trusting the old result.
     """
-    from . import clause_rules, clause_vocab, clauses
+    from . import (
+        clause_rules,
+        clause_vocab,
+        clauses,
+        extract_charset,
+        extract_pdf,
+        html_tree,
+        html_walk,
+    )
     from . import extract as extract_module
 
-    modules = (extract_module, clauses, clause_rules, clause_vocab)
+    extraction = (extract_module, extract_charset, extract_pdf, html_tree, html_walk)
+    modules = (*extraction, clauses, clause_rules, clause_vocab)
     sources = [Path(m.__file__).read_bytes() for m in modules if m.__file__]
     return store.sha256(b"".join(sources))
 

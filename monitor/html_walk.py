@@ -1,0 +1,268 @@
+"""An HTML tree → blocks of visible text, for either tree the extractor builds. Pure: no I/O.
+
+The walker reads a tree through a small adapter (``Nodes``): lxml elements on the fast
+path, BeautifulSoup tags when a selector needs soupsieve. Both trees come from the same
+lxml (libxml2) parse, so the same walk gives the same blocks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+from bs4.element import NavigableString, PreformattedString, Tag
+from lxml import etree
+
+from .model import Block, BlockKind, block_of_line
+
+_INVISIBLE = re.compile(
+    "[\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069\x00]"
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+SKIP = word_set(
+    "script style noscript template svg iframe head title meta link object embed canvas "
+    "audio video img picture source track map select datalist option textarea input"
+)
+_LISTS = frozenset({"ul", "ol", "menu", "dir"})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = word_set(
+    "address article aside blockquote body center dd details dialog div dl dt fieldset "
+    "figcaption figure footer form header hgroup html legend main nav p pre section summary "
+    "search table thead tbody tfoot caption hr li tr td th"
+)
+
+
+def normalize(text: str) -> str:
+    """Visible text → one line: NFKC (NBSP, ligatures), invisible characters dropped,
+    whitespace collapsed. Curly quotes and dashes are kept as they are."""
+    if text.isascii():
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+    else:
+        text = _INVISIBLE.sub("", text)
+        if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
+
+
+N = TypeVar("N")
+
+
+class Nodes(Protocol[N]):
+    """How the walker reads one kind of tree."""
+
+    def is_element(self, item: object) -> bool: ...
+    def name(self, node: N) -> str: ...
+    def attr(self, node: N, key: str) -> str | None: ...
+    def hidden(self, node: N) -> bool: ...
+    def children(self, node: N) -> list[str | N]: ...
+    def cells(self, tr: N) -> list[N]: ...
+
+
+def _hidden_by(has_hidden: bool, style: object) -> bool:
+    """The ``hidden`` attribute or an inline hiding style: never seen by a reader."""
+    return has_hidden or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
+
+
+class LxmlNodes:
+    """lxml elements: text is ``el.text`` and each child's ``tail``."""
+
+    def is_element(self, item: object) -> bool:
+        return isinstance(item, etree._Element)
+
+    def name(self, node: etree._Element) -> str:
+        return str(node.tag)
+
+    def attr(self, node: etree._Element, key: str) -> str | None:
+        value = node.get(key)
+        return value if isinstance(value, str) else None
+
+    def hidden(self, node: etree._Element) -> bool:
+        attrib = node.attrib
+        return bool(attrib) and _hidden_by("hidden" in attrib, attrib.get("style"))
+
+    def children(self, node: etree._Element) -> list[str | etree._Element]:
+        items: list[str | etree._Element] = [node.text] if node.text else []
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in SKIP and not self.hidden(child):
+                items.append(child)
+            if child.tail:  # text after a child (comments and skipped elements included)
+                items.append(child.tail)
+        return items
+
+    def cells(self, tr: etree._Element) -> list[etree._Element]:
+        return [c for c in tr if c.tag in ("td", "th") and not self.hidden(c)]
+
+
+class SoupNodes:
+    """BeautifulSoup tags (comments, doctype and CDATA are not text)."""
+
+    def is_element(self, item: object) -> bool:
+        return isinstance(item, Tag)
+
+    def name(self, node: Tag) -> str:
+        return node.name
+
+    def attr(self, node: Tag, key: str) -> str | None:
+        value = node.get(key)
+        return value if isinstance(value, str) else None
+
+    def hidden(self, node: Tag) -> bool:
+        attrs = node.attrs
+        return bool(attrs) and _hidden_by("hidden" in attrs, attrs.get("style"))
+
+    def children(self, node: Tag) -> list[str | Tag]:
+        items: list[str | Tag] = []
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):
+                    items.append(child)
+            elif isinstance(child, Tag) and child.name not in SKIP and not self.hidden(child):
+                items.append(child)
+        return items
+
+    def cells(self, tr: Tag) -> list[Tag]:
+        found = tr.find_all(("td", "th"), recursive=False)
+        return [c for c in found if isinstance(c, Tag) and not self.hidden(c)]
+
+
+def walk(nodes: Nodes[N], roots: Iterable[N]) -> list[Block]:
+    """Blocks of ``roots`` (each read as the element it is: a matched heading stays one)."""
+    walker = _Walker(nodes)
+    for root in roots:
+        walker.run(root)
+        walker.flush()
+    return walker.blocks
+
+
+_Step = Callable[[], None]
+
+
+class _Walker(Generic[N]):
+    """One pass over the tree: inline text accumulates, block elements close blocks.
+
+    Iterative: an explicit stack of nodes to visit and of steps to run when an element's
+    children are done, so any nesting depth is read (no recursion limit).
+    """
+
+    def __init__(self, nodes: Nodes[N]) -> None:
+        self.nodes = nodes
+        self.blocks: list[Block] = []
+        self.buf: list[str] = []
+        self.kind: BlockKind = "paragraph"
+        self.level = 0
+        self.depth = 0  # list nesting
+        self.flat = 0  # >0 inside a table cell: block boundaries become spaces
+        self.stack: list[str | N | _Step] = []
+
+    def run(self, root: N) -> None:
+        """Read ``root`` as an element, then everything pushed while reading it."""
+        is_element = self.nodes.is_element
+        self.stack.append(root)
+        while self.stack:
+            item = self.stack.pop()
+            if isinstance(item, str):
+                self.buf.append(item)
+            elif is_element(item):
+                self.element(item)  # type: ignore[arg-type]
+            else:
+                item()  # type: ignore[operator]
+
+    def flush(self) -> None:
+        """Close the pending inline text as one block of the current kind."""
+        if not self.buf:
+            return
+        text = normalize("".join(self.buf))
+        self.buf.clear()
+        if text:
+            line = Block(self.kind, text, self.level).line()
+            self.blocks.append(block_of_line(line))  # canonical: exactly what the line reads as
+
+    def walk(self, node: N, then: _Step | None = None) -> None:
+        """Schedule ``node``'s visible children in order, then ``then``."""
+        if then is not None:
+            self.stack.append(then)
+        self.stack.extend(reversed(self.nodes.children(node)))
+
+    def container(self, tag: N, kind: BlockKind, level: int) -> None:
+        """Walk a block element whose own text forms blocks of ``kind``/``level``."""
+        self.flush()
+        saved = self.kind, self.level
+        self.kind, self.level = kind, level
+
+        def close() -> None:
+            self.flush()
+            self.kind, self.level = saved
+
+        self.walk(tag, close)
+
+    def heading_level(self, tag: N, name: str) -> int:
+        """h1-h6 → 1-6; ``role=heading`` → its ``aria-level`` (2 by default, as ARIA says)."""
+        level = _HEADINGS.get(name)
+        if level is not None:
+            return level
+        if self.nodes.attr(tag, "role") != "heading":
+            return 0
+        raw = self.nodes.attr(tag, "aria-level")
+        digits = raw.strip() if raw is not None else ""
+        return min(6, max(1, int(digits))) if digits.isdigit() else 2
+
+    def element(self, tag: N) -> None:
+        name = self.nodes.name(tag)
+        if name == "br":
+            self.buf.append(" ")
+        elif self.flat and (name in _BLOCKS or name in _HEADINGS):
+            self.buf.append(" ")
+            self.walk(tag, lambda: self.buf.append(" "))
+        elif level := self.heading_level(tag, name):
+            self.container(tag, "heading", level)
+        elif name in _LISTS:
+            self.flush()
+            self.depth += 1
+            self.walk(tag, self.close_list)
+        elif name == "li":
+            self.container(tag, "item", max(1, self.depth))
+        elif name == "tr":
+            self.row(tag)
+        elif name in _BLOCKS:
+            self.container(tag, self.kind, self.level)
+        else:
+            self.walk(tag)
+
+    def close_list(self) -> None:
+        self.flush()
+        self.depth -= 1
+
+    def row(self, tr: N) -> None:
+        """A table row: non-empty cells joined with `` | ``; a lone cell is walked as-is."""
+        cells = self.nodes.cells(tr)
+        if len(cells) <= 1:
+            self.container(tr, self.kind, self.level)
+            return
+        self.flush()
+        texts: list[str] = []
+        self.flat += 1
+
+        def cell_done() -> None:
+            texts.append(normalize("".join(self.buf)))
+            self.buf.clear()
+
+        def row_done() -> None:
+            self.flat -= 1
+            line = " | ".join(t for t in texts if t)
+            if line:
+                self.blocks.append(block_of_line(line))
+
+        self.stack.append(row_done)
+        for cell in reversed(cells):
+            self.walk(cell, cell_done)
