@@ -3,9 +3,9 @@
 
     python bench/extract_corpus.py [CORPUS_DIR] [--save FILE] [--compare FILE] [--json]
 
-Each *case* is one input of ``CORPUS_DIR``: a page of ``pages/`` (with the shipped
-``sources.toml`` document of its URL, clause selectors included) or a capture of
-``replay/`` (with the manifest's select/remove). Each is extracted by
+Each *case* is one input of ``CORPUS_DIR``: a page of ``pages/`` (with the document of its
+URL in the shipped catalogue ``monitor/catalogue.toml``, clause selectors included) or a
+capture of ``replay/`` (with the manifest's select/remove). Each is extracted by
 ``monitor.extract.extract``; its *outcome* is what a user would see of it: the normalized
 text, the blocks of each clause selector, the clause misses and the truncation sign, or the
 error (kind and message) when the capture is refused.
@@ -60,8 +60,8 @@ def _manifest(corpus: Path, part: str) -> list[dict[str, object]]:
 
 
 def page_cases(corpus: Path) -> Iterator[Case]:
-    """The pages, each with the shipped sources.toml document of its URL (PDF: no region)."""
-    shipped = {d.url: d for d in load_config(REPO / "sources.toml").documents()}
+    """The pages, each with the shipped catalogue document of its URL (PDF: no region)."""
+    shipped = {d.url: d for d in load_config(REPO / "monitor" / "catalogue.toml").documents()}
     for e in _manifest(corpus, "pages"):
         slug, file, url = str(e["slug"]), str(e["file"]), str(e["url"])
         pdf = file.endswith(".pdf")

@@ -176,10 +176,13 @@ def parse_html(html: str, selectors: Sequence[tuple[str, ...]]) -> LxmlTree | So
     """The page's tree: lxml's when every selector list is simple, else BeautifulSoup's."""
     html = html.replace("\x00", "")
     if all(xpath(s) is not None for s in selectors if s):
+        parser = etree.HTMLParser(huge_tree=True)  # one per call: parsers are not thread-safe
         try:
-            root = etree.fromstring(html, etree.HTMLParser())
+            root = etree.fromstring(html, parser)
         except (ValueError, etree.ParserError):  # an XML declaration in a str, ...
             root = None
-        if root is not None:
+        # libxml2 building a tree stops at a fatal error (nesting deeper than 2,048): the
+        # BeautifulSoup builder, fed parse events, reads such pages to the end.
+        if root is not None and not parser.error_log.filter_from_level(etree.ErrorLevels.FATAL):
             return LxmlTree(root)
     return SoupTree(html)
