@@ -22,6 +22,13 @@ _INVISIBLE = re.compile(
     "\u2066\u2067\u2068\u2069\x00]"
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# An inline element styled as a box of its own (a line, a badge, a flex item): a reader sees
+# it apart from the text around it. CSS frameworks' display utilities (Tailwind, Bootstrap)
+# and inline styles say so in the markup.
+_BOX_STYLE = re.compile(
+    r"display\s*:\s*(?:inline-)?(?:block|flex|grid|table)\b|display\s*:\s*(?:list-item|flow-root)\b",
+    re.IGNORECASE,
+)
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -34,6 +41,15 @@ SKIP = word_set(
 )
 _LISTS = frozenset({"ul", "ol", "menu", "dir"})
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BOX_CLASSES = word_set(
+    "block inline-block flex inline-flex grid inline-grid table flow-root list-item "
+    "d-block d-inline-block d-flex d-inline-flex d-grid d-table"
+)
+# Layout containers: when one holds elements and no text of its own, its children are laid
+# out as separate boxes (rows, flex items), never as one run of text.
+_LAYOUT = word_set(
+    "div section header footer nav aside main article hgroup search form figure body"
+)
 _BLOCKS = word_set(
     "address article aside blockquote body center dd details dialog div dl dt fieldset "
     "figcaption figure footer form header hgroup html legend main nav p pre section summary "
@@ -64,6 +80,7 @@ class Nodes(Protocol[N]):
     def name(self, node: N) -> str: ...
     def attr(self, node: N, key: str) -> str | None: ...
     def hidden(self, node: N) -> bool: ...
+    def boxed(self, node: N) -> bool: ...
     def children(self, node: N) -> list[str | N]: ...
     def cells(self, tr: N) -> list[N]: ...
 
@@ -71,6 +88,15 @@ class Nodes(Protocol[N]):
 def _hidden_by(has_hidden: bool, style: object) -> bool:
     """The ``hidden`` attribute or an inline hiding style: never seen by a reader."""
     return has_hidden or (isinstance(style, str) and _HIDDEN_STYLE.search(style) is not None)
+
+
+def _boxed_by(classes: object, style: object) -> bool:
+    """A display utility class or an inline display style making an element its own box."""
+    if isinstance(classes, str):
+        classes = classes.split()
+    if isinstance(classes, list) and not _BOX_CLASSES.isdisjoint(classes):
+        return True
+    return isinstance(style, str) and _BOX_STYLE.search(style) is not None
 
 
 class LxmlNodes:
@@ -89,6 +115,10 @@ class LxmlNodes:
     def hidden(self, node: etree._Element) -> bool:
         attrib = node.attrib
         return bool(attrib) and _hidden_by("hidden" in attrib, attrib.get("style"))
+
+    def boxed(self, node: etree._Element) -> bool:
+        attrib = node.attrib
+        return bool(attrib) and _boxed_by(attrib.get("class"), attrib.get("style"))
 
     def children(self, node: etree._Element) -> list[str | etree._Element]:
         items: list[str | etree._Element] = [node.text] if node.text else []
@@ -121,6 +151,10 @@ class SoupNodes:
         attrs = node.attrs
         return bool(attrs) and _hidden_by("hidden" in attrs, attrs.get("style"))
 
+    def boxed(self, node: Tag) -> bool:
+        attrs = node.attrs
+        return bool(attrs) and _boxed_by(attrs.get("class"), attrs.get("style"))
+
     def children(self, node: Tag) -> list[str | Tag]:
         items: list[str | Tag] = []
         for child in node.children:
@@ -146,6 +180,11 @@ def walk(nodes: Nodes[N], roots: Iterable[N]) -> list[Block]:
 
 
 _Step = Callable[[], None]
+
+
+def _boxes_only(children: list[str | N]) -> bool:
+    """Elements and no text but whitespace between them."""
+    return not any(isinstance(c, str) and not c.isspace() for c in children)
 
 
 class _Walker(Generic[N]):
@@ -189,10 +228,17 @@ class _Walker(Generic[N]):
             self.blocks.append(block_of_line(line))  # canonical: exactly what the line reads as
 
     def walk(self, node: N, then: _Step | None = None) -> None:
-        """Schedule ``node``'s visible children in order, then ``then``."""
+        """Schedule ``node``'s visible children in order, then ``then``.
+
+        The children of a layout container without text of its own are read apart (a
+        space after each), so adjacent boxes never glue ("Updated" + "March 14, 2023").
+        """
         if then is not None:
             self.stack.append(then)
-        self.stack.extend(reversed(self.nodes.children(node)))
+        children = self.nodes.children(node)
+        if len(children) > 1 and self.nodes.name(node) in _LAYOUT and _boxes_only(children):
+            children = [x for c in children for x in (c, " ")]
+        self.stack.extend(reversed(children))
 
     def container(self, tag: N, kind: BlockKind, level: int) -> None:
         """Walk a block element whose own text forms blocks of ``kind``/``level``."""
@@ -236,6 +282,9 @@ class _Walker(Generic[N]):
             self.row(tag)
         elif name in _BLOCKS:
             self.container(tag, self.kind, self.level)
+        elif self.nodes.boxed(tag):  # an inline element shown as a box: apart from its text
+            self.buf.append(" ")
+            self.walk(tag, lambda: self.buf.append(" "))
         else:
             self.walk(tag)
 

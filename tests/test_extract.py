@@ -64,6 +64,25 @@ def test_select_keeps_all_matches_in_document_order_without_duplicates() -> None
     assert lines(body, select=(".a", "#b")) == ["First", "Nested", "Second"]
 
 
+def test_selectors_beyond_the_fast_path_read_the_same_text() -> None:
+    """A selector only soupsieve reads (:has(), :not(), attribute values compared without
+    case) selects and removes as written, with the same text as a simple selector."""
+    body = (
+        "<main><div><span>Updated</span><span>May 1</span></div><h2>Terms</h2>"
+        "<p>Keep <b>this</b>.</p><p class='x' lang='EN'>Drop</p></main><aside>Side</aside>"
+    )
+    simple = lines(body, select=("main",), remove=(".x",))
+    assert simple == ["Updated May 1", "## Terms", "Keep this."]
+    assert lines(body, select=("main:has(h2)",), remove=("p:not(:has(b))",)) == simple
+    assert lines(body, select=("main",), remove=("[lang=en]",)) == simple  # any case in HTML
+
+
+def test_deeply_nested_page_is_read_to_the_end() -> None:
+    """Text inside 3,000 nested elements, and the text after them, are both read."""
+    nested = "<div>" * 3000 + "<p>Deep terms.</p>" + "</div>" * 3000
+    assert lines(f"<main>{nested}<p>After them.</p></main>") == ["Deep terms.", "After them."]
+
+
 def test_selector_miss_names_the_selectors() -> None:
     """A `select` that matches nothing raises SelectorMissError naming the selectors."""
     with pytest.raises(SelectorMissError, match="selector matched nothing: main, #terms"):
@@ -118,6 +137,49 @@ def test_loose_text_and_br_stay_in_one_block() -> None:
 def test_inline_markup_never_splits_words() -> None:
     """Inline elements (b, em, a, span) join their text exactly as a reader sees it."""
     assert lines("<main><p>Pri<b>vacy</b> <em>matters</em>.</p></main>") == ["Privacy matters."]
+
+
+def test_adjacent_boxes_of_a_layout_row_read_apart() -> None:
+    """Elements side by side in a container with no text of its own (a date line, a
+    metadata row, a button bar) are read with a space between them, never glued."""
+    body = (
+        "<main><div><span>Updated</span><span>March 14, 2023</span></div>"
+        "<div><span>Effective June 17, 2025</span><a href='/old'>Previous Version</a></div>"
+        "<header><a>Download PDF</a><a>View previous terms</a></header><p>Body</p></main>"
+    )
+    assert lines(body) == [
+        "Updated March 14, 2023",
+        "Effective June 17, 2025 Previous Version",
+        "Download PDF View previous terms",
+        "Body",
+    ]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        '<span class="f-meta block mt-2">',
+        '<span class="badge d-inline-block">',
+        "<span style='display: inline-flex'>",
+        "<time style='DISPLAY:block'>",
+    ],
+)
+def test_inline_element_shown_as_a_box_is_read_apart_from_its_text(box: str) -> None:
+    """An inline element styled as a box (display utility class or inline display style)
+    is apart from the words around it, even inside a paragraph."""
+    name = box[1 : box.index(" ") if " " in box else -1]
+    body = f"<main><p>Updated{box}March 14</{name}>and more</p></main>"
+    assert lines(body) == ["Updated March 14 and more"]
+
+
+def test_words_split_by_markup_in_running_text_stay_whole() -> None:
+    """Inline elements inside text (a container with text of its own, a paragraph of
+    spans) never get a space: word pieces in separate elements stay one word."""
+    body = (
+        "<main><div>con<span>tract</span>ual <b>ter</b><i>ms</i></div>"
+        "<p><span>Priv</span><span>acy</span></p><div><span class='blocky'>A</span>b</div></main>"
+    )
+    assert lines(body) == ["contractual terms", "Privacy", "Ab"]
 
 
 # -- what a reader never sees ------------------------------------------------------------------
@@ -216,6 +278,16 @@ def test_collapse_relative_to_previous_text() -> None:
 def test_challenge_and_error_pages_are_collapsed(page: str) -> None:
     """Bot challenges, access-denied and captcha pages raise CollapsedError, even when the
     selector misses (which such pages usually cause)."""
+    with pytest.raises(CollapsedError, match="challenge"):
+        extract(page.encode(), "text/html", make_doc())
+
+
+@pytest.mark.parametrize("marker", ['class="G-RECAPTCHA"', 'class="g-recaptcha"', "_cf_chl_opt"])
+def test_challenge_markup_is_found_whatever_its_case(marker: str) -> None:
+    """Challenge markup is recognised in upper or lower case on a short page."""
+    page = f"<body><main><p>Checking.</p><div {marker}></div></main></body>"
+    if not marker.startswith("class"):
+        page = f"<body><main><p>Checking.</p><script>var {marker} = 1;</script></main></body>"
     with pytest.raises(CollapsedError, match="challenge"):
         extract(page.encode(), "text/html", make_doc())
 
