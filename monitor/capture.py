@@ -260,7 +260,9 @@ def process_capture(
         misses=tuple(sorted(set(clauses.misses) | set(extraction.clause_misses))),
         blocks=extraction.blocks,
     )
-    recorded = record_observation(s, row.document_id, obs, rules=doc.alerting, around=around)
+    recorded = record_observation(
+        s, row.document_id, obs, rules=doc.alerting, around=around, derived=analysis.derived
+    )
     if obs.misses:
         note = "; ".join(
             filter(None, [note, "clause selector matched nothing: " + ", ".join(obs.misses)])

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import store
+from . import readings, store
 from .bookkeeping import LastGood, Unchanged, last_good, record_unchanged
 from .capture import (
     RULES_VERSION,
@@ -41,7 +41,7 @@ from .fetch import Fetcher, FetchResult, Validators
 from .live_record import internal_error, process_fetch, track_outage
 from .locks import Holder, Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig
-from .worker import Analysis, Workers
+from .worker import Analysis, Basis, Workers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,15 +73,16 @@ class CheckReport:
         }
 
 
-def in_force(sf: SessionFactory, doc: DocumentConfig) -> tuple[str | None, frozenset[str]]:
-    """What a live capture is read against: the text of the latest version and the
-    SHA-256 of the stored texts around now."""
+def in_force(sf: SessionFactory, doc: DocumentConfig) -> Basis | None:
+    """What a live capture is read against: the latest version, with its clause texts and
+    positions (``None``: the document has no version yet)."""
     with reader(sf)() as s:
         row = store.find_document(s, doc.provider, doc.id)
         latest = store.latest_version(s, row.id) if row else None
         if latest is None:
-            return None, frozenset()
-        return latest.text, frozenset({latest.text_sha256})
+            return None
+        clauses = readings.clause_map(s, latest)
+        return Basis(latest.id, latest.text, clauses, readings.of_version(s, latest))
 
 
 async def check_documents(
@@ -204,9 +205,11 @@ class _Run:
         assert result.content is not None
         if last is not None and last.snapshot_sha256 == store.sha256(result.content):
             return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
-        previous, stored = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
+        basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
+        previous = basis.text if basis else None
+        stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
         content, kind = result.content, result.content_type
-        analysis = await self.workers.analyse(doc, content, kind, previous, stored)
+        analysis = await self.workers.analyse(doc, content, kind, previous, stored, basis)
         return _Fetched(doc, result, analysis)
 
     async def lock_all(self, docs: Sequence[DocumentConfig]) -> dict[str, Holder]:

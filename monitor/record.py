@@ -22,6 +22,7 @@ from .model import AlertRules, Block, blocks_from_text
 from .models import Change, Version
 from .positions import read_positions
 from .summary import revert_summary, summarize
+from .worker import Derived
 
 DEFAULT_RULES = AlertRules()
 Outcome = Literal["new_version", "cosmetic", "unchanged"]
@@ -70,13 +71,16 @@ def record_observation(
     alert: bool = True,
     rules: AlertRules = DEFAULT_RULES,
     around: Neighbours | None = None,
+    derived: Derived | None = None,
 ) -> Recorded:
     """Insert ``obs`` into the history; ``alert`` marks a substantive live change for alerting.
 
     A text equal to one of the recent versions (``rules``) is recorded as a version whose
     change is a ``revert``: stored, never alerted; the second revert within the window
     opens a flapping episode (``episodes``). ``around``: the capture's neighbours, when
-    the caller has looked them up already in this transaction.
+    the caller has looked them up already in this transaction. ``derived``: the text's
+    positions and change summary made outside the transaction (``worker.derive``), used
+    when they were made against the version now before it.
     """
     if around is None:
         around = neighbours_of(*store.neighbours(s, document_id, obs.captured_at), obs.text)
@@ -95,13 +99,19 @@ def record_observation(
         obs.origin,
         [(key, text, source) for key, (text, source) in clauses.items()],
     )
-    blocks = obs.blocks or blocks_from_text(obs.text)
-    readings.save(s, version.id, read_positions(blocks, {k: t for k, (t, _) in clauses.items()}))
+    ready = derived if derived is not None and not obs.misses else None
+    if ready is not None:
+        positions = ready.positions
+    else:
+        blocks = obs.blocks or blocks_from_text(obs.text)
+        positions = read_positions(blocks, {k: t for k, (t, _) in clauses.items()})
+    readings.save(s, version.id, positions)
     change, summary = None, None
     if before is not None:
         live = alert and obs.origin == "live"
         alert_state = "pending" if live else "none"
-        change, summary = _add_change(s, document_id, before, version, alert_state, rules)
+        made = ready.summary if ready is not None and ready.before_id == before.id else None
+        change, summary = _add_change(s, document_id, before, version, alert_state, rules, made)
         if live and change.kind != "cosmetic":
             episodes.after_change(s, document_id, change, summary, rules)
     if after is not None:
@@ -162,12 +172,18 @@ def _with_missed_clauses(
 
 
 def _add_change(
-    s: Session, document_id: int, before: Version, after: Version, alert: str, rules: AlertRules
+    s: Session,
+    document_id: int,
+    before: Version,
+    after: Version,
+    alert: str,
+    rules: AlertRules,
+    made: dict[str, Any] | None = None,
 ) -> tuple[Change, dict[str, Any]]:
     """The change ``before`` → ``after``; a return to a recent text is a ``revert`` whose
     facts and severity are those against the version returned to (never alerted)."""
     back = episodes.returned_to(s, document_id, before, after.text_sha256, after.captured_at, rules)
-    summary, pairs, reverts_to = resummarize(s, before, after, back.id if back else None)
+    summary, pairs, reverts_to = resummarize(s, before, after, back.id if back else None, made)
     if summary["kind"] != "substantive" and alert == "pending":
         alert = "none"
     change = store.add_change(s, document_id, before, after, summary, pairs, alert)
@@ -178,11 +194,16 @@ def _add_change(
 
 
 def resummarize(
-    s: Session, before: Version, after: Version, reverts_to: int | None
+    s: Session,
+    before: Version,
+    after: Version,
+    reverts_to: int | None,
+    made: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str | None, str | None]], int | None]:
-    """``change_summary``, as a ``revert`` when ``after``'s text is still that of version
-    ``reverts_to`` (id): then (summary, clause pairs, that id); else its id is ``None``."""
-    summary, pairs = change_summary(s, before, after)
+    """``change_summary`` (or ``made``, that summary made already), as a ``revert`` when
+    ``after``'s text is still that of version ``reverts_to`` (id): then (summary, clause
+    pairs, that id); else its id is ``None``."""
+    summary, pairs = change_summary(s, before, after, made)
     back = s.get(Version, reverts_to) if reverts_to is not None else None
     if back is None or back.text_sha256 != after.text_sha256 or summary["kind"] != "substantive":
         return summary, pairs, None
@@ -191,11 +212,13 @@ def resummarize(
 
 
 def change_summary(
-    s: Session, before: Version, after: Version
+    s: Session, before: Version, after: Version, made: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], list[tuple[str, str | None, str | None]]]:
-    """The summary of the change ``before`` → ``after`` from their stored readings, and the
-    clause texts that differ (key, old, new)."""
+    """The summary of the change ``before`` → ``after`` from their stored readings (or
+    ``made``, that summary made already), and the clause texts that differ (key, old, new)."""
     old_clauses, new_clauses = readings.clause_map(s, before), readings.clause_map(s, after)
+    if made is not None:
+        return made, changed_clause_pairs(old_clauses, new_clauses)
     summary = summarize(
         before.text,
         after.text,

@@ -14,18 +14,42 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from .clauses import ClauseResult, find_clauses
 from .errors import ExtractError
 from .extract import extract
 from .model import DocumentConfig, Extraction
+from .positions import Position, PositionKey, read_positions
+from .summary import summarize
 
 log = logging.getLogger(__name__)
 POOL_MIN_PAGES = 16  # fewer pages to read than this: a thread (starting processes costs more)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The version in force that a live capture is read against: its id, text, clause
+    texts and positions (as stored), so the change summary is made with the page."""
+
+    version_id: int
+    text: str
+    clauses: Mapping[str, str]
+    positions: Mapping[PositionKey, Position]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A new text's positions, and the summary of its change from version ``before_id``
+    (``summary.summarize(...).as_dict()``), made outside the write transaction."""
+
+    before_id: int
+    positions: Mapping[PositionKey, Position]
+    summary: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Analysis:
     error_kind: str | None = None
     error: str | None = None
     previous: str | None = None
+    derived: Derived | None = None
 
 
 def analyse(
@@ -51,20 +76,36 @@ def analyse(
     content_type: str | None,
     previous: str | None = None,
     stored: Collection[str] | None = None,
+    basis: Basis | None = None,
 ) -> Analysis:
     """Extract ``doc``'s text and clauses from ``content``; an ``ExtractError`` is the
     analysis' error. ``stored``: SHA-256 of the texts around the capture (``None``:
-    unknown, clauses left to the recorder)."""
+    unknown, clauses left to the recorder). With ``basis`` (the version in force, whose
+    text is ``previous``), a new text also gets its positions and change summary."""
     try:
         extraction = extract(content, content_type, doc, previous)
-        if stored is None or (
-            not doc.clauses and hashlib.sha256(extraction.text.encode()).hexdigest() in stored
-        ):
+        digest = hashlib.sha256(extraction.text.encode()).hexdigest()
+        known = stored is not None and digest in stored
+        if stored is None or (not doc.clauses and known):
             return Analysis(extraction, None, previous=previous)
         clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
     except ExtractError as exc:
         return Analysis(None, None, exc.kind, str(exc), previous)
-    return Analysis(extraction, clauses, previous=previous)
+    misses = clauses.misses or extraction.clause_misses
+    if basis is None or known or misses or basis.text != previous:
+        return Analysis(extraction, clauses, previous=previous)
+    derived = derive(basis, extraction, clauses)
+    return Analysis(extraction, clauses, previous=previous, derived=derived)
+
+
+def derive(basis: Basis, extraction: Extraction, clauses: ClauseResult) -> Derived:
+    """The positions of a new text and the summary of its change from ``basis``."""
+    texts = {key: clause.text for key, clause in clauses.clauses.items()}
+    positions = read_positions(extraction.blocks, texts)
+    summary = summarize(
+        basis.text, extraction.text, basis.clauses, texts, basis.positions, positions
+    ).as_dict()
+    return Derived(basis.version_id, positions, summary)
 
 
 class Workers:
@@ -109,6 +150,7 @@ class Workers:
         content_type: str | None,
         previous: str | None = None,
         stored: Collection[str] | None = None,
+        basis: Basis | None = None,
     ) -> Analysis | None:
         """``analyse`` in the pool; ``None`` when the pool failed (a worker died, the page
         raised something unforeseen): the recorder then reads the page itself and reports
@@ -117,7 +159,7 @@ class Workers:
         stored_set = frozenset(stored) if stored is not None else None
         try:
             return await loop.run_in_executor(
-                self._executor(), analyse, doc, content, content_type, previous, stored_set
+                self._executor(), analyse, doc, content, content_type, previous, stored_set, basis
             )
         except asyncio.CancelledError:
             raise
