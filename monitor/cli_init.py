@@ -133,25 +133,37 @@ def init(
     time: `tosmon backfill` continues where it stopped.
     """
     target = Path(app.config_path)
-    if target.exists() and not force:
+    catalogue = read_catalogue()
+    chosen = tuple(dict.fromkeys(providers))
+    _check_providers(chosen, catalogue)
+    text = starter_text(catalogue, chosen, archive, rate)
+    kept = target.exists() and _same_text(target, text)
+    if target.exists() and not (kept or force):
         raise ConfigProblem(
             f"{target} already exists: keep it (`tosmon check`, `tosmon backfill`) "
             "or pass --force to overwrite it"
         )
-    catalogue = read_catalogue()
-    chosen = tuple(dict.fromkeys(providers))
-    _check_providers(chosen, catalogue)
-    _write(target, starter_text(catalogue, chosen, archive, rate))
+    if not kept:
+        _write(target, text)
     config = app.config
     docs = config.documents()
     counts = ", ".join(f"{p.id} {len(p.documents)}" for p in config.providers)
-    click.echo(f"Wrote {target}: {len(docs)} documents of {len(config.providers)} providers")
+    done = "Kept" if kept else "Wrote"
+    click.echo(f"{done} {target}: {len(docs)} documents of {len(config.providers)} providers")
     click.echo(f"  ({counts}); history goes to {_database(config.database)}")
     if backfill is None:
         backfill = since is not None or _ask(config.archive.wayback_url, config.archive.rate)
     if backfill:
         backfill_and_report(app, docs, since.date() if since else None, None, False)
     _next_steps(app.config_path, backfill)
+
+
+def _same_text(target: Path, text: str) -> bool:
+    """Whether ``target`` already holds ``text`` (the catalogue of a fresh checkout)."""
+    try:
+        return target.read_text("utf-8") == text
+    except (OSError, UnicodeError):
+        return False
 
 
 def _database(url: str) -> str:

@@ -128,6 +128,23 @@ def test_init_keeps_an_existing_file_unless_forced(tmp_path: Path) -> None:
     assert len(load_config(config).documents()) == len(catalogue().documents())
 
 
+def test_init_in_a_checkout_keeps_the_shipped_sources_toml(tmp_path: Path) -> None:
+    """Run in a fresh checkout, whose ./sources.toml is the catalogue itself, `tosmon init`
+    keeps that file (it is exactly what it would write) and goes on instead of refusing;
+    the checkout's file is the one the package ships."""
+    shipped = Path(__file__).resolve().parents[1] / "sources.toml"
+    packaged = files("monitor").joinpath("catalogue.toml").read_text(encoding="utf-8")
+    assert shipped.read_text(encoding="utf-8") == packaged
+    config = tmp_path / "sources.toml"
+    config.write_text(packaged, encoding="utf-8")
+    kept = init(tmp_path, "--no-backfill")
+    assert kept.exit_code == 0, kept.output
+    assert f"Kept {config}: {len(catalogue().documents())} documents" in kept.stdout
+    assert config.read_text(encoding="utf-8") == packaged
+    refused = init(tmp_path, "-p", "openai")
+    assert refused.exit_code == 2 and "already exists" in refused.output
+
+
 def test_init_writes_only_the_chosen_providers(tmp_path: Path) -> None:
     """`-p` is repeatable and keeps only those providers; an unknown id exits 2 with a
     close match and the catalogue's ids, writing nothing."""
