@@ -6,7 +6,6 @@ import asyncio
 from datetime import date, datetime
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from .backfill import BackfillProgress, BackfillReport, CaptureError, DocumentBackfill
@@ -21,6 +20,7 @@ from .cli_common import (
     selection_options,
 )
 from .cli_progress import RunProgress, wants_bar
+from .cli_tables import Col, Row, print_table
 from .config import DocumentConfig
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -113,24 +113,27 @@ def _day(value: datetime | None) -> date | None:
 
 def _print_report(report: BackfillReport) -> None:
     out = console()
-    table = Table(
-        title=f"Backfilled {len(report.documents)} document(s) from the archive",
-        caption="versions, substantive: new versions and substantive changes recorded",
-    )
-    for col in ("document", "listed", "fetched", "skipped", "versions", "substantive"):
-        table.add_column(col, justify="left" if col == "document" else "right")
-    table.add_column("errors", justify="right")
+    rows: list[Row] = []
     for d in report.documents:
-        table.add_row(
-            d.key,
-            str(d.listed),
-            str(d.fetched),
-            str(d.skipped),
-            str(d.versions),
-            str(d.substantive),
-            Text(str(len(d.errors)), style="red" if d.errors else ""),
+        rows.append(
+            [
+                d.key,
+                str(d.listed),
+                str(d.fetched),
+                str(d.skipped),
+                str(d.versions),
+                str(d.substantive),
+                Text(str(len(d.errors)), style="red" if d.errors else ""),
+            ]
         )
-    out.print(table)
+    counts = ("listed", "fetched", "skipped", "versions", "substantive", "errors")
+    print_table(
+        f"Backfilled {len(report.documents)} document(s) from the archive",
+        [Col("document", keep=True)] + [Col(c, keep=True, justify="right") for c in counts],
+        rows,
+        caption="versions, substantive: new versions and substantive changes recorded",
+        out=out,
+    )
     for d in report.documents:
         for warning in d.warnings:
             out.print(Text(clean(f"Warning: {d.key}: {warning}"), style="yellow"))

@@ -10,10 +10,10 @@ from types import FrameType
 from typing import Any
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from .cli_common import App, app_options, clean, console, print_json
+from .cli_tables import Col, Row, print_table
 from .logs import setup_logging
 from .schedule import Daemon, timezone_of
 from .status import build_status
@@ -71,27 +71,27 @@ def _print_status(data: dict[str, Any], tz: Any) -> None:
     title = f"{len(data['documents'])} document(s)"
     if failing:
         title += f", {failing} FAILING"
-    table = Table(title=title, caption=f"times in {data['timezone']}")
-    table.add_column("document", no_wrap=True)
-    for col in ("state", "last success", "last change", "failures", "next check"):
-        table.add_column(col)
+    rows: list[Row] = []
     for d in data["documents"]:
         style = {"failing": "bold red", "never_checked": "yellow"}.get(d["state"], "")
-        change = d["last_change"]
-        change_text = ""
-        if change:
-            severity = f" [{change['severity'].upper()}]" if change.get("severity") else ""
-            change_text = f"{_local(change['at'], tz)} {change['kind']}{severity}"
+        change = d["last_change"] or {}
+        severity = f" [{change['severity'].upper()}]" if change.get("severity") else ""
         runs = d["next_runs"]
-        table.add_row(
-            Text(f"{d['provider']}/{d['document']}", style=style),
-            Text(d["state"].replace("_", " "), style=style),
-            _local(d["last_success"], tz) or "never",
-            change_text,
-            Text(str(d["consecutive_failures"] or ""), style=style),
-            _local(runs[0], tz) if runs else "",
+        rows.append(
+            [
+                Text(f"{d['provider']}/{d['document']}", style=style),
+                Text(d["state"].replace("_", " "), style=style),
+                _local(d["last_success"], tz) or "never",
+                _local(change.get("at"), tz),
+                f"{change['kind']}{severity}" if change else "",
+                Text(str(d["consecutive_failures"] or ""), style=style),
+                _local(runs[0], tz) if runs else "",
+            ]
         )
-    out.print(table)
+    cols = [Col("document", keep=True), Col("state"), Col("last success", keep=True)]
+    cols += [Col("last change", keep=True), Col("change"), Col("failures", keep=True)]
+    cols += [Col("next check", keep=True)]
+    print_table(title, cols, rows, caption=f"times in {data['timezone']}", out=out)
     for d in data["documents"]:
         err = d["last_error"]
         if d["state"] == "failing" and err:

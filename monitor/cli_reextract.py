@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from .cli_common import (
@@ -16,6 +15,7 @@ from .cli_common import (
     selection_options,
 )
 from .cli_progress import RunProgress, wants_bar
+from .cli_tables import Col, print_table
 from .reextract import DocumentReextraction, reextract_documents
 
 
@@ -51,18 +51,18 @@ def _print(reports: list[DocumentReextraction]) -> None:
     if not reports:
         out.print(Text("No stored history to re-read: run `tosmon check` first."))
         return
-    table = Table(title=f"Re-read {len(reports)} document(s)")
-    for col in ("document", "versions", "reading improved", "now cosmetic", "changes redone"):
-        table.add_column(col)
+    rows: list[list[str | Text]] = []
     for r in reports:
         improved = ", ".join(f"v{n}" for n in r.improved) or "-"
         cosmetic = ", ".join(f"v{n}" for n in r.cosmetic) or "-"
         name = f"{r.provider}/{r.document}"
         if r.locked:
-            table.add_row(name, "", Text(clean(f"skipped: {r.locked}"), style="yellow"), "", "")
+            rows.append([name, "", Text(clean(f"skipped: {r.locked}"), style="yellow"), "", ""])
             continue
-        table.add_row(name, str(r.versions), improved, cosmetic, str(r.changes_updated))
-    out.print(table)
+        rows.append([name, str(r.versions), improved, cosmetic, str(r.changes_updated)])
+    cols = [Col("document", keep=True), Col("versions", keep=True), Col("reading improved")]
+    cols += [Col("now cosmetic"), Col("changes redone", keep=True)]
+    print_table(f"Re-read {len(reports)} document(s)", cols, rows, out=out)
     for r in reports:
         for e in r.errors:
             out.print(
