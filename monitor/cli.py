@@ -8,12 +8,10 @@ errors`` exits 3 when any document failed.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import os
 
 import click
-from rich.text import Text
 
 from . import __version__
 from .cli_common import (
@@ -22,28 +20,21 @@ from .cli_common import (
     app_options,
     clean,
     global_options,
-    outcome_word,
-    pick_documents,
     print_json,
-    selection_options,
 )
-from .cli_progress import RunProgress, wants_bar
-from .cli_tables import Col, Row, print_table
-from .db import current_revision, upgrade
 from .logs import setup_logging
-from .pipeline import CheckReport, DocumentReport, check_documents
-
-FAILED_DOCUMENTS = 3  # `check --fail-on errors`: the exit status when a document failed
 
 
 class _Commands(click.Group):
     """The command group; commands of the later stages are imported only when used.
 
-    Keeps `tosmon check` from cron cheap: the scheduler, SMTP and archive code load
-    only for `run`/`status`, `notify`/`digest` and `backfill`.
+    Keeps start-up cheap (`tosmon --version` loads click and nothing else): each
+    command's module, and what it needs (the pipeline, the scheduler, SMTP, the archive),
+    loads only when that command runs.
     """
 
     LAZY = {
+        "check": "monitor.cli_check",
         "backfill": "monitor.cli_backfill",
         "init": "monitor.cli_init",
         "notify": "monitor.cli_email",
@@ -59,6 +50,47 @@ class _Commands(click.Group):
         "show": "monitor.cli_history",
         "clauses": "monitor.cli_history",
     }
+
+    # what `tosmon --help` says of each lazy command, so help imports none of them
+    # (tests/test_cli_startup.py checks each against the command's own short help)
+    SUMMARY = {
+        "backfill": "Fill in history from the archive in [archive].wayback_url, oldest "
+        "capture first.",
+        "init": "Write a starter sources.toml (the shipped catalogue), then optionally its "
+        "history.",
+        "notify": "Queue pending alerts and tracking notices, and send every unsent email now.",
+        "reextract": "Re-read every stored version from its stored snapshot with the current "
+        "rules.",
+        "digest": "Build the weekly digest and send it (or preview it with --dry-run / --output).",
+        "run": "Check, alert and send digests on the [schedule] of sources.toml until stopped.",
+        "status": "Per document: last good check, last change, failures, next scheduled runs.",
+        "compare": "The positions of every document side by side (a row per document, a "
+        "column per position), each with since when it holds.",
+        "export": "The terms of a document in force at a date — positions, clauses, full "
+        "text — with provenance (URL, capture time, snapshot SHA-256, origin, archive URL, "
+        "rules).",
+        "site": "Write a static site (matrix, a page per provider and per document, Atom "
+        "feeds) to OUT_DIR; only files whose content changed are rewritten.",
+        "history": "Versions of a document, oldest first; or, with --clause, when that "
+        "clause changed.",
+        "diff": "Diff two versions of a document (default: the last two), or of one clause.",
+        "show": "Print the normalized text of a version.",
+        "clauses": "The positions and clause texts in force at a date (training, retention, ...).",
+        "check": "Fetch documents now, store new versions, report what changed.",
+    }
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.LAZY and name in self.SUMMARY:
+                rows.append((name, self.SUMMARY[name]))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -93,90 +125,6 @@ def main(
     """
     ctx.obj = Globals(config_path, db_url, log_level, verbose)
     setup_logging(log_level or os.environ.get("TOSMON_LOG_LEVEL") or "WARNING", verbose)
-
-
-# -- check ---------------------------------------------------------------------------------
-
-
-@main.command()
-@app_options
-@selection_options
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-@click.option("--no-notify", is_flag=True, help="Do not send alert emails at the end of the run.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["never", "errors"]),
-    default="never",
-    show_default=True,
-    help="`errors`: exit 3 when any document failed (for cron mail).",
-)
-def check(
-    app: App,
-    providers: tuple[str, ...],
-    documents: tuple[str, ...],
-    as_json: bool,
-    no_notify: bool,
-    fail_on: str,
-) -> None:
-    """Fetch documents now, store new versions, report what changed.
-
-    Exits 0 when the run happened, per-document errors included (they are in the
-    report); with `--fail-on errors`, 3 when any document failed.
-    """
-    docs = pick_documents(app.config, providers, documents)
-    sessions = app.sessions
-    with RunProgress("check", "documents", bar=wants_bar(as_json)) as progress:
-        done = 0
-        progress.update(done, len(docs))
-
-        def advance(result: DocumentReport) -> None:
-            nonlocal done
-            done += 1
-            progress.update(done, len(docs), f"{result.key} ({outcome_word(result.outcome)})")
-
-        report = asyncio.run(check_documents(app.config, sessions, docs, advance))
-    if not no_notify:
-        _after_check_notify(app)
-    if as_json:
-        print_json(report.as_dict())
-    else:
-        _print_check(report)
-    failed = [r.key for r in report.results if r.outcome == "error"]
-    if fail_on == "errors" and failed:
-        click.echo(f"{len(failed)} document(s) failed: {', '.join(failed)}", err=True)
-        raise click.exceptions.Exit(FAILED_DOCUMENTS)
-
-
-def _after_check_notify(app: App) -> None:
-    """Queue pending alerts and send what is due (when [email] is configured)."""
-    from .notify import notify_after_check  # imported on use: SMTP and Jinja2 load only here
-
-    notify_after_check(app.config, app.sessions)
-
-
-def _print_check(report: CheckReport) -> None:
-    rows: list[Row] = []
-    for r in report.results:
-        style = {
-            "error": "red",
-            "new_version": "bold yellow",
-            "cosmetic": "dim",
-            "suspect": "yellow",
-        }.get(r.outcome, "")
-        baseline = "first version (baseline)" if r.outcome == "new_version" and not r.change else ""
-        detail = r.error or (r.change or {}).get("summary") or r.warning or baseline
-        if r.change and r.change.get("severity"):
-            detail = f"[{r.change['severity'].upper()}] {detail}"
-        rows.append(
-            [
-                r.key,
-                Text(outcome_word(r.outcome), style=style),
-                f"v{r.version}" if r.version else "",
-                Text(clean(str(detail))),
-            ]
-        )
-    cols = [Col("document", keep=True), Col("outcome"), Col("version", keep=True), Col("detail")]
-    print_table(f"Checked {len(report.results)} document(s)", cols, rows)
 
 
 # -- configuration and database ------------------------------------------------------------
@@ -222,6 +170,11 @@ def sources_list(app: App, as_json: bool) -> None:
             ]
         )
         return
+
+    from rich.text import Text
+
+    from .cli_tables import Col, print_table
+
     cols = [Col("provider", keep=True), Col("document", keep=True), Col("name")]
     cols += [Col("tier", keep=True), Col("url", keep=True)]
     rows = [  # configured strings are shown as text, never read as rich markup
@@ -239,6 +192,8 @@ def db() -> None:
 @app_options
 def db_upgrade(app: App) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
+    from .db import current_revision, upgrade
+
     engine = app.sessions.kw["bind"]
     upgrade(engine)
     click.echo(f"database at revision {current_revision(engine)}: {engine.url!r}")

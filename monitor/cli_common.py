@@ -16,17 +16,18 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
-from .config import Config, DocumentConfig, load_config
-from .db import SessionFactory, fault_message, open_database, reader
 from .errors import ConfigError, TosmonError
-from .safe_json import dump_json
 from .timefmt import end_of, parse_iso
+
+if TYPE_CHECKING:  # imported on use: `tosmon --version` and --help load none of them
+    from rich.console import Console
+
+    from .db import SessionFactory
+    from .model import Config, DocumentConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -53,6 +54,8 @@ class App:
     def config(self) -> Config:
         if self._config is None:
             try:
+                from .config import load_config
+
                 self._config = load_config(self.config_path, self.db_url)
             except ConfigError as exc:
                 raise ConfigProblem(str(exc)) from exc
@@ -62,6 +65,8 @@ class App:
     def sessions(self) -> SessionFactory:
         if self._sessions is None:
             try:
+                from .db import open_database
+
                 self._sessions = open_database(self.config.database)
             except TosmonError as exc:
                 raise click.ClickException(str(exc)) from exc
@@ -70,6 +75,8 @@ class App:
     @property
     def reader(self) -> SessionFactory:
         """Read-only sessions: they read while a running check writes (``db.reader``)."""
+        from .db import reader
+
         return reader(self.sessions)
 
     def close(self) -> None:
@@ -173,8 +180,9 @@ def app_options(func: F) -> F:
             raise ConfigProblem(str(exc)) from exc
         except TosmonError as exc:
             raise click.ClickException(str(exc)) from exc
-        except SQLAlchemyError as exc:  # a database failure: one clear line, no traceback
-            raise click.ClickException(fault_message(_database_of(app), exc)) from exc
+        except Exception as exc:
+            _database_fault(app, exc)
+            raise
         finally:
             app.close()
 
@@ -243,6 +251,16 @@ def configured_document(config: Config, provider: str, document: str) -> Documen
     return doc
 
 
+def _database_fault(app: App, exc: Exception) -> None:
+    """A database failure becomes one clear line, no traceback (sqlalchemy is loaded by
+    then: only a command that opened the database can raise one)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is not None and isinstance(exc, errors.SQLAlchemyError):
+        from .db import fault_message
+
+        raise click.ClickException(fault_message(_database_of(app), exc)) from exc
+
+
 def _database_of(app: App) -> str:
     """The database URL a command used (for error messages), as well as it is known."""
     if app._config is not None:
@@ -272,10 +290,14 @@ def clean(text: str) -> str:
 
 
 def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
+    from .safe_json import dump_json
+
     click.echo(dump_json(data))
 
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from .cli_common import App, app_options, clean, console, print_json
 from .cli_tables import Col, Row, print_table
 from .logs import setup_logging
-from .schedule import Daemon, timezone_of
+from .schedule import timezone_of
 from .status import build_status
 
 
@@ -31,6 +31,8 @@ def run(app: App) -> None:
     skipped.
     """
     setup_logging(app.log_level, app.verbose)
+    from .schedule import Daemon
+
     stop = threading.Event()
     daemon = Daemon(app.config, app.sessions, stop)
 

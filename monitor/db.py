@@ -7,20 +7,19 @@ applies them automatically, ``tosmon db upgrade`` does it explicitly.
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import StoreError
+
+if TYPE_CHECKING:  # alembic loads only when a migration is due (or for `db upgrade`)
+    from alembic.config import Config as AlembicConfig
 
 SessionFactory = sessionmaker[Session]
 READ_ONLY = "tosmon_read_only"  # execution option of read-only connections
@@ -70,7 +69,40 @@ def reader(sessions: SessionFactory) -> SessionFactory:
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
+_REVISION = re.compile(
+    r"^(revision|down_revision)\b[^=\n]*=\s*(?:[\"']([^\"'\n]*)[\"']|None)", re.MULTILINE
+)
+
+
+def shipped_head() -> str | None:
+    """The head revision of the shipped migrations, read from their files (revision and
+    down_revision lines) without loading alembic; ``None`` when that reading is unsure."""
+    revisions, parents = set(), set()
+    for entry in (files("monitor.migrations") / "versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+            continue
+        found = dict(_REVISION.findall(entry.read_text(encoding="utf-8")))
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"])
+        parents.add(found.get("down_revision") or "")
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database (``None``: none, or it cannot be read)."""
+    try:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(files("monitor.migrations")))
     return cfg
@@ -82,6 +114,13 @@ def upgrade(engine: Engine) -> None:
     Two processes upgrading at once take turns: on PostgreSQL under an advisory lock, on
     SQLite under the write lock of ``BEGIN IMMEDIATE``; the second finds the schema current.
     """
+    head = shipped_head()
+    if head is not None and _stored_revision(engine) == head:
+        return  # the common case, decided without loading alembic
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     cfg = alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
@@ -155,6 +194,8 @@ def first_line(exc: BaseException) -> str:
 
 def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = s.get_bind().dialect.name
     table = model.__table__
     if dialect == "postgresql":
@@ -167,6 +208,8 @@ def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) 
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 

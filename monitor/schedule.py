@@ -26,20 +26,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from . import store
 from .db import SessionFactory
-from .digest import run_digest
 from .errors import ConfigError
 from .locks import Locks
 from .model import Config, DocumentConfig
-from .notify import notify_after_check
-from .pipeline import DocumentReport, check_documents
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from .pipeline import DocumentReport
 from .triggers import next_fire_times, parse_cron, parse_digest, parse_timezone
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,10 @@ class Daemon:
         self.config = config
         self.sessions = sessions
         self.stop = stop or threading.Event()
+        # the check pipeline, notify and digest load with the daemon, not for `status`
+        from .digest import run_digest
+        from .notify import notify_after_check
+
         self.notify = notify or notify_after_check
         self.digest = digest or run_digest
         self.jobs = check_jobs(config)
@@ -137,6 +141,9 @@ class Daemon:
 
     def run(self) -> None:
         tz = timezone_of(self.config)
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         scheduler = BackgroundScheduler(
             timezone=tz,
             executors={"default": ThreadPoolExecutor(1)},
@@ -184,6 +191,8 @@ class Daemon:
         if self.stop.is_set():
             return
         log.info("%s: checking %d document(s)", job.id, len(job.documents))
+        from .pipeline import check_documents
+
         try:
             report = asyncio.run(
                 check_documents(

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-import monitor.cli as cli
+import monitor.cli_history as cli_history
+from monitor import cli
 from monitor.capture import Attempt, Capture, process_capture
 from monitor.config import load_config
 from monitor.db import open_database
@@ -94,9 +95,9 @@ def diff_json(project: Path, *args: str) -> dict[str, Any]:
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Output as on a colour terminal: styles become escape sequences."""
-    monkeypatch.setattr(cli, "is_terminal", lambda: True)
+    monkeypatch.setattr(cli_history, "is_terminal", lambda: True)
     monkeypatch.setattr(
-        cli,
+        cli_history,
         "console",
         lambda stderr=False: Console(
             file=sys.stdout, force_terminal=True, color_system="standard", highlight=False

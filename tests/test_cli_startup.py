@@ -1,0 +1,86 @@
+"""Start-up loads only what a command uses: `tosmon --version` and `--help` load click
+and nothing else of weight; `tosmon status` on a current database loads neither the
+check pipeline (parsers, HTTP client code of the fetcher) nor alembic, SMTP or Jinja2.
+Each runs in a fresh interpreter against a real sources.toml and SQLite file; what it
+imported is read from ``sys.modules`` at exit (no timing assertions: see bench/run.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROBE = """
+import atexit, json, sys
+atexit.register(lambda: sys.__stderr__.write(json.dumps(sorted(sys.modules))))
+from monitor.cli import main
+main(sys.argv[1:])
+"""
+
+
+def loaded(cwd: Path, *args: str) -> set[str]:
+    """The modules a `tosmon ARGS` process imported, and their top-level packages."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    modules = json.loads(proc.stderr[proc.stderr.rindex("[") :])
+    return set(modules) | {m.split(".")[0] for m in modules}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "sources.toml").write_text(
+        '[monitor]\ndatabase = "sqlite:///tos.db"\n\n[providers.acme]\nname = "Acme"\n\n'
+        '[providers.acme.documents.terms]\nurl = "https://acme.example/terms"\n'
+        'select = ["main"]\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+HEAVY = {"sqlalchemy", "alembic", "rich", "httpx", "bs4", "lxml", "apscheduler", "jinja2"}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_version_and_help_load_none_of_the_heavy_libraries(project: Path, args: list[str]) -> None:
+    """`--version` and help screens import click and tos-monitor's command table only."""
+    found = loaded(project, *args)
+    assert "click" in found and "monitor.cli" in found
+    assert found & HEAVY == set()
+    assert "monitor.pipeline" not in found and "monitor.config" not in found
+
+
+def test_status_loads_no_pipeline_parser_smtp_or_migrations(project: Path) -> None:
+    """`status` on an up-to-date database reads it without loading the check pipeline
+    (extraction, fetching), the scheduler's threads, SMTP, Jinja2 or alembic. (Validating
+    sources.toml's selectors loads soupsieve, which loads BeautifulSoup.)"""
+    loaded(project, "db", "upgrade")  # the database exists and is current
+    found = loaded(project, "status", "--json")
+    assert {"sqlalchemy", "monitor.status"} <= found
+    assert found & {"alembic", "jinja2", "smtplib"} == set()
+    unused = {"monitor.pipeline", "monitor.extract", "monitor.fetch", "monitor.notify"}
+    unused |= {"monitor.digest", "monitor.backfill"}
+    assert found & unused == set()
+    assert "apscheduler.schedulers" not in found
+
+
+def test_the_help_summary_of_each_lazy_command_is_its_own() -> None:
+    """`tosmon --help` lists every command with the first sentence of its own help."""
+    import click
+
+    from monitor.cli import main
+
+    ctx = click.Context(main)
+    for name, summary in main.SUMMARY.items():
+        command = main.get_command(ctx, name)
+        assert command is not None and command.get_short_help_str(1000) == summary, name
+    assert set(main.SUMMARY) == set(main.LAZY)
