@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import Cycle, Run, load_saved, readme_rows, save, table  # noqa: E402
+from rss import TreeRss  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -47,11 +48,13 @@ STEPS = ("check", "urlwatch", "startup", "stages", "backfill", "storage", "histo
 
 
 def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd``; its own wall time, CPU seconds and peak RSS (``wait4``)."""
+    """Run ``cmd``; its wall time, CPU seconds (``wait4``: with its reaped descendants), peak
+    RSS of its largest process (``wait4``) and of its process tree summed (``/proc``)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeRss(proc.pid) as tree:
+            _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -64,6 +67,7 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
         cpu=usage.ru_utime + usage.ru_stime,
         rss_mb=usage.ru_maxrss / 1024,
         code=proc.returncode,
+        tree_rss_mb=tree.peak_mb,
         stdout=stdout,
     )
 
