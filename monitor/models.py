@@ -13,6 +13,7 @@ Timestamps are stored as UTC and always come back tz-aware (``UTCDateTime``).
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import zstandard
@@ -63,14 +64,26 @@ class CompressedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else _ZSTD_C.compress(value.encode("utf-8"))
+        return None if value is None else _zstd().compressor.compress(value.encode("utf-8"))
 
     def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
-        return None if value is None else _ZSTD_D.decompress(value).decode("utf-8")
+        return None if value is None else _zstd().decompressor.decompress(value).decode("utf-8")
 
 
-_ZSTD_C = zstandard.ZstdCompressor(level=12)
-_ZSTD_D = zstandard.ZstdDecompressor()
+class _Zstd(threading.local):
+    """A zstd (de)compressor per thread: they are not thread-safe, and a check reads the
+    database on one thread while it records on another (a shared one corrupts values)."""
+
+    def __init__(self) -> None:
+        self.compressor = zstandard.ZstdCompressor(level=12)
+        self.decompressor = zstandard.ZstdDecompressor()
+
+
+_ZSTD = _Zstd()
+
+
+def _zstd() -> _Zstd:
+    return _ZSTD
 
 
 class Base(DeclarativeBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,13 +13,14 @@ import procs
 import pytest
 from servers import LocalServer, Reply
 from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
 
 from monitor import store
 from monitor.capture import Attempt, Capture, DocumentReport, process_capture
 from monitor.config import load_config
 from monitor.db import SessionFactory, open_database
 from monitor.model import DocumentConfig
-from monitor.models import FetchAttempt
+from monitor.models import CompressedText, FetchAttempt
 from monitor.pipeline import check_documents
 from monitor.worker import Analysis, Workers, analyse
 
@@ -156,3 +158,22 @@ def test_unchanged_documents_are_recorded_as_a_batch_that_keeps_validators(
     for n in range(20):
         sent = [r.headers.get("if-none-match") for r in http_server.requests if r.route == f"/p{n}"]
         assert sent == ([None, f'"v{n}"', f'"v{n}"'] if n % 2 == 0 else [None, None, None])
+
+
+def test_stored_texts_read_and_written_on_several_threads_at_once_stay_intact() -> None:
+    """A check reads versions on one thread while it records on another: texts written
+    and read back through the compressed column on many threads at once come back
+    exactly as written (a shared zstd context corrupted them)."""
+    column = CompressedText()
+    dialect = sqlite.dialect()
+
+    def round_trips(n: int) -> bool:
+        text = f"Clause {n}: " + " ".join(f"word{n}-{i}" for i in range(20_000))
+        for _ in range(30):
+            packed = column.process_bind_param(text, dialect)
+            if column.process_result_value(packed, dialect) != text:
+                return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(round_trips, range(16)))
