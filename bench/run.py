@@ -155,7 +155,9 @@ def provider_id(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def write_sources(folder: Path, base: str, docs: list[dict[str, Any]], concurrency: int) -> Path:
+def write_sources(
+    folder: Path, base: str, docs: list[dict[str, Any]], concurrency: int, name: str = "sources"
+) -> Path:
     """A sources.toml for the served documents (all on one host: per_host = concurrency)."""
     lines = [
         "[monitor]",
@@ -180,7 +182,7 @@ def write_sources(folder: Path, base: str, docs: list[dict[str, Any]], concurren
                 f"select = {json.dumps(doc['select'])}",
                 f"remove = {json.dumps(doc['remove'])}",
             ]
-    path = folder / "sources.toml"
+    path = folder / f"{name}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -403,6 +405,11 @@ def check_cycles(
         if with_urlwatch:
             urlwatch("cold")
         cycle("warm-304")
+        # a check of one (not modified) document: the check command's own start-up, so the
+        # per-document CPU of a cycle is (cycle - this) / (N - 1)
+        one = write_sources(folder, base, docs[:1], concurrency, name="one")
+        result["check_startup"] = cheapest(tosmon("check", "--config", str(one), "--no-notify"), 3)
+        last_id = outcomes_since(db, last_id)[1]
         get(base + "/_validators?on=0")
         cycle("warm-200")
         get(base + "/_validators?on=1")
@@ -666,8 +673,9 @@ def stages_step(shared: Path, repeat: int = 5) -> dict[str, Any]:
 
 
 def memory_step(shared: Path, n: int, concurrency: int) -> dict[str, Any]:
-    """Peak RSS of a cold and a warm-304 cycle of ``n`` documents (compared in the table with
-    the N-document cycles of the check step)."""
+    """Peak RSS and CPU of a cold, a warm-304 and a warm-200 cycle of ``n`` documents
+    (compared in the table with the N-document cycles of the check step: memory growth, and
+    the marginal CPU per document between the two sizes)."""
     server = [
         sys.executable,
         str(HERE / "pageserver.py"),
@@ -683,7 +691,9 @@ def memory_step(shared: Path, n: int, concurrency: int) -> dict[str, Any]:
         sources = write_sources(folder, base, docs, concurrency)
         check = tosmon("check", "--config", str(sources), "--json", "--no-notify")
         last_id = 0
-        for name in ("cold", "warm-304"):
+        for name in ("cold", "warm-304", "warm-200"):
+            if name == "warm-200":
+                get(base + "/_validators?on=0")
             before = load()
             run = measure(check)
             outcomes, last_id = outcomes_since(folder / "tosmon.db", last_id)
