@@ -26,6 +26,7 @@ from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
 from .fetch import FetchResult
 from .limits import require_text_within
 from .model import ContentSettings, DocumentConfig, Extraction
+from .models import FetchAttempt
 from .record import Neighbours, Observation, neighbours_of, record_observation
 from .suspect import Seen, suspicion, times_seen
 from .timefmt import iso
@@ -226,6 +227,9 @@ def process_capture(
         row.add(s, "unchanged", snapshot_sha256=digest)
         return report
     before, after = store.neighbours(s, row.document_id, capture.captured_at)
+    if before is not None and capture.origin == "live" and _read_otherwise(s, row, last):
+        report.warning = _reread(s, doc)
+        before, after = store.neighbours(s, row.document_id, capture.captured_at)
     analysis = _valid_for(analysis, doc, capture, before.text if before else None)
     if analysis.extraction is None:
         kind, message = analysis.error_kind or "extract", analysis.error or ""
@@ -267,7 +271,7 @@ def process_capture(
         note = "; ".join(
             filter(None, [note, "clause selector matched nothing: " + ", ".join(obs.misses)])
         )
-    report.warning = note
+    report.warning = "; ".join(filter(None, [report.warning, note])) or None
     row.add(s, recorded.outcome, snapshot_sha256=snapshot, warning=report.warning)
     report.outcome = recorded.outcome
     report.version = store.version_numbers(s, row.document_id)[recorded.version.id]
@@ -279,6 +283,28 @@ def process_capture(
             "summary": recorded.summary.get("summary"),
         }
     return report
+
+
+def _read_otherwise(s: Session, row: _Row, last: FetchAttempt | None) -> bool:
+    """Whether the stored history was read with other rules or settings than this capture
+    (tos-monitor upgraded, or ``select``/``remove``/``ignore``/clause settings edited)."""
+    reference = last or store.last_good_attempt(s, row.document_id, "archive")
+    return reference is None or reference.settings_sha256 != row.settings
+
+
+def _reread(s: Session, doc: DocumentConfig) -> str | None:
+    """Re-read the stored history with the current rules before comparing (as ``tosmon
+    reextract`` does, never alerting): a page that did not change is then no new version,
+    and a real change is told without the differences the new rules alone make."""
+    from .reextract import reextract_document  # imports this module's readers
+
+    done = reextract_document(s, doc)
+    if not done.improved:
+        return None
+    return (
+        f"stored versions re-read with the current rules first ({len(done.improved)} of "
+        f"{done.versions} read differently): no alert for what the rules alone changed"
+    )
 
 
 def _valid_for(

@@ -70,6 +70,7 @@ class CheckReport:
             "errors": [asdict(r) for r in self.results if r.error is not None],
             "locked": [asdict(r) for r in self.results if r.outcome == "locked"],
             "suspect": [asdict(r) for r in self.results if r.outcome == "suspect"],
+            "warnings": [asdict(r) for r in self.results if r.warning and r.error is None],
         }
 
 

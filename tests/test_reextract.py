@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,9 @@ def test_unreadable_snapshot_is_reported_and_keeps_its_reading(tmp_path: Path) -
 
 
 def test_check_after_upgrade_records_positions_and_grades_by_them(tmp_path: Path) -> None:
-    """A live check on the upgraded file stores the new version's positions and grades
-    the subprocessor notice going from 14 to 7 days high, with both evidence sentences."""
+    """A live check on the upgraded file re-reads the stored history, stores the new
+    version's positions and grades the subprocessor notice going from 14 to 7 days high,
+    with both evidence sentences."""
     with LocalServer() as server:
         config = release_db(tmp_path, url=server.url(""))
         page = (
@@ -187,4 +189,60 @@ def test_check_after_upgrade_records_positions_and_grades_by_them(tmp_path: Path
         config,
         "SELECT COUNT(*) FROM version_positions p JOIN versions v ON v.id = p.version_id",
     )
-    assert stored == [(1,)]  # the new version's, written when it was recorded
+    # the check re-read the 0.1 history with today's rules before comparing: every
+    # version of the document now has its positions stored, the new one included
+    versions = cli_json(config, "history", "acme", "dpa")["versions"]
+    assert stored == [(len(versions),)] and len(versions) > 1
+
+
+POLICY = (
+    "<html><body><main><h1>Privacy Policy</h1>"
+    '<div class="promo">Try the new Acme app today.</div>'
+    "<p>We retain API inputs and outputs for {days} days, then delete them.</p>"
+    "<p>We do not train our models on business data.</p></main></body></html>"
+)
+
+
+def watched(tmp_path: Path, url: str, remove: str = "") -> Path:
+    """A sources.toml watching one page; ``remove`` is its document's remove setting."""
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        f'[monitor]\ndatabase = "sqlite:///{tmp_path / "tos.db"}"\nretries = 0\n\n'
+        '[providers.acme]\nname = "Acme"\n\n'
+        f'[providers.acme.documents.privacy]\nurl = "{url}"\nselect = ["main"]\n{remove}\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_check_after_new_reading_rules_rereads_history_instead_of_alerting(
+    tmp_path: Path,
+) -> None:
+    """When the rules that read a page changed since its history was stored (here: the
+    user adds a `remove`; an upgrade of tos-monitor is the same case), the next check
+    re-reads the stored versions first: an unchanged page is no new version and raises no
+    alert, and a later real change is told without what the rules alone changed."""
+    with LocalServer() as server:
+        server.route("/privacy", Reply(body=POLICY.format(days=30)))
+        config = watched(tmp_path, server.url("/privacy"))
+        assert cli_json(config, "check", "--no-notify")["errors"] == []
+        config = watched(tmp_path, server.url("/privacy"), 'remove = [".promo"]')
+        second = cli_json(config, "check", "--no-notify")
+        assert second["changed"] == [] and second["errors"] == []
+        [report] = second["warnings"]
+        assert report["outcome"] == "unchanged", report
+        assert "re-read with the current rules" in report["warning"]
+        history = cli_json(config, "history", "acme", "privacy")
+        assert len(history["versions"]) == 1
+        assert [r["version"] for r in history["reextractions"]] == [1]
+        shown = run("show", "acme", "privacy", config=config)
+        assert "30 days" in shown.stdout and "Acme app" not in shown.stdout
+        server.route("/privacy", Reply(body=POLICY.format(days=90)))
+        third = cli_json(config, "check", "--no-notify")
+        assert [r["outcome"] for r in third["changed"]] == ["new_version"]
+        assert third["warnings"] == []
+    diff = cli_json(config, "diff", "acme", "privacy")
+    assert "90 days" in json.dumps(diff) and "Acme app" not in json.dumps(diff)
+    with sqlite3.connect(tmp_path / "tos.db") as db:  # one change, the real one, to alert
+        changes = db.execute("SELECT kind, alert FROM changes").fetchall()
+    assert changes == [("substantive", "pending")]
