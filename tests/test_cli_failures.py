@@ -124,6 +124,7 @@ def test_a_host_name_that_does_not_resolve_is_named(tmp_path: Path) -> None:
         env=env,
         timeout=120,
         check=False,
+        cwd=tmp_path,  # the installed package, not the checkout's ./monitor
     )
     assert proc.returncode == 0, proc.stderr
     [report] = json.loads(proc.stdout)["errors"]
