@@ -62,6 +62,7 @@ from .fetch import Fetcher, FetchResult
 from .listing import list_captures
 from .locks import Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig, FetchSettings
+from .timefmt import iso_or_none
 from .worker import Analysis, Workers
 
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
@@ -82,6 +83,12 @@ class CaptureError:
     url: str
     kind: str
     message: str
+
+    def as_json(self) -> dict[str, Any]:
+        """For ``--json``: the archive's ``timestamp`` (its id of the capture) and the
+        capture's time as every JSON time is written (ISO 8601 UTC, ``Z``)."""
+        when = parse_timestamp(self.timestamp) if self.timestamp else None
+        return asdict(self) | {"captured_at": iso_or_none(when)}
 
 
 @dataclass
@@ -118,7 +125,7 @@ class BackfillReport:
             "documents": len(docs),
             "captures": sum(d.fetched for d in docs),
             "versions": sum(d.versions for d in docs),
-            "errors": [asdict(e) for e in self.errors],
+            "errors": [e.as_json() for e in self.errors],
             "warnings": [f"{d.key}: {w}" for d in docs for w in d.warnings],
             "listed": sum(d.listed for d in docs),
             "skipped": sum(d.skipped for d in docs),

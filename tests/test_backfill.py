@@ -327,6 +327,8 @@ def test_a_capture_failing_for_good_this_run_is_retried_next_run(
     summary = run_json(config)
     [error] = summary["errors"]
     assert (error["timestamp"], error["kind"]) == (T2, "http")
+    when = f"{T2[:4]}-{T2[4:6]}-{T2[6:8]}T{T2[8:10]}:{T2[10:12]}:{T2[12:14]}Z"
+    assert error["captured_at"] == when  # the archive's id, and the time as JSON writes it
     assert "503" in error["message"]
     assert [row[0] for row in history(config)] == [T1, T3]
     summary = run_json(config)
@@ -396,7 +398,8 @@ def test_an_unreachable_listing_is_reported(tmp_path: Path, archive: FakeWayback
     archive.fail_cdx(500, 500, 500)
     config = write_config(tmp_path, archive.base)
     [error] = run_json(config)["errors"]
-    assert error["timestamp"] is None and error["kind"] == "http"
+    assert error["timestamp"] is None and error["captured_at"] is None
+    assert error["kind"] == "http"
     assert "CDX listing failed" in error["message"]
 
 
