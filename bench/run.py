@@ -798,6 +798,9 @@ def run_steps(args: argparse.Namespace, skip: set[str], m: dict[str, str]) -> No
     if "stages" not in skip:
         res["stages"] = stages_step(args.shared)
         done("stages")
+    if "memory" not in skip:  # before the backfill and storage steps grow this process
+        res["memory"] = memory_step(args.shared, args.memory_n, args.concurrency)
+        done("memory")
     with tempfile.TemporaryDirectory(prefix="tosmon-bench-") as tmp:
         folder = Path(tmp)
         if "backfill" not in skip:
@@ -806,9 +809,6 @@ def run_steps(args: argparse.Namespace, skip: set[str], m: dict[str, str]) -> No
             if "storage" not in skip:
                 res["storage"] = storage_step(args.shared, folder / "tosmon.db", folder)
                 done("storage")
-        if "memory" not in skip:
-            res["memory"] = memory_step(args.shared, args.memory_n, args.concurrency)
-            done("memory")
         if "history" not in skip:
             res["history"] = history_step(folder)
             done("history")
