@@ -146,6 +146,12 @@ def serve(archive: FakeWayback, *captures: tuple[str, str]) -> None:
 # -- parsing -----------------------------------------------------------------------------
 
 
+def as_json_time(timestamp: str) -> str:
+    """A 14-digit Wayback timestamp as every JSON time is written (ISO 8601 UTC, Z)."""
+    t = timestamp
+    return f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z"
+
+
 def test_cdx_answers_parse_into_captures_oldest_first() -> None:
     """A JSON CDX answer gives one capture per timestamp, oldest first; `[]` and "" are empty."""
     header = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
@@ -260,6 +266,7 @@ def test_a_capture_with_an_older_layout_is_reported_and_others_processed(
         "url": f"{archive.base}/web/{T1}id_/{DOC_URL}",
         "kind": "selector",
         "message": error["message"],
+        "captured_at": as_json_time(T1),
     }
     assert [row[0] for row in history(config)] == [T2, T3]
     before = len(archive.capture_requests())
@@ -327,8 +334,7 @@ def test_a_capture_failing_for_good_this_run_is_retried_next_run(
     summary = run_json(config)
     [error] = summary["errors"]
     assert (error["timestamp"], error["kind"]) == (T2, "http")
-    when = f"{T2[:4]}-{T2[4:6]}-{T2[6:8]}T{T2[8:10]}:{T2[10:12]}:{T2[12:14]}Z"
-    assert error["captured_at"] == when  # the archive's id, and the time as JSON writes it
+    assert error["captured_at"] == as_json_time(T2)  # the archive's id, and the time in JSON
     assert "503" in error["message"]
     assert [row[0] for row in history(config)] == [T1, T3]
     summary = run_json(config)
