@@ -39,12 +39,15 @@ def write_config(
     extra: str = "",
     timeout: float = 20.0,
     database: str | None = None,
+    document_settings: str = "",
 ) -> Path:
-    """sources.toml with provider ``acme`` watching ``documents`` (id → url), no retries."""
+    """sources.toml with provider ``acme`` watching ``documents`` (id → url), no retries;
+    ``document_settings``: TOML lines added to every document's table."""
     path = tmp_path / "sources.toml"
     database_url = database or f"sqlite:///{db_file(path)}"
     docs = "".join(
         f'\n[providers.acme.documents.{doc_id}]\nurl = "{url}"\nselect = ["main"]\n'
+        f"{document_settings}"
         for doc_id, url in documents.items()
     )
     path.write_text(

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from procs import query, run
+from procs import query, run, write_config
 from servers import LocalServer, Reply
 
 from monitor.db import alembic_config
@@ -205,14 +204,7 @@ POLICY = (
 
 def watched(tmp_path: Path, url: str, remove: str = "") -> Path:
     """A sources.toml watching one page; ``remove`` is its document's remove setting."""
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        f'[monitor]\ndatabase = "sqlite:///{tmp_path / "tos.db"}"\nretries = 0\n\n'
-        '[providers.acme]\nname = "Acme"\n\n'
-        f'[providers.acme.documents.privacy]\nurl = "{url}"\nselect = ["main"]\n{remove}\n',
-        encoding="utf-8",
-    )
-    return config
+    return write_config(tmp_path, {"privacy": url}, document_settings=remove and remove + "\n")
 
 
 def test_check_after_new_reading_rules_rereads_history_instead_of_alerting(
@@ -243,6 +235,5 @@ def test_check_after_new_reading_rules_rereads_history_instead_of_alerting(
         assert third["warnings"] == []
     diff = cli_json(config, "diff", "acme", "privacy")
     assert "90 days" in json.dumps(diff) and "Acme app" not in json.dumps(diff)
-    with sqlite3.connect(tmp_path / "tos.db") as db:  # one change, the real one, to alert
-        changes = db.execute("SELECT kind, alert FROM changes").fetchall()
-    assert changes == [("substantive", "pending")]
+    # one change, the real one, to alert
+    assert query(config, "SELECT kind, alert FROM changes") == [("substantive", "pending")]
