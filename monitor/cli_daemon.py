@@ -14,9 +14,10 @@ from rich.text import Text
 
 from .cli_common import App, app_options, clean, console, print_json
 from .cli_tables import Col, Row, print_table
+from .jobs import timezone_of
 from .logs import setup_logging
-from .schedule import timezone_of
-from .status import build_status
+from .status import status_report
+from .status_reads import lean_reading, session_reading
 
 
 @click.command()
@@ -60,7 +61,9 @@ def status(app: App, as_json: bool) -> None:
 
     Failing documents are listed first, in red.
     """
-    data = build_status(app.config, app.reader)
+    # a current SQLite file is read without SQLAlchemy; anything else through the sessions
+    reading = lean_reading(app.config.database) or session_reading(app.reader)
+    data = status_report(app.config, reading)
     if as_json:
         print_json(data)
         return

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
@@ -84,19 +85,52 @@ def _print_blocks(
     out: Console,
 ) -> None:
     out.print(Text(title, style="bold") if isinstance(title, str) else title)
+    ready: list[Text] = []  # blocks drawn without rich's layout, printed together
     for row in rows:
         head = Text("  ").join(row[:key])
         head.stylize("bold")
+        cells = [(col.header, cell) for col, cell in zip(cols[key:], row[key:], strict=True)]
+        lines = _block_lines([(h, c) for h, c in cells if c.plain], out.width)
+        if lines is not None:
+            ready.append(Text("\n").join([head, *lines]))
+            continue
+        if ready:
+            out.print(Text("\n").join(ready))
+            ready = []
         out.print(head)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True, style="dim")
         grid.add_column(overflow="fold")  # a token longer than the line folds, never cut
-        for col, cell in zip(cols[key:], row[key:], strict=True):
+        for header, cell in cells:
             if cell.plain:
-                grid.add_row(col.header, cell)
+                grid.add_row(header, cell)
         out.print(Padding(grid, (0, 0, 0, 2), expand=False))
+    if ready:
+        out.print(Text("\n").join(ready))
     if caption:
         out.print(Text(caption, style="dim"))
+
+
+def _block_lines(cells: Sequence[tuple[str, Text]], width: int) -> list[Text] | None:
+    """A block's ``header  value`` lines as the indented two-column grid draws them when
+    every value fits on one line (both columns as wide as their widest cell); ``None``
+    when one must wrap (then the grid lays it out). Drawing it here saves measuring a
+    grid per row: hundreds of rows print at once."""
+    if not cells or any("\n" in c.plain or "\t" in c.plain for _, c in cells):
+        return None
+    left = max(cell_len(h) for h, _ in cells)
+    right = max(c.cell_len for _, c in cells)
+    if 2 + left + 2 + right > width:
+        return None
+    lines = []
+    for header, cell in cells:
+        line = Text("  ")
+        line.append(header + " " * (left - cell_len(header)), style="dim")
+        line.append("  ")
+        line.append_text(cell)
+        line.append(" " * (right - cell.cell_len))
+        lines.append(line)
+    return lines
 
 
 def wrap_lines(line: str, width: int, indent: str = "") -> list[str]:

@@ -7,7 +7,6 @@ applies them automatically, ``tosmon db upgrade`` does it explicitly.
 
 from __future__ import annotations
 
-import re
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import StoreError
+from .schema_head import shipped_head
 
 if TYPE_CHECKING:  # alembic loads only when a migration is due (or for `db upgrade`)
     from alembic.config import Config as AlembicConfig
@@ -67,27 +67,6 @@ def reader(sessions: SessionFactory) -> SessionFactory:
     committed state while a check holds the write lock (WAL lets readers through)."""
     engine = sessions.kw["bind"]
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
-
-
-_REVISION = re.compile(
-    r"^(revision|down_revision)\b[^=\n]*=\s*(?:[\"']([^\"'\n]*)[\"']|None)", re.MULTILINE
-)
-
-
-def shipped_head() -> str | None:
-    """The head revision of the shipped migrations, read from their files (revision and
-    down_revision lines) without loading alembic; ``None`` when that reading is unsure."""
-    revisions, parents = set(), set()
-    for entry in (files("monitor.migrations") / "versions").iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("__"):
-            continue
-        found = dict(_REVISION.findall(entry.read_text(encoding="utf-8")))
-        if not found.get("revision"):
-            return None
-        revisions.add(found["revision"])
-        parents.add(found.get("down_revision") or "")
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _stored_revision(engine: Engine) -> str | None:

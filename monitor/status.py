@@ -21,21 +21,17 @@ earlier texts.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from . import episodes, store
-from .db import SessionFactory
-from .locks import current_locks
+from .jobs import check_jobs, digest_trigger
 from .model import AlertRules, Config, DocumentConfig
-from .models import OutboxMessage
-from .schedule import check_jobs, digest_trigger
+from .status_reads import Flapping, Health, LastChange, StatusReading, session_reading
 from .timefmt import iso_or_none
 from .triggers import next_fire_times
+
+if TYPE_CHECKING:
+    from .db import SessionFactory
 
 NEXT_RUNS = 3
 
@@ -47,14 +43,22 @@ def build_status(
     config: Config, sessions: SessionFactory, now: datetime | None = None, runs: int = NEXT_RUNS
 ) -> dict[str, Any]:
     """The whole status report (see the module docstring for its shape)."""
+    return status_report(config, session_reading(sessions), now, runs)
+
+
+def status_report(
+    config: Config, reading: StatusReading, now: datetime | None = None, runs: int = NEXT_RUNS
+) -> dict[str, Any]:
+    """The report of ``reading`` (``status_reads``) for the documents of ``config``."""
     now = now or datetime.now(UTC)
     schedules: dict[str, tuple[str, list[str | None]]] = {}
     for job in check_jobs(config, jitter=False):
         times = [iso(t) for t in next_fire_times(job.trigger, now, runs)]
         for doc in job.documents:
             schedules[doc.key] = (job.expression, times)
-    with sessions() as s:
-        docs = [document_status(s, doc, *schedules[doc.key], now=now) for doc in config.documents()]
+    docs = [
+        document_status(reading, doc, *schedules[doc.key], now=now) for doc in config.documents()
+    ]
     order = {"failing": 0, "never_checked": 1, "ok": 2}
     docs.sort(key=lambda d: order[d["state"]])  # stable: config order within a state
     return {
@@ -66,7 +70,16 @@ def build_status(
             "schedule": config.schedule.digest,
             "next_runs": [iso(t) for t in next_fire_times(digest_trigger(config), now, runs)],
         },
-        "failed_messages": failed_messages(sessions),
+        "failed_messages": [  # refused for good by the SMTP server (5xx): never retried
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "recipients": m.recipients,
+                "subject": m.subject,
+                "error": m.error,
+            }
+            for m in reading.failed
+        ],
         "locks": [
             {
                 "name": h.name,
@@ -75,31 +88,16 @@ def build_status(
                 "acquired_at": iso(h.acquired_at),
                 "expires_at": iso(h.expires_at),
             }
-            for h in current_locks(sessions)
+            for h in reading.locks
         ],
     }
 
 
-def failed_messages(sessions: SessionFactory) -> list[dict[str, Any]]:
-    """Outbox messages the SMTP server refused for good (5xx): never retried."""
-    with sessions() as s:
-        rows = s.scalars(
-            select(OutboxMessage).where(OutboxMessage.state == "failed").order_by(OutboxMessage.id)
-        )
-        return [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "recipients": json.loads(r.recipients),
-                "subject": r.subject,
-                "error": r.last_error,
-            }
-            for r in rows
-        ]
+NEVER = Health(0, None, None, None, None, None, 0, None)
 
 
 def document_status(
-    s: Session,
+    reading: StatusReading,
     doc: DocumentConfig,
     schedule: str,
     next_runs: list[str | None],
@@ -107,9 +105,7 @@ def document_status(
 ) -> dict[str, Any]:
     """One document's entry of the status report."""
     now = now or datetime.now(UTC)
-    row = store.find_document(s, doc.provider, doc.id)
-    health = store.check_health(s, row.id) if row else store.CheckHealth(None, None, 0)
-    change = store.last_change(s, row.id) if row else None
+    health = reading.health.get((doc.provider, doc.id), NEVER)
     if health.last_attempt is None:
         state = "never_checked"
     else:
@@ -122,11 +118,11 @@ def document_status(
         "state": state,
         "last_attempt": iso(health.last_attempt),
         "last_success": iso(health.last_success),
-        "last_change": _change(change),
+        "last_change": _change(reading.changes.get(health.document_id)),
         "consecutive_failures": health.consecutive_failures,
         "failing_since": iso(health.failing_since),
         "failing_kind": health.last_error_kind if health.consecutive_failures else None,
-        "flapping": _flapping(s, row.id, doc.alerting, now) if row else None,
+        "flapping": _flapping(reading.flapping.get(health.document_id), doc.alerting, now),
         "last_error": None
         if health.last_error_at is None
         else {
@@ -139,31 +135,24 @@ def document_status(
     }
 
 
-def _flapping(
-    s: Session, document_id: int, rules: AlertRules, now: datetime
-) -> dict[str, Any] | None:
+def _flapping(episode: Flapping | None, rules: AlertRules, now: datetime) -> dict[str, Any] | None:
     """The open flapping episode, while its last return is within ``revert_days``."""
-    episode = episodes.open_episode(s, document_id, "flapping")
     if episode is None or episode.last_at < now - timedelta(days=rules.revert_days):
         return None
     return {
         "since": iso(episode.started_at),
         "last_return": iso(episode.last_at),
-        "returns": episode.count,
+        "returns": episode.returns,
         "texts": episode.texts,
     }
 
 
-def _change(change: Any) -> dict[str, Any] | None:
+def _change(change: LastChange | None) -> dict[str, Any] | None:
     if change is None:
         return None
-    try:
-        summary = json.loads(change.summary).get("summary")
-    except (ValueError, AttributeError):
-        summary = None
     return {
         "at": iso(change.captured_at),
         "kind": change.kind,
         "severity": change.severity,
-        "summary": summary,
+        "summary": change.summary,
     }

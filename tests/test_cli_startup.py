@@ -60,17 +60,25 @@ def test_version_and_help_load_none_of_the_heavy_libraries(project: Path, args: 
 
 
 def test_status_loads_no_pipeline_parser_smtp_or_migrations(project: Path) -> None:
-    """`status` on an up-to-date database reads it without loading the check pipeline
-    (extraction, fetching), the scheduler's threads, SMTP, Jinja2 or alembic. (Validating
-    sources.toml's selectors loads soupsieve, which loads BeautifulSoup.)"""
+    """`status` on an up-to-date SQLite file reads it with the standard sqlite3 module:
+    neither SQLAlchemy nor the check pipeline (extraction, fetching), the scheduler's
+    threads, SMTP, Jinja2 or alembic. (Validating sources.toml's selectors loads
+    soupsieve, which loads BeautifulSoup.)"""
     loaded(project, "db", "upgrade")  # the database exists and is current
     found = loaded(project, "status", "--json")
-    assert {"sqlalchemy", "monitor.status"} <= found
-    assert found & {"alembic", "jinja2", "smtplib"} == set()
+    assert {"sqlite3", "monitor.status"} <= found
+    assert found & {"sqlalchemy", "alembic", "jinja2", "smtplib"} == set()
     unused = {"monitor.pipeline", "monitor.extract", "monitor.fetch", "monitor.notify"}
-    unused |= {"monitor.digest", "monitor.backfill"}
+    unused |= {"monitor.digest", "monitor.backfill", "monitor.models"}
     assert found & unused == set()
     assert "apscheduler.schedulers" not in found
+
+
+def test_status_of_a_database_to_migrate_goes_through_the_sessions(project: Path) -> None:
+    """With no database yet, `status` creates it (alembic's migrations) as any command does."""
+    found = loaded(project, "status", "--json")
+    assert {"sqlalchemy", "alembic"} <= found
+    assert (project / "tos.db").is_file()
 
 
 def test_the_help_summary_of_each_lazy_command_is_its_own() -> None:

@@ -107,3 +107,39 @@ def test_backfill_and_check_tables_fit(built: Built, wide_ids: Path) -> None:
     lines = check.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80 and "…" not in check.stdout
     assert f"anthropic-enterprise/{LONG_DOC}" in check.stdout and "error" in check.stdout
+
+
+@pytest.mark.parametrize("width", [26, 27, 28, 37, 38, 39, 80])
+def test_blocks_drawn_without_rich_layout_read_as_rich_draws_them(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks whose values fit on their line are drawn directly (hundreds of rows print
+    at once); the text is the same as rich's grid draws, at and around the fitting width,
+    with wide characters, styles, empty cells and values that must wrap."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from monitor import cli_tables
+    from monitor.cli_tables import Col
+
+    cols = [Col("document", keep=True), Col("state"), Col("last success", keep=True)]
+    cols += [Col("note")]
+    rows: list[list[Text | str]] = [
+        ["acme/terms", Text("failing", style="bold red"), "2026-12-02 02:08", "x" * 22],
+        ["acme/privacy", "ok", "", "短い説明のテキスト"],
+        ["acme/usage", "never checked", "never", "a note long enough to wrap at 30"],
+        ["acme/long", "ok", "2026-12-02 02:08", "y" * 60],
+    ]
+
+    def draw() -> str:
+        out = Console(file=io.StringIO(), width=width, highlight=False, soft_wrap=True)
+        cells = [[Text(c) if isinstance(c, str) else c for c in row] for row in rows]
+        cli_tables._print_blocks("4 document(s)", cols, cells, "times in UTC", 1, out)
+        assert isinstance(out.file, io.StringIO)
+        return out.file.getvalue()
+
+    direct = draw()
+    monkeypatch.setattr(cli_tables, "_block_lines", lambda cells, width: None)
+    assert direct == draw()

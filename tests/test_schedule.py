@@ -14,7 +14,8 @@ from servers import LocalServer, Reply
 
 from monitor.config import load_config
 from monitor.errors import ConfigError
-from monitor.schedule import CheckJob, check_jobs, missed_run
+from monitor.jobs import CheckJob, check_jobs
+from monitor.schedule import missed_run
 from monitor.triggers import cron_weekdays, next_fire_times, parse_cron, parse_digest
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.db import SessionFactory, open_database
+from monitor.locks import Locks
 from monitor.models import Document, FetchAttempt
 from monitor.pipeline import check_documents
-from monitor.status import build_status
+from monitor.status import build_status, status_report
+from monitor.status_reads import lean_reading
 from monitor.timefmt import iso
 
 DOC_KEYS = {
@@ -42,7 +44,11 @@ DOC_KEYS = {
 
 
 @pytest.fixture
-def setup(tmp_path: Path, http_server: LocalServer) -> Iterator[tuple[Config, SessionFactory]]:
+def setup(
+    tmp_path: Path, http_server: LocalServer, database_url: str
+) -> Iterator[tuple[Config, SessionFactory]]:
+    """Three documents (one failing, one never checked, one changed) on SQLite and on
+    PostgreSQL (when installed)."""
     http_server.route("/terms", Reply(body=page("We never train on your data.")))
     http_server.route("/privacy", Reply(503, "down"))
     path = write_config(
@@ -52,6 +58,7 @@ def setup(tmp_path: Path, http_server: LocalServer) -> Iterator[tuple[Config, Se
             "privacy": http_server.url("/privacy"),
             "usage": http_server.url("/usage"),
         },
+        database=database_url,
     )
     config = load_config(path)
     sessions = open_database(config.database)
@@ -145,3 +152,23 @@ def test_status_command_prints_json_and_a_table(setup: tuple[Config, SessionFact
     assert "HTTP 503" in human.output
     assert human.output.index("acme/privacy") < human.output.index("acme/terms")
     assert "digest (mon 08:00): next" in human.output
+
+
+def test_status_reads_a_current_sqlite_file_as_the_sessions_do(
+    setup: tuple[Config, SessionFactory],
+) -> None:
+    """On a current SQLite file `status` reads through sqlite3 alone (no SQLAlchemy): the
+    report is the same as through the sessions, locks included; other databases (and
+    files to migrate) are read through the sessions."""
+    config, sessions = setup
+    lean = lean_reading(config.database)
+    if not config.database.startswith("sqlite:"):
+        assert lean is None
+        return
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with Locks(sessions) as locks:
+        assert locks.acquire("document:acme/terms") is None
+        lean = lean_reading(config.database)
+        assert lean is not None and len(lean.locks) == 1
+        assert status_report(config, lean, now) == build_status(config, sessions, now)
+    assert lean_reading(f"{config.database}.missing") is None
