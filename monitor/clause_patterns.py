@@ -49,8 +49,48 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
     return found
 
 
+Needs = tuple[tuple[str, ...], ...]  # literal sets: one string of *each* is in a match
+
+
+def requirements(pattern: str, flags: int = 0) -> tuple[Needs, ...] | None:
+    """What the matches of ``pattern`` require, as alternatives: every match holds one
+    string of each literal set of one of the alternatives, most selective set first
+    (None: nothing known). ``\\bright (?:to|of) (?:access|object)|\\bexercise rights``
+    gives ``(("right",), ("access", "object"), ...)`` and ``(("exercise rights",), ...)``,
+    far stronger together than ``required_literals``' one set ``("right", "exercise ")``."""
+    if _sre_parse is None:
+        return None
+    try:
+        parsed = list(_sre_parse.parse(pattern, flags))
+    except Exception:  # an invalid pattern: re.compile reports it
+        return None
+    branches = [i for i, (op, _av) in enumerate(parsed) if op is _sre.BRANCH]
+    if len(branches) == 1:  # "\\bfoo...|\\bbar...": the parser put the common "\\b" first
+        at = branches[0]
+        ways = [[*parsed[:at], *b, *parsed[at + 1 :]] for b in parsed[at][1][1]]
+    else:
+        ways = [parsed]
+    out = []
+    for way in ways:
+        sets = [c for c in _candidates(way) if min(map(len, c)) >= MIN_LITERAL]
+        if not sets:
+            return None  # an alternative without literals: any text may match
+        out.append(tuple(sorted(dict.fromkeys(sets), key=_selectivity, reverse=True)))
+    return tuple(out)
+
+
+def _selectivity(strings: tuple[str, ...]) -> tuple[int, int]:
+    return min(map(len, strings)), -len(strings)
+
+
 def _sequence(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
     """The most selective literal set that a sequence of parsed items requires."""
+    candidates = _candidates(items)
+    return max(candidates, key=_selectivity) if candidates else None
+
+
+def _candidates(items: Sequence[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+    """The literal sets that a sequence of parsed items requires (each one of them)."""
     candidates: list[tuple[str, ...]] = []
     run: list[str] = []
     for op, av in items:
@@ -62,14 +102,10 @@ def _sequence(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
         if run:
             candidates.append(("".join(run),))
             run = []
-        found = _item(op, av)
-        if found is not None:
-            candidates.append(found)
+        candidates += _item(op, av)
     if run:
         candidates.append(("".join(run),))
-    if not candidates:
-        return None
-    return max(candidates, key=lambda c: (min(map(len, c)), -len(c)))
+    return candidates
 
 
 def _leading(items: Sequence[tuple[Any, Any]]) -> str:
@@ -82,21 +118,22 @@ def _leading(items: Sequence[tuple[Any, Any]]) -> str:
     return "".join(out)
 
 
-def _item(op: Any, av: Any) -> tuple[str, ...] | None:
+def _item(op: Any, av: Any) -> list[tuple[str, ...]]:
+    """The literal sets one required parsed item (a group, a repeat, alternatives) needs."""
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = av
-        return None if add_flags or del_flags else _sequence(list(sub))
+        return [] if add_flags or del_flags else _candidates(list(sub))
     if op is _sre.ATOMIC_GROUP:
-        return _sequence(list(av))
+        return _candidates(list(av))
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, _high, sub = av
-        return _sequence(list(sub)) if low >= 1 else None
+        return _candidates(list(sub)) if low >= 1 else []
     if op is _sre.BRANCH:
         alternatives = [_sequence(list(b)) for b in av[1]]
         if any(a is None for a in alternatives):
-            return None
-        return tuple(dict.fromkeys(s for a in alternatives if a is not None for s in a))
-    return None
+            return []
+        return [tuple(dict.fromkeys(s for a in alternatives if a is not None for s in a))]
+    return []
 
 
 @dataclass(frozen=True)
@@ -119,20 +156,6 @@ class Literals:
         if all(s.isascii() for s in literals):
             return cls(raw, None, tuple(dict.fromkeys(s.lower() for s in literals)))
         return cls(raw, None, None)
-
-    @property
-    def keys(self) -> frozenset[str] | None:
-        """The literals as substring tests compare them (None: only ``raw`` can tell)."""
-        strings = self.exact if self.exact is not None else self.folded
-        return frozenset(strings) if strings is not None else None
-
-    def found(self, text: str, low: str | None) -> set[str] | None:
-        """Which of the literals ``text`` holds, in the form of ``keys`` (None: not told)."""
-        if self.exact is not None:
-            return {s for s in self.exact if s in text}
-        if self.folded is not None and low is not None:
-            return {s for s in self.folded if s in low}
-        return None
 
     def present(self, text: str, low: str | None) -> bool:
         if self.exact is not None:

@@ -1,82 +1,91 @@
-"""The clause finder's phrase scoring, compiled once and memoized per document. Pure.
+"""The clause finder's phrase scoring, compiled once at first use and memoized per document.
+Pure.
 
-``clause_rules.py`` (built-in keys) and the user's ``[clauses.KEY]`` give regexes; here
-they become ``Pattern``s with a literal prefilter (``clause_patterns.py``), each clause
-family gets one combined prefilter over all its phrases (a sentence with none of their
-literals scores 0 after one scan), and a ``Scorer`` scores each distinct text of one
-document once per key, while ``Texts`` folds each text and scores its negative topics once
-for all keys. The answers are those of the regexes themselves, only found with less work.
+``clause_rules.py`` (built-in keys) and the user's ``[clauses.KEY]`` give regexes; all their
+phrases and the negative topics go into one ``clause_index.PhraseIndex``, so each distinct
+text of a document is read once for every key (``Texts.scores``): only the phrases whose
+required literals it holds are run. Heading patterns (``pull``, ``context``) are
+``Pattern``s with a literal prefilter (``clause_patterns.py``). Nothing is compiled at
+import: a check that parses no page never builds them. The answers are those of the
+regexes themselves, only found with less work.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from . import clause_rules as cr
 from . import clause_vocab as cv
+from .clause_index import PhraseIndex, PhraseSpec
 from .clause_patterns import Literals, Pattern, folding, prefilter
 from .model import ClauseDefinition
+
+NEGATIVE = "\x00negative"  # the negative topics' family in the index (no clause key)
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Compiled default rules of one clause key."""
+    """Default rules of one clause key: its phrases (scored through the index) and its
+    compiled heading patterns."""
 
-    phrases: tuple[tuple[Pattern, int], ...]
+    phrases: tuple[PhraseSpec, ...]
     pull: tuple[Pattern, ...]
     context: tuple[Pattern, ...]
     negatives: bool  # built-in keys avoid the NEGATIVE_* topics; user keys do not
-    family: Literals | None  # present wherever some phrase may match (None: always try)
-    # each phrase's literals as ``family.found`` names them (None: no family test)
-    keys: tuple[frozenset[str], ...] | None = None
-
-
-def _rules(
-    phrases: tuple[tuple[Pattern, int], ...],
-    pull: tuple[Pattern, ...],
-    context: tuple[Pattern, ...],
-    negatives: bool,
-) -> Rules:
-    family = prefilter([p for p, _ in phrases])
-    keys = [p.literals.keys if p.literals is not None else None for p, _ in phrases]
-    if family is None or family.keys is None or any(k is None for k in keys):
-        return Rules(phrases, pull, context, negatives, family)
-    return Rules(phrases, pull, context, negatives, family, tuple(k for k in keys if k))
 
 
 def compile_builtin(rules: cr.ClauseRules) -> Rules:
-    return _rules(
-        tuple((Pattern.compile(p, re.IGNORECASE), w) for p, w in rules.phrases),
+    return Rules(
+        tuple((p, re.IGNORECASE, w) for p, w in rules.phrases),
         tuple(Pattern.compile(p, re.IGNORECASE) for p in rules.pull),
         tuple(Pattern.compile(p, re.IGNORECASE) for p in rules.context),
         negatives=True,
     )
 
 
+@lru_cache(maxsize=256)
 def compile_custom(definition: ClauseDefinition) -> Rules:
     """A user's clause: any of its patterns decides, its headings pull their section."""
-    return _rules(
-        tuple((Pattern.compile(p), cr.THRESHOLD) for p in definition.patterns),
+    return Rules(
+        tuple((p, 0, cr.THRESHOLD) for p in definition.patterns),
         tuple(Pattern.compile(p) for p in definition.headings),
         (),
         negatives=False,
     )
 
 
-BUILTIN: dict[str, Rules] = {k: compile_builtin(v) for k, v in cr.DEFAULT_RULES.items()}
-NEGATIVE_PHRASES = tuple((Pattern.compile(p, re.IGNORECASE), w) for p, w in cv.NEGATIVE_PHRASES)
-NEGATIVE_HEADINGS = tuple(Pattern.compile(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS)
-_NEGATIVE_FAMILY = prefilter([p for p, _ in NEGATIVE_PHRASES])
-_NEGATIVE_HEADING_FAMILY = prefilter(NEGATIVE_HEADINGS)
+@cache
+def builtin() -> dict[str, Rules]:
+    """The built-in keys' rules, compiled at the first document that needs them."""
+    return {k: compile_builtin(v) for k, v in cr.DEFAULT_RULES.items()}
+
+
+@lru_cache(maxsize=64)
+def index(custom: tuple[ClauseDefinition, ...] = ()) -> PhraseIndex:
+    """One index of the phrases of every key (built-in, then the user's, which replace a
+    built-in key of the same name) and of the negative topics."""
+    rules = {**builtin(), **{d.key: compile_custom(d) for d in custom}}
+    families = {key: r.phrases for key, r in rules.items()}
+    families[NEGATIVE] = tuple((p, re.IGNORECASE, w) for p, w in cv.NEGATIVE_PHRASES)
+    return PhraseIndex(families)
+
+
+@cache
+def _negative_headings() -> tuple[tuple[Pattern, ...], Literals | None]:
+    patterns = tuple(Pattern.compile(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS)
+    return patterns, prefilter(patterns)
 
 
 class Texts:
-    """What one document's texts give every key: folded once, negative topics found once."""
+    """What one document's texts give every key: folded once, every key's phrases and the
+    negative topics scored in one pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, phrases: PhraseIndex) -> None:
+        self.phrases = phrases
         self._low: dict[str, str | None] = {}
-        self._negative: dict[str, tuple[int, bool]] = {}
+        self._scores: dict[str, dict[str, int]] = {}
         self._negative_heading: dict[str, bool] = {}
 
     def low(self, text: str) -> str | None:
@@ -84,67 +93,44 @@ class Texts:
             self._low[text] = folding(text)
         return self._low[text]
 
-    def _negatives(self, text: str) -> tuple[int, bool]:
-        """Sum of the weights of the negative topics in ``text``, and whether any is."""
-        if text not in self._negative:
-            low = self.low(text)
-            if _NEGATIVE_FAMILY is not None and not _NEGATIVE_FAMILY.present(text, low):
-                self._negative[text] = (0, False)
-            else:
-                weights = [w for p, w in NEGATIVE_PHRASES if p.search(text, low)]
-                self._negative[text] = (sum(weights), bool(weights))
-        return self._negative[text]
+    def scores(self, text: str) -> dict[str, int]:
+        """Each key's phrase score in ``text`` (keys without a matching phrase absent)."""
+        found = self._scores.get(text)
+        if found is None:
+            found = self._scores[text] = self.phrases.scores(text, self.low(text))
+        return found
 
     def negative(self, text: str) -> int:
-        return self._negatives(text)[0]
+        """Sum of the weights of the negative topics in ``text``."""
+        return self.scores(text).get(NEGATIVE, 0)
 
     def any_negative(self, text: str) -> bool:
-        return self._negatives(text)[1]
+        return NEGATIVE in self.scores(text)
 
     def negative_heading(self, heading: str) -> bool:
         """Whether a heading is about a topic that no built-in clause is (fees, law, ...)."""
         if heading not in self._negative_heading:
             low = self.low(heading)
-            family = _NEGATIVE_HEADING_FAMILY
+            patterns, family = _negative_headings()
             self._negative_heading[heading] = (
                 family is None or family.present(heading, low)
-            ) and any(p.search(heading, low) for p in NEGATIVE_HEADINGS)
+            ) and any(p.search(heading, low) for p in patterns)
         return self._negative_heading[heading]
 
 
 class Scorer:
-    """One clause key's rules over one document: each text's phrase score computed once."""
+    """One clause key's rules over one document."""
 
-    def __init__(self, rules: Rules, texts: Texts) -> None:
+    def __init__(self, key: str, rules: Rules, texts: Texts) -> None:
+        self.key = key
         self.rules = rules
         self.texts = texts
-        self._phrase: dict[str, int] = {}
         self._pulls: dict[str, bool] = {}
         self._about: dict[str, bool] = {}
 
     def phrase(self, text: str) -> int:
         """Sum of the weights of the clause's phrase patterns found in ``text``."""
-        score = self._phrase.get(text)
-        if score is None:
-            score = self._score(text, self.texts.low(text))
-            self._phrase[text] = score
-        return score
-
-    def _score(self, text: str, low: str | None) -> int:
-        rules = self.rules
-        family = rules.family
-        found = family.found(text, low) if family is not None and rules.keys else None
-        if found is not None and rules.keys is not None:  # one scan: which literals are here
-            if not found:
-                return 0
-            return sum(
-                w
-                for (p, w), keys in zip(rules.phrases, rules.keys, strict=True)
-                if not keys.isdisjoint(found) and p.regex.search(text)
-            )
-        if family is not None and not family.present(text, low):
-            return 0
-        return sum(w for p, w in rules.phrases if p.search(text, low))
+        return self.texts.scores(text).get(self.key, 0)
 
     def pulls(self, heading: str) -> bool:
         """Whether a heading matches one of the clause's ``pull`` patterns."""

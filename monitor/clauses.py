@@ -25,6 +25,7 @@ from typing import Literal
 
 from . import clause_rules as cr
 from . import clause_scoring as cs
+from .clause_index import PhraseIndex
 from .model import BUILTIN_CLAUSES, Block, ClauseDefinition, ClauseRule, Extraction
 from .sentences import sentences
 
@@ -67,12 +68,12 @@ def find_clauses(
     ``rules`` are the document's own rules (select or heading) and take precedence over
     the default rules; a key with a rule never falls back to the defaults.
     """
-    doc = _Document(extraction.blocks)
+    doc = _Document(extraction.blocks, cs.index(tuple(custom)))
     by_key: dict[str, ClauseRule] = {}
     for r in rules:  # one rule per key; selectors win over a heading
         if r.key not in by_key or (r.select and not by_key[r.key].select):
             by_key[r.key] = r
-    defaults = {**cs.BUILTIN, **{d.key: cs.compile_custom(d) for d in custom}}
+    defaults = {**cs.builtin(), **{d.key: cs.compile_custom(d) for d in custom}}
     keys = list(dict.fromkeys([*BUILTIN_CLAUSES, *defaults, *by_key]))
     found: dict[str, Clause] = {}
     misses: list[str] = []
@@ -85,7 +86,7 @@ def find_clauses(
             lines = [b.line() for b in doc.heading_sections(re.compile(rule.heading))]
             source = "heading"
         elif key in defaults:
-            lines = doc.by_default(defaults[key])
+            lines = doc.by_default(key, defaults[key])
             source = "default"
         else:
             continue
@@ -106,10 +107,10 @@ def _selected(extraction: Extraction, key: str) -> tuple[Block, ...]:
 class _Document:
     """Blocks with their heading structure: who encloses whom, where sections end."""
 
-    def __init__(self, blocks: Sequence[Block]) -> None:
+    def __init__(self, blocks: Sequence[Block], phrases: PhraseIndex) -> None:
         self.blocks = tuple(blocks)
         self.size = sum(len(b.text) for b in self.blocks) or 1
-        self.texts = cs.Texts()  # each text folded, its negative topics found, once
+        self.texts = cs.Texts(phrases)  # each text folded and scored for every key once
         self.parents: list[tuple[int, ...]] = []  # enclosing heading indexes, nearest first
         self.ends: dict[int, int] = {}  # heading index → index where its section ends
         open_: list[int] = []
@@ -157,12 +158,12 @@ class _Document:
                 picked.update(self.section(i))
         return tuple(self.blocks[i] for i in sorted(picked))
 
-    def by_default(self, rules: cs.Rules) -> list[str]:
+    def by_default(self, key: str, rules: cs.Rules) -> list[str]:
         """Lines of the clause by the scored phrase rules, sentence by sentence: a block
         contributes only its sentences that score (all of them: its whole line), plus the
         short sections that headings about the clause pull (their one-sentence blocks whole,
         the sentences with a phrase of the clause of the others)."""
-        sc = cs.Scorer(rules, self.texts)
+        sc = cs.Scorer(key, rules, self.texts)
         picked: dict[int, set[int]] = {}
         for i in self._pulled(sc):  # one-sentence blocks whole, else sentences with a phrase
             units = self.units[i]

@@ -11,6 +11,7 @@ import pytest
 
 from monitor import clause_rules as cr
 from monitor import clause_vocab as cv
+from monitor.clause_index import PhraseIndex
 from monitor.clause_patterns import (
     FOLD_UNSAFE,
     Pattern,
@@ -18,6 +19,7 @@ from monitor.clause_patterns import (
     folding,
     prefilter,
     required_literals,
+    requirements,
 )
 from monitor.diff import split_sentences
 from monitor.extract import blocks_from_text
@@ -58,6 +60,54 @@ def test_literals_are_what_every_match_must_contain() -> None:
     assert required_literals(r"\bfoo\b|\w+s?", 0) is None  # 2nd alternative: no literal
     assert required_literals(r"(?i:retain)s", 0) is None
     assert required_literals(r"x?y", 0) is None  # one character filters nothing
+
+
+def test_requirements_are_alternatives_of_literal_sets_every_match_holds() -> None:
+    """Each alternative of a pattern requires one string of each of its literal sets."""
+    assert requirements(r"\btrain(?:s|ed)?\b[^.;]{0,80}\bmodels?", re.I) == (
+        (("train",), ("model",)),
+    )
+    first = (("right to", "right of"), (" access", " object"), ("right ",), ("access", "object"))
+    assert requirements(r"\bright (?:to|of) (?:access|object)|\bexercise rights", re.I) == (
+        (*first, ("to", "of")),
+        (("exercise rights",),),
+    )
+    assert requirements(r"\bfoo\b|\w+s?", 0) is None  # 2nd alternative: no literal
+
+
+# Phrases of user-style patterns: case-sensitive, inline flags, literals spanning words,
+# one with no literal at all.
+USER_PHRASES = ((r"\bTrain\w*", 0, 3), (r"(?i)how long", 0, 2), (r"[a-z]+ing", 0, 1))
+
+
+def _index_and_expected() -> tuple[PhraseIndex, list[tuple[str, str, int, int]]]:
+    families: dict[str, list[tuple[str, int, int]]] = {
+        key: [(p, re.IGNORECASE, w) for p, w in rules.phrases]
+        for key, rules in cr.DEFAULT_RULES.items()
+    }
+    families["negative"] = [(p, re.IGNORECASE, w) for p, w in cv.NEGATIVE_PHRASES]
+    families["user"] = list(USER_PHRASES)
+    flat = [(key, p, f, w) for key, specs in families.items() for p, f, w in specs]
+    return PhraseIndex(families), flat
+
+
+def _assert_index_scores(texts: list[str]) -> None:
+    index, flat = _index_and_expected()
+    compiled = [(key, re.compile(p, f), w) for key, p, f, w in flat]
+    for text in texts:
+        expected: dict[str, int] = {}
+        for key, regex, weight in compiled:
+            if regex.search(text):
+                expected[key] = expected.get(key, 0) + weight
+        assert index.scores(text, folding(text)) == expected, text
+
+
+def test_the_phrase_index_scores_every_family_as_its_regexes_do() -> None:
+    """One pass of the index gives each key the summed weights of its matching regexes, on
+    texts with case changes and characters that fold to ASCII letters."""
+    extra = ["How long do we keep it? We TRAIN models, training them.", "as between you and us"]
+    texts = [*TRICKY, *extra]
+    _assert_index_scores([*texts, *(t.upper() for t in texts), *(t.lower() for t in texts)])
 
 
 def test_prefiltered_patterns_match_exactly_where_their_regex_does() -> None:
@@ -114,6 +164,7 @@ def test_prefiltered_patterns_agree_with_their_regex_on_real_legal_text() -> Non
         pattern, regex = Pattern.compile(source, flags), re.compile(source, flags)
         for text in sample:
             assert pattern.search(text, folding(text)) is (regex.search(text) is not None)
+    _assert_index_scores(sorted(sentences)[1::4])
 
 
 def test_a_reader_regex_answers_search_match_finditer_and_sub_as_re_does() -> None:
