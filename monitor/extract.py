@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import CollapsedError, ExtractError, SelectorMissError
-from .extract_charset import bom_of, decode
+from .extract_charset import bom_of, decode, decode_page
 from .extract_pdf import pdf_blocks, plain_blocks
 from .html_tree import LxmlTree, SoupTree, parse_html
 from .html_walk import normalize
@@ -110,7 +110,8 @@ def extract(
             text = decode(content, content_type, sniff_meta=False)
             result = Extraction(_keep(plain_blocks(text), ignore))
         else:
-            result = _html_extraction(decode(content, content_type), doc, ignore)
+            html, utf8 = decode_page(content, content_type)
+            result = _html_extraction(html, content if utf8 else None, doc, ignore)
     _check_quality(result, doc, previous_text)
     return result
 
@@ -126,22 +127,19 @@ Tree = LxmlTree | SoupTree
 
 
 def _html_extraction(
-    html: str, doc: DocumentConfig, ignore: tuple[re.Pattern[str], ...]
+    html: str, utf8: bytes | None, doc: DocumentConfig, ignore: tuple[re.Pattern[str], ...]
 ) -> Extraction:
-    """Remove, select, then walk the tracked regions once into blocks."""
-    lower = html.lower()
-    folded = lower
-    for odd, letter in _ASCII_FOLD.items():
-        if odd in html:  # rare: str.translate over a whole page is slow
-            folded = folded.replace(odd.lower(), letter)
-    tree = parse_html(html, [doc.remove, doc.select, *(r.select for r in doc.clauses)])
+    """Remove, select, then walk the tracked regions once into blocks (``utf8``: ``html``
+    as UTF-8 bytes, when it is the fetched bytes)."""
+    selectors = [doc.remove, doc.select, *(r.select for r in doc.clauses)]
+    tree = parse_html(html, selectors, utf8)
     if doc.remove:
         tree.remove(doc.remove)
     regions: list[Any] = tree.select(doc.select) if doc.select else [tree.root]
     raw_title = tree.title()
     title = normalize(raw_title) if raw_title is not None else ""
     if not regions:
-        if _challenge_markup(html, folded) or _CHALLENGE.search(title) or _looks_blocked(tree):
+        if _challenge_markup(html) or _CHALLENGE.search(title) or _looks_blocked(tree):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page ({title[:80]!r}); "
                 f"selector matched nothing: {', '.join(doc.select)}"
@@ -149,7 +147,7 @@ def _html_extraction(
         raise SelectorMissError(f"{doc.key}: selector matched nothing: {', '.join(doc.select)}")
     blocks = _keep(tree.blocks(regions), ignore)
     if sum(len(b.text) for b in blocks) < CHALLENGE_MAX_CHARS:
-        if marker := _challenge_markup(html, folded):
+        if marker := _challenge_markup(html):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page (its markup has {marker!r})"
             )
@@ -157,30 +155,50 @@ def _html_extraction(
             raise CollapsedError(f"{doc.key}: looks like a bot challenge or error page ({title!r})")
     clause_blocks, misses = _clauses(tree, regions, doc.clauses, ignore)
     names = {tree.nodes.name(r) for r in regions} if doc.select else set()
-    return Extraction(blocks, clause_blocks, misses, _unclosed(lower, names))
+    return Extraction(blocks, clause_blocks, misses, _unclosed(html, names))
 
 
-def _unclosed(lower: str, names: set[str]) -> str | None:
+def _unclosed(html: str, names: set[str]) -> str | None:
     """Why the input ends inside a tracked region or before the page's end, or None.
 
     The parser closes every open element at the end of the input, so a body cut short
     still parses; the raw markup shows it: fewer ``</main>`` than ``<main>`` (for each
     region's element name), or an ``<html>`` page with neither ``</body>`` nor ``</html>``.
+    Markup is compared in lower case (``str.lower``).
     """
+    # Without İ or K (whose lower case has ASCII letters), matching ASCII tags in ``html``
+    # without ASCII case finds what an exact match finds in ``html.lower()``, without
+    # lowering the whole page (slow for text that is not ASCII).
+    fold = "\u0130" not in html and "\u212a" not in html
+    fold = fold and all(n.isascii() and n == n.lower() for n in names)
+    text, case = (html, "ai") if fold else (html.lower(), "")
     for name in sorted(names):
-        opened = len(re.findall(rf"<{re.escape(name)}[\s>/]", lower))
-        if lower.count(f"</{name}") < opened:
+        tags = re.findall(rf"(?{case}:<(/?){re.escape(name)})([\s>/]?)", text)
+        opened = sum(1 for slash, after in tags if not slash and after)
+        if sum(1 for slash, _ in tags if slash) < opened:
             return f"the page ends inside the tracked <{name}> (not closed)"
-    if "<html" in lower and "</html" not in lower and "</body" not in lower:
+    closed = _has(text, "</html", case, True) or _has(text, "</body", case, True)
+    if not closed and _has(text, "<html", case):
         return "the page ends before </body> and </html>"
     return None
 
 
-def _challenge_markup(html: str, folded: str) -> str | None:
+def _has(text: str, markup: str, case: str, near_end: bool = False) -> bool:
+    """Whether ``text`` contains ``markup`` (ASCII letters in any case when ``case`` is
+    "ai"); ``near_end``: look at the last 8 kB first (closing tags end a page)."""
+    found = re.compile(rf"(?{case}:{re.escape(markup)})").search
+    return bool(near_end and found(text, max(0, len(text) - 8192))) or bool(found(text))
+
+
+def _challenge_markup(html: str) -> str | None:
     """The challenge-page markup ``html`` carries (a challenge form, script, frame), or None.
 
-    ``folded`` is ``html`` in lower case, İ ı ſ K as ASCII: when none of the anchors is in
-    it, no match can be (the regex is slow on large pages)."""
+    When none of the anchors is in the page in lower case (İ ı ſ K as ASCII), no match
+    can be (the regex is slow on large pages)."""
+    folded = html.lower()
+    for odd, letter in _ASCII_FOLD.items():
+        if odd in html:  # rare: str.translate over a whole page is slow
+            folded = folded.replace(odd.lower(), letter)
     if not any(anchor in folded for anchor in _CHALLENGE_ANCHORS):
         return None
     m = _CHALLENGE_MARKUP.search(html)

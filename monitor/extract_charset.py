@@ -45,9 +45,17 @@ def _codec(label: str | None) -> str | None:
 def decode(content: bytes, content_type: str | None, sniff_meta: bool = True) -> str:
     """Bytes → text: BOM, then the Content-Type charset, then ``<meta charset>``, else
     UTF-8, reading bytes that are not valid UTF-8 as cp1252. Never raises."""
+    return decode_page(content, content_type, sniff_meta)[0]
+
+
+def decode_page(
+    content: bytes, content_type: str | None, sniff_meta: bool = True
+) -> tuple[str, bool]:
+    """``decode``'s text, and whether it is ``content`` read as valid UTF-8 (no BOM): then
+    the parser can read the bytes themselves, which is faster than the text."""
     bom = bom_of(content)
     if bom:
-        return content[bom[1] :].decode(bom[0], "replace")
+        return content[bom[1] :].decode(bom[0], "replace"), False
     param = _PARAM_CHARSET.search(content_type or "")
     declared = _codec(param.group(1) if param else None)
     if declared is None and sniff_meta:
@@ -60,8 +68,11 @@ def decode(content: bytes, content_type: str | None, sniff_meta: bool = True) ->
             pass
         else:  # a legacy label on valid multi-byte UTF-8 is a mis-declaration
             if declared not in _SINGLE_BYTE or content.isascii() or not _valid_utf8(content):
-                return text
-    return content.decode("utf-8", "tosmon-cp1252")
+                return text, False
+    try:
+        return content.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return content.decode("utf-8", "tosmon-cp1252"), False
 
 
 def _valid_utf8(content: bytes) -> bool:

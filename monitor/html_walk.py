@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bs4.element import NavigableString, PreformattedString, Tag
 from lxml import etree
@@ -106,28 +106,34 @@ class LxmlNodes:
         return isinstance(item, etree._Element)
 
     def name(self, node: etree._Element) -> str:
-        return str(node.tag)
+        tag: str = node.tag  # an element's (comments and the like are never walked)
+        return tag
 
     def attr(self, node: etree._Element, key: str) -> str | None:
-        value = node.get(key)
-        return value if isinstance(value, str) else None
+        value: str | None = node.get(key)  # lxml's values are strings
+        return value
 
     def hidden(self, node: etree._Element) -> bool:
-        attrib = node.attrib
-        return bool(attrib) and _hidden_by("hidden" in attrib, attrib.get("style"))
+        if node.get("hidden") is not None:
+            return True
+        style = node.get("style")
+        return style is not None and _HIDDEN_STYLE.search(style) is not None
 
     def boxed(self, node: etree._Element) -> bool:
         attrib = node.attrib
         return bool(attrib) and _boxed_by(attrib.get("class"), attrib.get("style"))
 
     def children(self, node: etree._Element) -> list[str | etree._Element]:
-        items: list[str | etree._Element] = [node.text] if node.text else []
+        text = node.text
+        items: list[str | etree._Element] = [text] if text else []
+        hidden = self.hidden
         for child in node:
             tag = child.tag
-            if isinstance(tag, str) and tag not in SKIP and not self.hidden(child):
+            if tag.__class__ is str and tag not in SKIP and not hidden(child):
                 items.append(child)
-            if child.tail:  # text after a child (comments and skipped elements included)
-                items.append(child.tail)
+            tail = child.tail
+            if tail:  # text after a child (comments and skipped elements included)
+                items.append(tail)
         return items
 
     def cells(self, tr: etree._Element) -> list[etree._Element]:
@@ -179,7 +185,8 @@ def walk(nodes: Nodes[N], roots: Iterable[N]) -> list[Block]:
     return walker.blocks
 
 
-_Step = Callable[[], None]
+# A step run when an element's children are done: a function and its argument.
+_Step = tuple[Callable[[Any], None], Any]
 
 
 def _boxes_only(children: list[str | N]) -> bool:
@@ -187,11 +194,20 @@ def _boxes_only(children: list[str | N]) -> bool:
     return not any(isinstance(c, str) and not c.isspace() for c in children)
 
 
+def _block(kind: BlockKind, text: str, level: int) -> Block:
+    """The block ``text`` of ``kind`` reads as once written as its line (``block_of_line``
+    of its line: a paragraph reading "# x" is a heading)."""
+    if kind == "paragraph" and not text.startswith(("#", "- ")):
+        return Block("row" if " | " in text else "paragraph", text, 0)  # what its line reads as
+    return block_of_line(Block(kind, text, level).line())
+
+
 class _Walker(Generic[N]):
     """One pass over the tree: inline text accumulates, block elements close blocks.
 
-    Iterative: an explicit stack of nodes to visit and of steps to run when an element's
-    children are done, so any nesting depth is read (no recursion limit).
+    Iterative: an explicit stack of what to do next (text to add, an element to read, a
+    step to run when an element's children are done), so any nesting depth is read (no
+    recursion limit).
     """
 
     def __init__(self, nodes: Nodes[N]) -> None:
@@ -206,89 +222,83 @@ class _Walker(Generic[N]):
 
     def run(self, root: N) -> None:
         """Read ``root`` as an element, then everything pushed while reading it."""
-        is_element = self.nodes.is_element
-        self.stack.append(root)
-        while self.stack:
-            item = self.stack.pop()
+        stack, buf, element = self.stack, self.buf, self.element
+        pop = stack.pop
+        stack.append(root)
+        while stack:
+            item = pop()
             if isinstance(item, str):
-                self.buf.append(item)
-            elif is_element(item):
-                self.element(item)  # type: ignore[arg-type]
+                buf.append(item)
+            elif isinstance(item, tuple):
+                item[0](item[1])
             else:
-                item()  # type: ignore[operator]
+                element(item)
 
-    def flush(self) -> None:
+    def flush(self, _: object = None) -> None:
         """Close the pending inline text as one block of the current kind."""
-        if not self.buf:
+        buf = self.buf
+        if not buf:
             return
-        text = normalize("".join(self.buf))
-        self.buf.clear()
+        text = normalize("".join(buf))
+        buf.clear()
         if text:
-            line = Block(self.kind, text, self.level).line()
-            self.blocks.append(block_of_line(line))  # canonical: exactly what the line reads as
+            self.blocks.append(_block(self.kind, text, self.level))
 
-    def walk(self, node: N, then: _Step | None = None) -> None:
-        """Schedule ``node``'s visible children in order, then ``then``.
+    def walk(self, node: N, name: str, then: _Step | str | None = None) -> None:
+        """Schedule ``node``'s visible children in order, then ``then`` (a step or text).
 
         The children of a layout container without text of its own are read apart (a
         space after each), so adjacent boxes never glue ("Updated" + "March 14, 2023").
         """
+        stack = self.stack
         if then is not None:
-            self.stack.append(then)
+            stack.append(then)
         children = self.nodes.children(node)
-        if len(children) > 1 and self.nodes.name(node) in _LAYOUT and _boxes_only(children):
+        if len(children) > 1 and name in _LAYOUT and _boxes_only(children):
             children = [x for c in children for x in (c, " ")]
-        self.stack.extend(reversed(children))
+        children.reverse()
+        stack.extend(children)
 
-    def container(self, tag: N, kind: BlockKind, level: int) -> None:
+    def container(self, tag: N, name: str, kind: BlockKind, level: int) -> None:
         """Walk a block element whose own text forms blocks of ``kind``/``level``."""
         self.flush()
         saved = self.kind, self.level
         self.kind, self.level = kind, level
+        self.walk(tag, name, (self.close, saved))
 
-        def close() -> None:
-            self.flush()
-            self.kind, self.level = saved
-
-        self.walk(tag, close)
-
-    def heading_level(self, tag: N, name: str) -> int:
-        """h1-h6 → 1-6; ``role=heading`` → its ``aria-level`` (2 by default, as ARIA says)."""
-        level = _HEADINGS.get(name)
-        if level is not None:
-            return level
-        if self.nodes.attr(tag, "role") != "heading":
-            return 0
-        raw = self.nodes.attr(tag, "aria-level")
-        digits = raw.strip() if raw is not None else ""
-        return min(6, max(1, int(digits))) if digits.isdigit() else 2
+    def close(self, saved: tuple[BlockKind, int]) -> None:
+        self.flush()
+        self.kind, self.level = saved
 
     def element(self, tag: N) -> None:
-        name = self.nodes.name(tag)
+        nodes = self.nodes
+        name = nodes.name(tag)
         if name == "br":
             self.buf.append(" ")
         elif self.flat and (name in _BLOCKS or name in _HEADINGS):
             self.buf.append(" ")
-            self.walk(tag, lambda: self.buf.append(" "))
-        elif level := self.heading_level(tag, name):
-            self.container(tag, "heading", level)
+            self.walk(tag, name, " ")
+        elif name in _HEADINGS:
+            self.container(tag, name, "heading", _HEADINGS[name])
+        elif nodes.attr(tag, "role") == "heading":  # its aria-level, 2 by default (ARIA)
+            self.container(tag, name, "heading", _aria_level(nodes.attr(tag, "aria-level")))
         elif name in _LISTS:
             self.flush()
             self.depth += 1
-            self.walk(tag, self.close_list)
+            self.walk(tag, name, (self.close_list, None))
         elif name == "li":
-            self.container(tag, "item", max(1, self.depth))
+            self.container(tag, name, "item", max(1, self.depth))
         elif name == "tr":
             self.row(tag)
         elif name in _BLOCKS:
-            self.container(tag, self.kind, self.level)
-        elif self.nodes.boxed(tag):  # an inline element shown as a box: apart from its text
+            self.container(tag, name, self.kind, self.level)
+        elif nodes.boxed(tag):  # an inline element shown as a box: apart from its text
             self.buf.append(" ")
-            self.walk(tag, lambda: self.buf.append(" "))
+            self.walk(tag, name, " ")
         else:
-            self.walk(tag)
+            self.walk(tag, name)
 
-    def close_list(self) -> None:
+    def close_list(self, _: object) -> None:
         self.flush()
         self.depth -= 1
 
@@ -296,22 +306,28 @@ class _Walker(Generic[N]):
         """A table row: non-empty cells joined with `` | ``; a lone cell is walked as-is."""
         cells = self.nodes.cells(tr)
         if len(cells) <= 1:
-            self.container(tr, self.kind, self.level)
+            self.container(tr, "tr", self.kind, self.level)
             return
         self.flush()
         texts: list[str] = []
         self.flat += 1
-
-        def cell_done() -> None:
-            texts.append(normalize("".join(self.buf)))
-            self.buf.clear()
-
-        def row_done() -> None:
-            self.flat -= 1
-            line = " | ".join(t for t in texts if t)
-            if line:
-                self.blocks.append(block_of_line(line))
-
-        self.stack.append(row_done)
+        self.stack.append((self.row_done, texts))
+        name = self.nodes.name
         for cell in reversed(cells):
-            self.walk(cell, cell_done)
+            self.walk(cell, name(cell), (self.cell_done, texts))
+
+    def cell_done(self, texts: list[str]) -> None:
+        texts.append(normalize("".join(self.buf)))
+        self.buf.clear()
+
+    def row_done(self, texts: list[str]) -> None:
+        self.flat -= 1
+        line = " | ".join(t for t in texts if t)
+        if line:
+            self.blocks.append(block_of_line(line))
+
+
+def _aria_level(raw: str | None) -> int:
+    """A ``role=heading`` element's ``aria-level`` → 1-6 (2 when absent or not a number)."""
+    digits = raw.strip() if raw is not None else ""
+    return min(6, max(1, int(digits))) if digits.isdigit() else 2

@@ -1,0 +1,78 @@
+"""The extractor's shortcuts read pages as the plain way does: lxml parsing the fetched
+UTF-8 bytes gives the tree of the decoded text, and cut-off markup is found in any case of
+its tags without lowering the whole page."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.config import DocumentConfig
+from monitor.extract import extract
+from monitor.extract_charset import decode_page
+from monitor.html_tree import LxmlTree, parse_html
+
+DOC = DocumentConfig("acme", "terms", "Terms", "Acme", "https://acme.test/terms", ("main",))
+PROSE = "<p>These terms explain in plain words how the provider may use your content.</p>" * 60
+
+
+def unclosed(page: str) -> str | None:
+    return extract(page.encode("utf-8"), "text/html; charset=utf-8", DOC).unclosed
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (f"<html><body><main>{PROSE}</main></body></html>", None),
+        (f"<HTML><BODY><MAIN>{PROSE}</MAIN></BODY></HTML>", None),
+        (f"<html><body><Main class=x>{PROSE}", "the page ends inside the tracked <main>"),
+        (f"<html><body><main>{PROSE}</main>", "the page ends before </body> and </html>"),
+        (f"<body><main>{PROSE}</main>", None),  # no <html>: a fragment, not a cut page
+        (f"<HTML><body><main>{PROSE}</main><div>", "the page ends before </body> and </html>"),
+        (f"<html><body><main>{PROSE}</main></BODY>", None),
+        # İ and K (Kelvin) lower-case to ASCII letters: counted as str.lower() reads them
+        (f"<html><body><main>{PROSE} İ K</main></body></html>", None),
+        (f"<html><body><main>{PROSE} İ K</mai>", "the page ends inside the tracked <main>"),
+    ],
+)
+def test_cut_off_markup_is_found_whatever_the_case_of_its_tags(
+    page: str, expected: str | None
+) -> None:
+    """A tracked region opened and never closed, or an <html> page without </body> and
+    </html>, is a sign of a truncated body in upper, lower or mixed case alike."""
+    found = unclosed(page)
+    assert (found is None) == (expected is None)
+    assert found is None or expected is None or found.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<main><p>Plain ASCII terms.</p></main>",
+        "<main><p>Quotes “curly”, dashes — and emoji 🙂 across ＦＵＬＬ width.</p></main>",
+        "<main><p>Line\r\nbreaks\rand\x00nul characters.</p></main>",
+        "<main><p>Zero\u200bwidth and soft\u00adhyphen; NBSP\u00a0here.</p></main>",
+        "<meta charset=iso-8859-1><main><p>Déclaré latin-1, lu en UTF-8.</p></main>",
+        "<main><table><tr><td>A ✓</td><td>B ✗</td></tr></table><ul><li>é<li>ü</ul></main>",
+    ],
+)
+def test_fetched_utf8_bytes_and_their_text_give_the_same_reading(body: str) -> None:
+    """lxml reading the bytes as fetched (faster) gives the blocks of the decoded text."""
+    content = f"<!doctype html><html><head><title>T</title></head><body>{body}</body></html>"
+    raw = content.encode("utf-8")
+    text, is_utf8 = decode_page(raw, "text/html")
+    assert is_utf8 and text == content
+    readings = []
+    for utf8 in (None, raw):
+        tree = parse_html(text, [("main",)], utf8)
+        assert isinstance(tree, LxmlTree)
+        readings.append([b.line() for b in tree.blocks(tree.select(("main",)))])
+    assert readings[0] == readings[1]
+    assert readings[0]
+
+
+def test_bytes_that_are_not_utf8_are_read_from_their_text() -> None:
+    """A BOM, a declared legacy charset or bytes invalid as UTF-8: the text is parsed."""
+    assert decode_page(b"\xef\xbb\xbf<p>x</p>", None) == ("<p>x</p>", False)
+    assert decode_page(b"<p>caf\xe9</p>", "text/html; charset=windows-1252")[1] is False
+    assert decode_page(b"<p>caf\xe9</p>", None) == ("<p>café</p>", False)
+    assert decode_page("<p>café</p>".encode(), None) == ("<p>café</p>", True)
