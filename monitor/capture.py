@@ -11,18 +11,17 @@ an attempt row is built in one place. Callers own the transaction.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.orm import Session
 
 from . import store
-from .clauses import ClauseResult, find_clauses
 from .errors import CollapsedError, ExtractError
-from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
 from .fetch import FetchResult
 from .limits import require_text_within
 from .model import ContentSettings, DocumentConfig, Extraction
@@ -31,6 +30,9 @@ from .record import Neighbours, Observation, neighbours_of, record_observation
 from .suspect import Seen, suspicion, times_seen
 from .timefmt import iso
 from .worker import Analysis, analyse
+
+if TYPE_CHECKING:  # clause finding loads when a page is read (not for a 304)
+    from .clauses import ClauseResult
 
 Origin = Literal["live", "archive"]
 DEFAULT_CONTENT = ContentSettings()
@@ -42,20 +44,11 @@ def _rules_version() -> str:
     Part of every settings fingerprint, so upgrading tos-monitor with new extraction or
     clause rules re-parses unchanged pages once instead of trusting the old result.
     """
-    from . import (
-        clause_rules,
-        clause_vocab,
-        clauses,
-        extract_charset,
-        extract_pdf,
-        html_tree,
-        html_walk,
-    )
-    from . import extract as extract_module
-
-    extraction = (extract_module, extract_charset, extract_pdf, html_tree, html_walk)
-    modules = (*extraction, clauses, clause_rules, clause_vocab)
-    sources = [Path(m.__file__).read_bytes() for m in modules if m.__file__]
+    extraction = ("extract", "extract_charset", "extract_pdf", "html_tree", "html_walk")
+    names = (*extraction, "clauses", "clause_rules", "clause_vocab")
+    # their files, found without importing them (a run that reads no page loads none)
+    specs = [importlib.util.find_spec(f"{__package__}.{name}") for name in names]
+    sources = [Path(spec.origin).read_bytes() for spec in specs if spec and spec.origin]
     return store.sha256(b"".join(sources))
 
 
@@ -320,6 +313,8 @@ def _valid_for(
     extraction = analysis.extraction
     if analysis.previous is not None or extraction is None or previous is None:
         return analysis
+    from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
+
     if len(previous) >= COLLAPSE_MIN_PREVIOUS and len(extraction.text) < (
         COLLAPSE_RATIO * len(previous)
     ):
@@ -339,6 +334,8 @@ def _clauses(doc: DocumentConfig, extraction: Extraction, around: Neighbours) ->
     """The capture's clauses; none needed when its text is a neighbour's and the document
     has no clause rules (``record_observation`` keeps that neighbour and never reads them;
     without rules there are no misses to report)."""
+    from .clauses import ClauseResult, find_clauses  # loaded when a page is read
+
     if not doc.clauses and around.match is not None:
         return ClauseResult(clauses={}, misses=())
     return find_clauses(extraction, doc.clauses, doc.custom_clauses)

@@ -20,6 +20,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from .config_cache import KnownSelectors
 from .config_checks import Range
 from .config_sections import SectionReader
 from .errors import ConfigError
@@ -95,6 +96,7 @@ def load_config(path: str | Path, database: str | None = None) -> Config:
             "add at least one [providers.ID.documents.DOC] table with `url` and `select` "
             "(see README: sources.toml reference)"
         )
+    parser.known.save()  # the selectors compiled this time, for the next command
     return config
 
 
@@ -150,6 +152,7 @@ class _Parser(SectionReader):
         )
         if database is None:
             db = resolve_sqlite_path(db, self.path.parent)
+        self.known = KnownSelectors.beside(db)
         custom = self.attempt(
             tuple[ClauseDefinition, ...](), self.custom_clauses, raw.get("clauses", {})
         )

@@ -15,11 +15,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import soupsieve
-
+from .config_cache import KnownSelectors
 from .config_checks import Range, email_problem, host_name_problem
 from .errors import ConfigError
-from .runtime import selector_engine_problem
 from .urls import url_problem
 
 T = TypeVar("T")
@@ -32,6 +30,7 @@ class TableReader:
         self.path = path
         self.lines = text.splitlines()
         self.problems: list[str] = []  # in the order found, each once
+        self.known = KnownSelectors()  # selectors compiled before (config_cache.py)
 
     def report(self, error: ConfigError) -> None:
         if str(error) not in self.problems:
@@ -118,14 +117,22 @@ class TableReader:
         values = self.strings(raw, key, where, required)
         valid = []
         for sel in values:
+            if sel in self.known:
+                valid.append(sel)
+                continue
+            import soupsieve  # loaded only for a selector not compiled before
+
             try:
                 soupsieve.compile(sel)
             except Exception as exc:  # soupsieve raises several types for bad syntax
+                from .runtime import selector_engine_problem
+
                 if (problem := selector_engine_problem()) is not None:
                     self.report(ConfigError(problem))  # the Python is at fault, not `sel`
                 else:
                     self.problem(where, f"`{key}` has an invalid CSS selector {sel!r}: {exc}")
                 continue
+            self.known.learn(sel)
             valid.append(sel)
         return tuple(valid)
 

@@ -11,26 +11,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import store
 from .models import Document, Reextraction, Version, VersionPositions
-from .positions import POSITION_KEYS, Position, PositionKey, position_from_json, position_to_json
-from .summary import read_version
 
-Positions = Mapping[PositionKey, Position]
+if TYPE_CHECKING:  # the position rules load when positions are read or written (not for a 304)
+    from .positions import Position, PositionKey
+
+Positions = Mapping["PositionKey", "Position"]
 
 
 def dumps(positions: Positions) -> str:
     """All 11 positions as JSON, in ``POSITION_KEYS`` order."""
+    from .positions import POSITION_KEYS, Position, position_to_json
+
     return json.dumps(
         {k: position_to_json(positions.get(k, Position(k, None))) for k in POSITION_KEYS}
     )
 
 
 def loads(data: str) -> dict[PositionKey, Position]:
+    from .positions import POSITION_KEYS, position_from_json
+
     raw = json.loads(data)
     return {k: position_from_json(k, raw.get(k) or {"value": None}) for k in POSITION_KEYS}
 
@@ -60,6 +66,8 @@ def clause_map(s: Session, version: Version) -> dict[str, str]:
 
 def of_version(s: Session, version: Version) -> dict[PositionKey, Position]:
     """The stored positions of ``version``, or (release 0.1 data) read from its text."""
+    from .summary import read_version
+
     found = stored(s, version.id)
     return found if found is not None else read_version(version.text, clause_map(s, version))
 

@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 from . import episodes, readings, store
 from .model import AlertRules, Block, blocks_from_text
 from .models import Change, Version
-from .positions import read_positions
-from .summary import revert_summary, summarize
 from .worker import Derived
 
 DEFAULT_RULES = AlertRules()
@@ -103,6 +101,8 @@ def record_observation(
     if ready is not None:
         positions = ready.positions
     else:
+        from .positions import read_positions  # loaded when a version is recorded
+
         blocks = obs.blocks or blocks_from_text(obs.text)
         positions = read_positions(blocks, {k: t for k, (t, _) in clauses.items()})
     readings.save(s, version.id, positions)
@@ -207,6 +207,8 @@ def resummarize(
     back = s.get(Version, reverts_to) if reverts_to is not None else None
     if back is None or back.text_sha256 != after.text_sha256 or summary["kind"] != "substantive":
         return summary, pairs, None
+    from .summary import revert_summary
+
     against = change_summary(s, back, after)[0]
     return revert_summary(summary, against, back.captured_at), pairs, back.id
 
@@ -219,6 +221,8 @@ def change_summary(
     old_clauses, new_clauses = readings.clause_map(s, before), readings.clause_map(s, after)
     if made is not None:
         return made, changed_clause_pairs(old_clauses, new_clauses)
+    from .summary import summarize
+
     summary = summarize(
         before.text,
         after.text,

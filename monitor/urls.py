@@ -9,9 +9,8 @@ message instead of an exception, wherever it comes from. No I/O: nothing is reso
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
@@ -32,11 +31,37 @@ def url_problem(url: str) -> str | None:
         return "has no host name"
     if port == 0:
         return "has port 0 (allowed: 1-65535)"
+    if len(url) <= _MAX_PLAIN and url.isascii() and _plain_host(parts.netloc):
+        return None  # what httpx accepts as is: the usual case, decided without loading it
+    import httpx
+
     try:
         _ = httpx.URL(url).host  # decoding the host checks its IDNA labels (``xn--``)
     except (httpx.InvalidURL, ValueError) as exc:  # idna.IDNAError is a ValueError
         return f"has an invalid host name {parts.hostname!r} ({exc})"
     return None
+
+
+# An ASCII URL (of at most httpx's length) whose authority is a plain DNS name starting
+# with a letter (letters, digits, hyphens, dots; no user info, no ``xn--`` label) or a
+# valid dotted-quad IPv4 address, and maybe a port: httpx only lower-cases such a host (or
+# checks the address as here), so it cannot fail there. Anything else is left to httpx.
+_MAX_PLAIN = 65536
+_PLAIN_NETLOC = re.compile(r"(?i)(?!xn--)[a-z][a-z0-9-]*(?:\.(?!xn--)[a-z0-9-]+)*\.?(?::[0-9]+)?\Z")
+_IPV4_NETLOC = re.compile(r"([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)(?::[0-9]+)?\Z")
+
+
+def _plain_host(netloc: str) -> bool:
+    if _PLAIN_NETLOC.match(netloc):
+        return True
+    quad = _IPV4_NETLOC.match(netloc)
+    if quad is None:
+        return False
+    try:
+        ipaddress.IPv4Address(quad.group(1))
+    except ValueError:
+        return False
+    return True
 
 
 def normalise_url(url: str) -> str:

@@ -18,17 +18,19 @@ from collections.abc import Collection, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .clauses import ClauseResult, find_clauses
 from .errors import ExtractError
-from .extract import extract
 from .model import DocumentConfig, Extraction
-from .positions import Position, PositionKey, read_positions
-from .summary import summarize
+
+if TYPE_CHECKING:  # the stages load when a page is read: a 304 or unchanged run needs none
+    from .clauses import ClauseResult
+    from .positions import Position, PositionKey
 
 log = logging.getLogger(__name__)
 POOL_MIN_PAGES = 16  # fewer pages to read than this: a thread (starting processes costs more)
+# what a worker runs, imported once by the fork server (its workers inherit them)
+STAGES = ("monitor.extract", "monitor.clauses", "monitor.positions", "monitor.summary")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ def analyse(
     analysis' error. ``stored``: SHA-256 of the texts around the capture (``None``:
     unknown, clauses left to the recorder). With ``basis`` (the version in force, whose
     text is ``previous``), a new text also gets its positions and change summary."""
+    from .clauses import find_clauses
+    from .extract import extract
+
     try:
         extraction = extract(content, content_type, doc, previous)
         digest = hashlib.sha256(extraction.text.encode()).hexdigest()
@@ -100,6 +105,9 @@ def analyse(
 
 def derive(basis: Basis, extraction: Extraction, clauses: ClauseResult) -> Derived:
     """The positions of a new text and the summary of its change from ``basis``."""
+    from .positions import read_positions
+    from .summary import summarize
+
     texts = {key: clause.text for key, clause in clauses.clauses.items()}
     positions = read_positions(extraction.blocks, texts)
     summary = summarize(
@@ -137,9 +145,12 @@ class Workers:
             return None  # the loop's default thread pool
         if self._pool is None:
             # forkserver: workers never inherit the parent's threads, locks or connections;
-            # forked from a server that imported only this module (not the CLI)
+            # forked from a server that imported this module and the stages once. With
+            # "__main__" the server also imports the main script (the `tosmon` console
+            # script: the CLI's few modules) once, as multiprocessing does for every worker
+            # otherwise; under `python -m` there is none to import.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload(["__main__", __name__, *STAGES])
             self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._pool
 

@@ -7,11 +7,14 @@ imported is read from ``sys.modules`` at exit (no timing assertions: see bench/r
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from procs import page
+from servers import LocalServer, Reply
 
 PROBE = """
 import atexit, json, sys
@@ -72,6 +75,42 @@ def test_status_loads_no_pipeline_parser_smtp_or_migrations(project: Path) -> No
     unused |= {"monitor.digest", "monitor.backfill", "monitor.models"}
     assert found & unused == set()
     assert "apscheduler.schedulers" not in found
+
+
+def test_status_with_remembered_selectors_loads_no_selector_engine_or_http_client(
+    project: Path,
+) -> None:
+    """Once sources.toml's selectors were compiled (config_cache.py), `status` loads
+    neither soupsieve nor BeautifulSoup, and checking plain host names needs no httpx."""
+    loaded(project, "db", "upgrade")
+    loaded(project, "sources", "validate")  # compiles the selectors, remembers them
+    found = loaded(project, "status", "--json")
+    assert found & {"soupsieve", "bs4", "lxml", "httpx", "monitor.runtime"} == set()
+
+
+STAGES = {"monitor.extract", "monitor.clauses", "monitor.positions", "monitor.summary"}
+
+
+def test_a_not_modified_check_loads_no_parser_or_reading_stage(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """A check whose page answers 304 reads nothing: no extraction, clause or position
+    rules, no parser or selector engine are loaded (the first check, a new page, does;
+    its selectors are remembered beside the database)."""
+    http_server.route("/terms", Reply(body=page("We never train on your data."), etag='"v1"'))
+    (tmp_path / "sources.toml").write_text(
+        '[monitor]\ndatabase = "sqlite:///tos.db"\n\n[providers.acme]\nname = "Acme"\n\n'
+        f'[providers.acme.documents.terms]\nurl = "{http_server.url("/terms")}"\n'
+        'select = ["main"]\n',
+        encoding="utf-8",
+    )
+    loaded(tmp_path, "db", "upgrade")
+    assert {"monitor.extract", "monitor.clauses"} <= loaded(tmp_path, "check", "--no-notify")
+    found = loaded(tmp_path, "check", "--no-notify")
+    assert found & (STAGES | {"bs4", "soupsieve", "lxml"}) == set()
+    with sqlite3.connect(tmp_path / "tos.db") as con:
+        outcomes = [r[0] for r in con.execute("SELECT outcome FROM fetch_attempts ORDER BY id")]
+    assert outcomes == ["new_version", "not_modified"]
 
 
 def test_status_of_a_database_to_migrate_goes_through_the_sessions(project: Path) -> None:

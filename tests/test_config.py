@@ -261,3 +261,35 @@ def test_validate_lists_every_problem_of_the_file_at_once(tmp_path: Path) -> Non
     assert again.returncode == 2
     assert f"{len(starts) - 1} problems to fix" in again.stderr
     assert "`timeout`" not in again.stderr and "`url` is missing" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.com/terms",
+        "https://Example.COM:8443/a?b#c",
+        "http://127.0.0.1:8080/terms",
+        "http://256.1.1.1/",
+        "http://01.2.3.4/",
+        "http://1-2-3-4/",
+        "http://xn--mller-kva.de/",
+        "http://xn--zzzz.de/",
+        "http://legal.xn--zzzz.example/",
+        "http://müller.de/",
+        "http://user@example.com/",
+        "https://example.com/" + "a" * 70_000,
+    ],
+)
+def test_a_url_is_refused_exactly_when_the_http_client_would_fail_on_it(url: str) -> None:
+    """Plain host names and IPv4 addresses are judged without loading httpx; the verdict
+    is httpx's own on every kind of host."""
+    import httpx
+
+    from monitor.urls import url_problem
+
+    try:
+        _ = httpx.URL(url).host
+        accepted = True
+    except (httpx.InvalidURL, ValueError):
+        accepted = False
+    assert (url_problem(url) is None) == accepted
