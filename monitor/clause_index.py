@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .clause_patterns import requirements
+from .clause_patterns import WORD_START, requirements, word_start
 
 EXACT = "\x00"  # prefix of a case-sensitive literal's word in a found set (folded: bare)
 CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
@@ -24,21 +24,71 @@ CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
 
 class Words(dict[str, frozenset[str]]):
     """Word → which of ``literals`` (strings without whitespace) it contains; computed at the
-    first lookup of each word, so a text's found set is a C-level union over its words."""
+    first lookup of each word, so a text's found set is a C-level union over its words. A
+    literal marked ``WORD_START`` must start a word: begin the word or follow a character
+    that is not a word character (re's own ``\\w``)."""
 
     def __init__(self, literals: Iterable[str]) -> None:
         super().__init__()
         self.literals = tuple(dict.fromkeys(literals))
+        bodies: dict[str, tuple[list[str], list[str]]] = {}  # body → keys (anywhere, at starts)
+        for s in self.literals:
+            body = s[1:] if s.startswith(WORD_START) else s
+            anywhere, starts = bodies.setdefault(body, ([], []))
+            (starts if s.startswith(WORD_START) else anywhere).append(s)
+        # At each position of a word, the longest body there ("retention"); the bodies that
+        # are prefixes of it ("retent", "ret") are there too.
+        self._scan = re.compile(f"(?=({_trie(bodies)}))") if bodies else None
+        self._keys = {
+            longest: [
+                (bodies[b][0], bodies[b][0] + bodies[b][1])
+                for b in (longest[:n] for n in range(1, len(longest) + 1))
+                if b in bodies
+            ]
+            for longest in bodies
+        }
 
     def __missing__(self, word: str) -> frozenset[str]:
         if len(self) >= CACHED_WORDS:
             self.clear()
-        found = self[word] = frozenset(s for s in self.literals if s in word)
-        return found
+        found: set[str] = set()
+        for m in self._scan.finditer(word) if self._scan is not None else ():
+            at = m.start()
+            start = at == 0 or _WORD.match(word, at - 1) is None
+            for anywhere, everywhere in self._keys[m.group(1)]:
+                found.update(everywhere if start else anywhere)
+        self[word] = frozen = frozenset(found)
+        return frozen
 
     def found(self, text: str) -> set[str]:
         """``{s for s in literals if s in text}``: such a literal lies inside one word."""
         return set().union(*map(self.__getitem__, set(text.split())))
+
+
+_WORD = re.compile(r"\w")
+
+
+_Node = dict[str, "_Node"]
+
+
+def _trie(strings: Iterable[str]) -> str:
+    """A regex matching the longest of ``strings`` at a position (a trie, so that each
+    character is tried against one branch)."""
+    root: _Node = {}
+    for s in strings:
+        node = root
+        for c in s:
+            node = node.setdefault(c, {})
+        node[""] = {}
+    return _branch(root)
+
+
+def _branch(node: _Node) -> str:
+    children = [re.escape(c) + _branch(node[c]) for c in sorted(node) if c]
+    if not children:
+        return ""
+    body = children[0] if len(children) == 1 else f"(?:{'|'.join(children)})"
+    return f"(?:{body})?" if "" in node else body
 
 
 @dataclass(frozen=True)
@@ -48,6 +98,29 @@ class Need:
 
     words: frozenset[str]
     spanning: tuple[tuple[str, str, bool], ...]
+
+    @classmethod
+    def of(cls, strings: Iterable[str], exact: bool = False) -> Need | None:
+        """The need of ``strings`` as they are, tested in the text itself (``exact``, its
+        words tagged ``EXACT``) or in its lower-cased form; None when one is whitespace.
+        A string with whitespace is found by its longest word, marked ``WORD_START`` where
+        it follows whitespace or the string's own mark."""
+        tag = EXACT if exact else ""
+        words, spanning = set(), []
+        for s in strings:
+            marked = s.startswith(WORD_START)
+            body = s[1:] if marked else s
+            pieces = body.split()
+            if not pieces:
+                return None  # whitespace only: in nearly any text
+            if pieces == [body]:
+                words.add(tag + s)
+                continue
+            after_space = [body[0].isspace() or marked, *[True] * (len(pieces) - 1)]
+            gates = [word_start(p, b) for p, b in zip(pieces, after_space, strict=True)]
+            gate = max(reversed(gates), key=_gate_strength)  # the longest, the last of equals
+            spanning.append((tag + gate, body, exact))
+        return cls(frozenset(words), tuple(spanning))
 
     def met(self, found: set[str], text: str, low: str) -> bool:
         if not self.words.isdisjoint(found):
@@ -146,10 +219,15 @@ def _phrase(regex: re.Pattern[str], weights: tuple[tuple[str, int], ...]) -> Phr
     return Phrase(regex, weights, tuple(ways))
 
 
+def _gate_strength(word: str) -> tuple[int, bool]:
+    start = word.startswith(WORD_START)
+    return len(word) - start, start
+
+
 def _rarity(need: Need) -> int:
     """How seldom a need's words occur, by the length of its shortest one: the rarest need
     triggers its phrase and is tested first."""
-    return min(len(w) for w in need.triggers)
+    return min(len(w) - w.startswith(EXACT) for w in need.triggers)
 
 
 def _need(strings: tuple[str, ...], flags: int) -> Need | None:
@@ -157,14 +235,4 @@ def _need(strings: tuple[str, ...], flags: int) -> Need | None:
     exact = not flags & re.IGNORECASE
     if not exact and not all(s.isascii() for s in strings):
         return None
-    tag = EXACT if exact else ""
-    words, spanning = set(), []
-    for s in strings if exact else (s.lower() for s in strings):
-        pieces = s.split()
-        if not pieces:
-            return None  # whitespace only: in nearly any text
-        if pieces == [s]:
-            words.add(tag + s)
-        else:
-            spanning.append((tag + max(pieces, key=len), s, exact))
-    return Need(frozenset(words), tuple(spanning))
+    return Need.of(strings if exact else tuple(s.lower() for s in strings), exact)

@@ -50,14 +50,18 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
 
 
 Needs = tuple[tuple[str, ...], ...]  # literal sets: one string of *each* is in a match
+# Marks a literal that starts a word in every match (after ``\\b``, on a word character):
+# "\\bown" is in "owner" and "(own", not in "known". Only ``requirements`` gives marks.
+WORD_START = "\b"
 
 
 def requirements(pattern: str, flags: int = 0) -> tuple[Needs, ...] | None:
     """What the matches of ``pattern`` require, as alternatives: every match holds one
     string of each literal set of one of the alternatives, most selective set first
-    (None: nothing known). ``\\bright (?:to|of) (?:access|object)|\\bexercise rights``
-    gives ``(("right",), ("access", "object"), ...)`` and ``(("exercise rights",), ...)``,
-    far stronger together than ``required_literals``' one set ``("right", "exercise ")``."""
+    (None: nothing known); a string marked ``WORD_START`` starts a word there.
+    ``\\bright (?:to|of) (?:access|object)|\\bexercise rights`` gives ``(("\\bright to",
+    "\\bright of"), ...)`` and ``(("\\bexercise rights",),)``, far stronger than
+    ``required_literals``' one set ``("right", "exercise ")``."""
     if _sre_parse is None:
         return None
     try:
@@ -70,41 +74,71 @@ def requirements(pattern: str, flags: int = 0) -> tuple[Needs, ...] | None:
         ways = [[*parsed[:at], *b, *parsed[at + 1 :]] for b in parsed[at][1][1]]
     else:
         ways = [parsed]
+    # Word starts are told by re's own (Unicode) \\w; not under re.ASCII, nor where a
+    # literal itself holds the mark's character.
+    bounds = not flags & re.ASCII and not _marked(pattern, flags)
     out = []
     for way in ways:
-        sets = [c for c in _candidates(way) if min(map(len, c)) >= MIN_LITERAL]
+        sets = [c for c in _candidates(way, bounds=bounds) if min(map(_strength, c)) >= MIN_LITERAL]
         if not sets:
             return None  # an alternative without literals: any text may match
         out.append(tuple(sorted(dict.fromkeys(sets), key=_selectivity, reverse=True)))
     return tuple(out)
 
 
+def _marked(pattern: str, flags: int) -> bool:
+    literals = _candidates(list(_sre_parse.parse(pattern, flags)))
+    return any(WORD_START in s for c in literals for s in c)
+
+
+def _strength(s: str) -> int:
+    return len(s) - s.startswith(WORD_START)
+
+
 def _selectivity(strings: tuple[str, ...]) -> tuple[int, int]:
     return min(map(len, strings)), -len(strings)
 
 
-def _sequence(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
+def _sequence(
+    items: Sequence[tuple[Any, Any]], left: bool = False, bounds: bool = False
+) -> tuple[str, ...] | None:
     """The most selective literal set that a sequence of parsed items requires."""
-    candidates = _candidates(items)
+    candidates = _candidates(items, left, bounds)
     return max(candidates, key=_selectivity) if candidates else None
 
 
-def _candidates(items: Sequence[tuple[Any, Any]]) -> list[tuple[str, ...]]:
-    """The literal sets that a sequence of parsed items requires (each one of them)."""
+_WORD = re.compile(r"\w")
+
+
+def word_start(text: str, bounded: bool) -> str:
+    """``text`` marked ``WORD_START`` when ``bounded`` and it starts with a word character."""
+    return WORD_START + text if bounded and _WORD.match(text) else text
+
+
+def _candidates(
+    items: Sequence[tuple[Any, Any]], left: bool = False, bounds: bool = False
+) -> list[tuple[str, ...]]:
+    """The literal sets that a sequence of parsed items requires (each one of them);
+    ``left``: the sequence starts a word (``bounds``: mark the literals that do)."""
     candidates: list[tuple[str, ...]] = []
     run: list[str] = []
+    starts = at_word = left
     for op, av in items:
         if op is _sre.LITERAL:
+            starts = starts if run else at_word
             run.append(chr(av))
+            at_word = False
             continue
         if run and op is _sre.BRANCH:  # "ret(?:ain|ention)": the parser factored a prefix out
-            candidates.append(tuple("".join(run) + _leading(list(b)) for b in av[1]))
+            lead = "".join(run)
+            candidates.append(tuple(word_start(lead + _leading(list(b)), starts) for b in av[1]))
         if run:
-            candidates.append(("".join(run),))
+            candidates.append((word_start("".join(run), starts),))
             run = []
-        candidates += _item(op, av)
+        candidates += _item(op, av, at_word, bounds)
+        at_word = bounds and op is _sre.AT and av is _sre.AT_BOUNDARY
     if run:
-        candidates.append(("".join(run),))
+        candidates.append((word_start("".join(run), starts),))
     return candidates
 
 
@@ -118,18 +152,18 @@ def _leading(items: Sequence[tuple[Any, Any]]) -> str:
     return "".join(out)
 
 
-def _item(op: Any, av: Any) -> list[tuple[str, ...]]:
+def _item(op: Any, av: Any, left: bool, bounds: bool) -> list[tuple[str, ...]]:
     """The literal sets one required parsed item (a group, a repeat, alternatives) needs."""
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = av
-        return [] if add_flags or del_flags else _candidates(list(sub))
+        return [] if add_flags or del_flags else _candidates(list(sub), left, bounds)
     if op is _sre.ATOMIC_GROUP:
-        return _candidates(list(av))
+        return _candidates(list(av), left, bounds)
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, _high, sub = av
-        return _candidates(list(sub)) if low >= 1 else []
+        return _candidates(list(sub), left, bounds) if low >= 1 else []
     if op is _sre.BRANCH:
-        alternatives = [_sequence(list(b)) for b in av[1]]
+        alternatives = [_sequence(list(b), left, bounds) for b in av[1]]
         if any(a is None for a in alternatives):
             return []
         return [tuple(dict.fromkeys(s for a in alternatives if a is not None for s in a))]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from .clause_patterns import Regex
-from .position_units import APOS, NEG, PARTY, Reading, Unit, negated, rx, scope
+from .position_units import APOS, NEG, PARTY, Hints, Reading, Unit, negated, rx, scope
 
 # -- ownership -------------------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ def _claims(u: Unit) -> str | None:
     return "input" if re.search(rf"\b{_INPUT}\b", obj, re.I) else None
 
 
-_OWNERSHIP_HINTS = (
+_OWNERSHIP_HINTS = Hints(
     " own", "owns", "owned", "owner", "retain", "claim", "assign", "vest", "property", "title",
     "yours",
 )  # fmt: skip
@@ -115,7 +115,7 @@ def input_ownership(us: Sequence[Unit]) -> list[Reading]:
         Reading("customer", u.text, scope(u.text))
         for u in us
         if not u.heading
-        and u.mentions(*_OWNERSHIP_HINTS)
+        and u.mentions(_OWNERSHIP_HINTS)
         and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
     ]
 
@@ -144,7 +144,7 @@ def output_ownership(us: Sequence[Unit]) -> list[Reading]:
     provider owns them; the customer's reading wins when both are stated."""
     customer, provider = [], []
     for u in us:
-        if u.heading or not u.mentions(*_OWNERSHIP_HINTS):
+        if u.heading or not u.mentions(_OWNERSHIP_HINTS):
             continue
         m = _ASSIGNS.search(u.text)
         if (

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from .facts import NUMBER_WORDS, Amount, amounts
-from .position_units import APOS, CONTENT, Reading, Unit, rx, scope
+from .position_units import APOS, CONTENT, Hints, Reading, Unit, rx, scope
 
 # -- retention ------------------------------------------------------------------------------------
 
@@ -33,17 +33,15 @@ _RESPONSE_BEFORE = rx(
 )
 
 
-_NUMBER_HINTS = tuple(NUMBER_WORDS)
+_NUMBER_HINTS = Hints(*sorted(NUMBER_WORDS))
+_ZDR_HINTS = Hints("zero", "zdr")
 
 
 _DIGIT = re.compile(r"\d")
 
 
-def _has_number(text: str) -> bool:
-    if _DIGIT.search(text):
-        return True
-    low = text.lower()
-    return any(w in low for w in _NUMBER_HINTS)
+def _has_number(u: Unit) -> bool:
+    return bool(_DIGIT.search(u.text)) or u.mentions(_NUMBER_HINTS)
 
 
 def _periods(text: str) -> list[Amount]:
@@ -66,7 +64,7 @@ def retention_days(us: Sequence[Unit]) -> list[Reading]:
     """Explicit periods for which data is kept, or within which it is deleted."""
     found = []
     for u in us:
-        if u.heading or not _has_number(u.text) or _NOT_RETENTION.search(u.text):
+        if u.heading or not _has_number(u) or _NOT_RETENTION.search(u.text):
             continue
         keeps = _KEEP.search(u.text) or _KEEP.search(u.follow)
         heading = _RETENTION_HEADING.search(u.context)
@@ -92,7 +90,7 @@ def zero_data_retention(us: Sequence[Unit]) -> list[Reading]:
     "zero data retention is not available for this product")."""
     found = []
     for u in us:
-        if not u.mentions("zero", "zdr"):
+        if not u.mentions(_ZDR_HINTS):
             continue
         for m in _ZDR.finditer(u.text):
             before, after = u.text[: m.start()], u.text[m.end() :]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from .facts import Amount, amounts
-from .position_units import APOS, PARTY, Reading, Unit, negated, rx, scope
+from .position_units import APOS, PARTY, Hints, Reading, Unit, negated, rx, scope
 
 # -- notice periods -------------------------------------------------------------------------------
 
@@ -47,6 +47,7 @@ def notice_periods(text: str) -> list[Amount]:
 
 # -- changes to the terms --------------------------------------------------------------------------
 
+_CHANGE_HINTS = Hints("chang", "modif", "updat", "amend", "revis")
 _CHANGE = rx(r"\b(?:chang|modif|updat|amend|revis)\w*")
 _TERMS = rx(
     r"\b(?:terms|agreement|polic(?:y|ies)|addendum|dpa|conditions|contract|statement|privacy notice"
@@ -68,7 +69,7 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
     when several are stated)."""
     found = []
     for u in us:
-        if not u.mentions("chang", "modif", "updat", "amend", "revis") or u.heading:
+        if not u.mentions(_CHANGE_HINTS) or u.heading:
             continue
         if not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
             continue
@@ -92,6 +93,7 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
 
 # -- subprocessors ---------------------------------------------------------------------------------
 
+_SUBPROCESSOR_HINTS = Hints("sub", "processor", "provider", "vendor")
 _SUBPROCESSOR = rx(
     r"\bsub-?\s?processors?\b|\bsub-?contractors?\b|\bsub-?processing\b|\bsub-service providers?\b"
     r"|\b(?:another|new|additional|replacement) (?:third[- ]party )?"
@@ -103,9 +105,7 @@ _NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?ent
 
 
 def _about_subprocessors(u: Unit) -> bool:
-    if u.heading or not (
-        u.mentions("sub", "processor", "provider", "vendor") or "sub" in u.context.lower()
-    ):
+    if u.heading or not (u.mentions(_SUBPROCESSOR_HINTS) or "sub" in u.context.lower()):
         return False
     return bool(
         _SUBPROCESSOR.search(u.text) or (_SUBPROCESSOR.search(u.context) and _NEW.search(u.text))
@@ -181,7 +181,7 @@ _OWN_DATA = rx(
 )
 
 
-_AUDIT_HINTS = (
+_AUDIT_HINTS = Hints(
     "audit",
     "inspect",
     "soc",
@@ -199,7 +199,7 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
     reports when only reports, certifications or questionnaires are given to it."""
     on_site, reports = [], []
     for u in us:
-        if u.heading or not u.mentions(*_AUDIT_HINTS):
+        if u.heading or not u.mentions(_AUDIT_HINTS):
             continue
         # inspecting needs an object of the provider's; an audit is one unless of one's own data
         about_provider = not _OWN_DATA.search(u.text) and (
@@ -216,6 +216,7 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
     return on_site or reports
 
 
+_AUDIT_NOTICE_HINTS = Hints("audit", "inspect")
 _AUDIT = rx(r"\baudit\w*|\binspect\w*")
 
 
@@ -224,7 +225,7 @@ def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
     return [
         Reading(a.days, u.text, scope(u.text))
         for u in us
-        if not u.heading and u.mentions("audit", "inspect") and _AUDIT.search(u.text)
+        if not u.heading and u.mentions(_AUDIT_NOTICE_HINTS) and _AUDIT.search(u.text)
         for a in notice_periods(u.text)
     ]
 
@@ -279,7 +280,7 @@ def _iso(m: re.Match[str]) -> str | None:
         return None
 
 
-_DATE_HINTS = (
+_DATE_HINTS = Hints(
     "effective",
     "updat",
     "modif",
@@ -302,7 +303,7 @@ def effective_date(us: Sequence[Unit]) -> list[Reading]:
     round ("Effective 1 May, the following changes apply" is not the document's date)."""
     found: list[tuple[tuple[bool, bool, int], Reading]] = []
     for i, u in enumerate(us):
-        if not u.mentions(*_DATE_HINTS):
+        if not u.mentions(_DATE_HINTS):
             continue
         for m in _DATED.finditer(u.text):
             iso = _iso(m)

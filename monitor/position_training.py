@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .clause_patterns import Regex
-from .position_units import APOS, CONTENT, PARTY, Reading, Unit, rx, scope
+from .position_units import APOS, CONTENT, PARTY, Hints, Reading, Unit, rx, scope
 
 _CONTENT = rx(rf"\b{CONTENT}\b")
 
@@ -224,7 +224,7 @@ def _training_readings(u: Unit) -> list[Reading]:
     return found
 
 
-_TRAINING_HINTS = (
+_TRAINING_HINTS = Hints(
     "train", "improv", "develop", "enhanc", "fine", "model", "opt", "licen", "turn", "switch",
     "disabl", "object", "consent", "permission", "agree", "authori", "not", "never", "n't", "n’t",
     "no ", "exclud",
@@ -234,7 +234,7 @@ _TRAINING_HINTS = (
 def training_use(us: Sequence[Unit]) -> list[Reading]:
     """not_used / opt_in / opt_out / used, one reading per rule stated; a bare "used" is
     dropped where the document offers an opt-out for the same (or every) scope."""
-    candidates = [u for u in us if u.mentions(*_TRAINING_HINTS)]
+    candidates = [u for u in us if u.mentions(_TRAINING_HINTS)]
     found = [r for u in candidates if _about_training(u) for r in _training_readings(u)]
     opt_out_scopes = {r.scope for r in found if r.value == "opt_out"}
     return [

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
+from .clause_index import Need, Words
 from .clause_patterns import Regex
 from .model import Block
 from .sentences import sentences
@@ -44,14 +45,38 @@ class Unit:
         """The sentence lower-cased (once: every reader's prefilter tests it)."""
         return self.text.lower()
 
-    def mentions(self, *words: str) -> bool:
-        """Whether the sentence (lower-cased) contains one of ``words``: a cheap prefilter
-        before the phrase patterns."""
-        low = self.low
-        for w in words:  # noqa: SIM110 - a plain loop: faster than any() over a generator
-            if w in low:
-                return True
-        return False
+    @cached_property
+    def hints(self) -> set[str]:
+        """Which words of the readers' ``Hints`` the sentence (lower-cased) holds: found
+        once, word by word, for all of them."""
+        return _hint_words(len(Hints.registered)).found(self.low)
+
+    def mentions(self, hints: Hints) -> bool:
+        """Whether the sentence (lower-cased) contains one of the ``hints``: a cheap
+        prefilter before the phrase patterns."""
+        need = hints.need
+        return not need.words.isdisjoint(self.hints) or need.met(self.hints, self.low, self.low)
+
+
+class Hints:
+    """Lower-case strings a sentence a reader looks at contains one of (``Unit.mentions``).
+    Every instance is registered, so that a sentence's words are looked up once for all."""
+
+    registered: list[Hints] = []  # noqa: RUF012 - the registry of every instance
+
+    def __init__(self, *words: str) -> None:
+        need = Need.of(words)
+        if need is None:
+            raise ValueError(f"a hint must not be whitespace only: {words!r}")
+        self.words = words
+        self.need = need
+        Hints.registered.append(self)
+
+
+@lru_cache(maxsize=1)
+def _hint_words(count: int) -> Words:
+    """The words of the first ``count`` registered hints (all of them: rebuilt if more come)."""
+    return Words(w for h in Hints.registered[:count] for w in h.need.triggers)
 
 
 Reader = Callable[[Sequence[Unit]], list[Reading]]
@@ -110,6 +135,8 @@ _MINOR = frozenset(
 
 def _title(sentence: str) -> bool:
     """A run-in title ("(c) Use of Content to Improve Services."): short, every word capitalized."""
+    if len(sentence.split()) > 12:  # the numbering and a trailing "." take two words at most
+        return False
     words = _NUMBERING.sub("", sentence).rstrip(".:").split()
     major = [w for w in words if w.lower() not in _MINOR]
     if not 0 < len(words) <= 10 or len(major) < 2 or sentence.isupper():

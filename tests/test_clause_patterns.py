@@ -14,6 +14,7 @@ from monitor import clause_vocab as cv
 from monitor.clause_index import PhraseIndex
 from monitor.clause_patterns import (
     FOLD_UNSAFE,
+    WORD_START,
     Pattern,
     Regex,
     folding,
@@ -63,15 +64,19 @@ def test_literals_are_what_every_match_must_contain() -> None:
 
 
 def test_requirements_are_alternatives_of_literal_sets_every_match_holds() -> None:
-    """Each alternative of a pattern requires one string of each of its literal sets."""
+    """Each alternative of a pattern requires one string of each of its literal sets; a
+    string after ``\\b`` is marked as starting a word."""
+    w = WORD_START
     assert requirements(r"\btrain(?:s|ed)?\b[^.;]{0,80}\bmodels?", re.I) == (
-        (("train",), ("model",)),
+        ((w + "train",), (w + "model",)),
     )
-    first = (("right to", "right of"), (" access", " object"), ("right ",), ("access", "object"))
+    first = ((w + "right to", w + "right of"), (w + "right ",), (" access", " object"))
     assert requirements(r"\bright (?:to|of) (?:access|object)|\bexercise rights", re.I) == (
-        (*first, ("to", "of")),
-        (("exercise rights",),),
+        (*first, ("access", "object"), ("to", "of")),
+        ((w + "exercise rights",),),
     )
+    assert requirements(r"\b(?:ab|cd)ef\b", 0) == (((w + "abef",),), ((w + "cdef",),))
+    assert requirements(r"\bfoo", re.ASCII) == ((("foo",),),)  # ASCII \b: no marks
     assert requirements(r"\bfoo\b|\w+s?", 0) is None  # 2nd alternative: no literal
 
 
@@ -105,7 +110,11 @@ def _assert_index_scores(texts: list[str]) -> None:
 def test_the_phrase_index_scores_every_family_as_its_regexes_do() -> None:
     """One pass of the index gives each key the summed weights of its matching regexes, on
     texts with case changes and characters that fold to ASCII letters."""
-    extra = ["How long do we keep it? We TRAIN models, training them.", "as between you and us"]
+    extra = [
+        "How long do we keep it? We TRAIN models, training them.",
+        "as between you and us; (you own) it, not known; “Own” outputs",
+        "Constraints and retraining: _train models",
+    ]
     texts = [*TRICKY, *extra]
     _assert_index_scores([*texts, *(t.upper() for t in texts), *(t.lower() for t in texts)])
 
