@@ -30,23 +30,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import store
-from .archive import (
-    PAGE_ROWS,
-    ArchivedCapture,
-    ArchiveLayout,
-    capture_url,
-    format_timestamp,
-    memento_timestamp,
-    parse_timestamp,
-    timestamp_from_url,
+from .archive import PAGE_ROWS, ArchivedCapture, ArchiveLayout, capture_url, parse_timestamp
+from .backfill_read import Item, Read, Reader
+from .backfill_report import (
+    BackfillProgress,
+    BackfillReport,
+    CaptureError,
+    DocumentBackfill,
+    ProgressCallback,
+    captured_timestamp,
+    is_settled,
+    settled_timestamps,
+    tally,
 )
 from .capture import (
     Attempt,
@@ -58,99 +60,27 @@ from .capture import (
 )
 from .db import SessionFactory
 from .errors import FetchError, StoreError
-from .fetch import Fetcher, FetchResult
+from .fetch import Fetcher
 from .listing import list_captures
 from .locks import Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig, FetchSettings
-from .timefmt import iso_or_none
-from .worker import Analysis, Workers
+from .worker import Workers
 
+__all__ = [
+    "BackfillProgress",
+    "BackfillReport",
+    "CaptureError",
+    "DocumentBackfill",
+    "archive_fetch_settings",
+    "backfill",
+    "captured_timestamp",
+    "is_settled",
+    "settled_timestamps",
+]
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
 WINDOW = 32  # captures fetched ahead of the one being processed
-LAYOUT_KINDS = frozenset({"selector", "collapsed", "extract"})
-TRANSIENT_KINDS = frozenset({"timeout", "connect", "protocol"})
 LOCK_POLL = 0.1  # seconds between tries of a document lock another process holds
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CaptureError:
-    """A capture (or a listing, ``timestamp`` None) that could not be fetched or processed."""
-
-    provider: str
-    document: str
-    timestamp: str | None
-    url: str
-    kind: str
-    message: str
-
-    def as_json(self) -> dict[str, Any]:
-        """For ``--json``: the archive's ``timestamp`` (its id of the capture) and the
-        capture's time as every JSON time is written (ISO 8601 UTC, ``Z``)."""
-        when = parse_timestamp(self.timestamp) if self.timestamp else None
-        return asdict(self) | {"captured_at": iso_or_none(when)}
-
-
-@dataclass
-class DocumentBackfill:
-    """What a backfill did for one document."""
-
-    provider: str
-    document: str
-    listed: int = 0  # captures the archive lists (in the date range)
-    fetched: int = 0  # captures downloaded and processed this run
-    skipped: int = 0  # already settled by an earlier run
-    versions: int = 0  # new versions recorded
-    substantive: int = 0  # substantive changes recorded into these versions
-    errors: list[CaptureError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # e.g. a listing cut at a server limit
-
-    @property
-    def key(self) -> str:
-        return f"{self.provider}/{self.document}"
-
-
-@dataclass
-class BackfillReport:
-    documents: list[DocumentBackfill] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[CaptureError]:
-        return [e for d in self.documents for e in d.errors]
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``--json`` summary: documents, captures processed, new versions, errors."""
-        docs = self.documents
-        return {
-            "documents": len(docs),
-            "captures": sum(d.fetched for d in docs),
-            "versions": sum(d.versions for d in docs),
-            "errors": [e.as_json() for e in self.errors],
-            "warnings": [f"{d.key}: {w}" for d in docs for w in d.warnings],
-            "listed": sum(d.listed for d in docs),
-            "skipped": sum(d.skipped for d in docs),
-            "substantive_changes": sum(d.substantive for d in docs),
-            "per_document": [
-                {k: v for k, v in asdict(d).items() if k not in ("errors", "warnings")}
-                | {"errors": len(d.errors), "warnings": len(d.warnings)}
-                for d in docs
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class BackfillProgress:
-    """Reported once the listings are in (``done`` 0) and after every capture."""
-
-    total: int  # captures to fetch in this run
-    done: int
-    document: str = ""
-    timestamp: str = ""
-    entry: DocumentBackfill | None = None  # the counts so far of the capture's document
-    documents: tuple[DocumentBackfill, ...] = ()  # every document's listing (first report)
-
-
-ProgressCallback = Callable[[BackfillProgress], None]
 
 
 def archive_fetch_settings(config: Config) -> FetchSettings:
@@ -166,35 +96,6 @@ def archive_fetch_settings(config: Config) -> FetchSettings:
         max_redirects=config.fetch.max_redirects,
         allow_redirect_hosts=config.fetch.allow_redirect_hosts,
     )
-
-
-def is_settled(attempt: store.ArchiveAttempt, fingerprint: str) -> bool:
-    """Whether an earlier attempt settles its capture for good (see the module docstring)."""
-    if attempt.outcome != "error":
-        return True
-    kind = attempt.error_kind or ""
-    if kind in LAYOUT_KINDS:
-        return attempt.settings_sha256 == fingerprint
-    if kind in TRANSIENT_KINDS:
-        return False
-    if kind == "http":
-        status = attempt.status or 0
-        return 400 <= status < 500 and status not in (408, 429)
-    return kind in ("too_large", "redirect")
-
-
-def settled_timestamps(attempts: Iterable[store.ArchiveAttempt], fingerprint: str) -> set[str]:
-    """Timestamps (as listed, and as actually captured) that need no new fetch."""
-    done: set[str] = set()
-    for attempt in attempts:
-        if not is_settled(attempt, fingerprint):
-            continue
-        listed = timestamp_from_url(attempt.url)
-        if listed:
-            done.add(listed)
-        if attempt.captured_at is not None:
-            done.add(format_timestamp(attempt.captured_at))
-    return done
 
 
 async def backfill(
@@ -221,25 +122,17 @@ async def backfill(
         listings = await asyncio.gather(
             *(_list(fetcher, where, d, e, since, until, page_rows) for d, e in pairs)
         )
-        work: list[_Item] = []
+        work: list[Item] = []
         for doc, entry, listing in zip(docs, report.documents, listings, strict=True):
             done = await asyncio.to_thread(_settled, sf, doc)
             todo = [c for c in listing if c.timestamp not in done]
             entry.skipped = len(listing) - len(todo)
-            work.extend(_Item(doc, entry, c, capture_url(where, c)) for c in todo)
+            work.extend(Item(doc, entry, c, capture_url(where, c)) for c in todo)
         on_progress(BackfillProgress(len(work), 0, documents=tuple(report.documents)))
         with Locks(sf) as locks, Workers(len(work)) as workers:
-            read = _Reader(fetcher, workers)
+            read = Reader(fetcher, workers, sf)
             await _run(read, sf, locks, work, on_progress, window, config.content)
     return report
-
-
-@dataclass(frozen=True)
-class _Item:
-    doc: DocumentConfig
-    entry: DocumentBackfill
-    capture: ArchivedCapture
-    url: str
 
 
 async def _list(
@@ -271,49 +164,32 @@ def _settled(sf: SessionFactory, doc: DocumentConfig) -> set[str]:
         return settled_timestamps(store.archive_attempts(s, row.id), settings_fingerprint(doc))
 
 
-@dataclass(frozen=True)
-class _Reader:
-    """Fetches a capture and has its page read by a worker, ahead of its recording."""
-
-    fetcher: Fetcher
-    workers: Workers
-
-    async def __call__(self, item: _Item) -> tuple[FetchResult, Analysis | None]:
-        result = await self.fetcher.fetch(item.url)
-        if result.error is not None or result.content is None:
-            return result, None
-        # read against no previous text: the one in force is known only once the captures
-        # before it are recorded (``process_capture`` completes the collapse check)
-        content, kind = result.content, result.content_type
-        return result, await self.workers.analyse(item.doc, content, kind)
-
-
 async def _run(
-    read: _Reader,
+    read: Reader,
     sf: SessionFactory,
     locks: Locks,
-    work: Sequence[_Item],
+    work: Sequence[Item],
     on_progress: ProgressCallback,
     window: int,
     content: ContentSettings,
 ) -> None:
     """Fetch and read up to ``window`` captures ahead; record each in order when read."""
     items = iter(work)
-    ahead: deque[tuple[_Item, asyncio.Task[tuple[FetchResult, Analysis | None]]]] = deque()
+    ahead: deque[tuple[Item, asyncio.Task[Read]]] = deque()
 
     def refill() -> None:
         while len(ahead) < max(1, window):
             item = next(items, None)
             if item is None:
                 return
-            ahead.append((item, asyncio.ensure_future(read(item))))
+            ahead.append((item, read.start(item)))
 
     refill()
     done, held, settled = 0, "", set[str]()
     try:
         while ahead:
             item, task = ahead.popleft()
-            result, analysis = await task
+            got = await task
             refill()
             if item.doc.key != held:  # one document's lock at a time, never two: no deadlock
                 if held:
@@ -324,8 +200,8 @@ async def _run(
             if item.capture.timestamp in settled:
                 item.entry.skipped += 1
             else:
-                outcome = await asyncio.to_thread(_process, sf, item, result, content, analysis)
-                _tally(item, result, outcome)
+                outcome = await asyncio.to_thread(_process, sf, item, got, content)
+                tally(item.entry, item.capture, item.url, got.result, outcome)
             done += 1
             key, timestamp = item.entry.key, item.capture.timestamp
             on_progress(BackfillProgress(len(work), done, key, timestamp, item.entry))
@@ -346,24 +222,9 @@ async def _take(locks: Locks, key: str) -> None:
         holder = await asyncio.to_thread(locks.acquire, name)
 
 
-def captured_timestamp(result: FetchResult, listed: ArchivedCapture) -> str:
-    """When the capture was really taken: Memento-Datetime, the redirect's URL, the listing."""
-    return (
-        memento_timestamp(result.memento_datetime)
-        or timestamp_from_url(result.final_url)
-        or listed.timestamp
-    )
-
-
-def _process(
-    sf: SessionFactory,
-    item: _Item,
-    result: FetchResult,
-    content: ContentSettings,
-    analysis: Analysis | None = None,
-) -> DocumentReport:
+def _process(sf: SessionFactory, item: Item, got: Read, content: ContentSettings) -> DocumentReport:
     """Record one fetched capture (or its failure) in its own transaction."""
-    doc = item.doc
+    doc, result = item.doc, got.result
     attempt = Attempt.of(result, url=item.url, validators=False)
     try:
         with sf.begin() as s:
@@ -376,32 +237,10 @@ def _process(
             capture = Capture(
                 result.content, result.content_type, parse_timestamp(actual), "archive"
             )
-            return process_capture(s, doc, capture, attempt, content, analysis)
+            return process_capture(s, doc, capture, attempt, content, got.analysis)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot record {item.url}: {exc}") from exc
     except Exception as exc:  # a bug on odd content: reported, not recorded, so retried
         report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
         report.error_kind, report.error = "internal", f"{type(exc).__name__}: {exc}"
         return report
-
-
-def _tally(item: _Item, result: FetchResult, outcome: DocumentReport) -> None:
-    entry = item.entry
-    if result.error is None:
-        entry.fetched += 1
-    if outcome.outcome == "error":
-        timestamp = captured_timestamp(result, item.capture)
-        entry.errors.append(
-            CaptureError(
-                entry.provider,
-                entry.document,
-                timestamp,
-                item.url,
-                outcome.error_kind or "error",
-                outcome.error or "",
-            )
-        )
-    elif outcome.outcome in ("new_version", "cosmetic"):
-        entry.versions += 1
-        if outcome.change is not None and outcome.change.get("kind") == "substantive":
-            entry.substantive += 1

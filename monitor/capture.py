@@ -26,10 +26,18 @@ from .fetch import FetchResult
 from .limits import require_text_within
 from .model import ContentSettings, DocumentConfig, Extraction
 from .models import FetchAttempt
-from .record import Neighbours, Observation, neighbours_of, record_observation
+from .record import (
+    Neighbours,
+    Observation,
+    Recorded,
+    neighbours_of,
+    neighbours_with,
+    record_match,
+    record_observation,
+)
 from .suspect import Seen, suspicion, times_seen
 from .timefmt import iso
-from .worker import Analysis, analyse
+from .worker import Analysis, Digest, analyse
 
 if TYPE_CHECKING:  # clause finding loads when a page is read (not for a 304)
     from .clauses import ClauseResult
@@ -104,15 +112,8 @@ class Attempt:
         )
 
     def fields(self) -> dict[str, Any]:
-        return {
-            "started_at": self.started_at,
-            "url": self.url,
-            "final_url": self.final_url,
-            "status": self.status,
-            "duration_ms": self.duration_ms,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-        }
+        """The attempt row's columns, by name."""
+        return dict(vars(self))
 
 
 @dataclass
@@ -196,12 +197,13 @@ def process_capture(
     capture: Capture,
     attempt: Attempt,
     content: ContentSettings = DEFAULT_CONTENT,
-    analysis: Analysis | None = None,
+    analysis: Analysis | Digest | None = None,
 ) -> DocumentReport:
     """Record one capture of ``doc`` (inside the caller's transaction).
 
     ``analysis``: the capture already read by a worker (``worker.analyse``), against the
-    version in force or none; without it the page is read here.
+    version in force or none, or only its text's digest (``worker.read_digest``), enough
+    when that is a neighbouring version's text; without it the page is read here.
     """
     doc_row = store.ensure_document(s, doc)
     digest = store.sha256(capture.content)
@@ -216,13 +218,18 @@ def process_capture(
     report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
     last = store.last_good_attempt(s, row.document_id) if capture.origin == "live" else None
     if last and last.snapshot_sha256 == digest and last.settings_sha256 == row.settings:
-        row = _replace_text(row, last.text_sha256)
+        row = replace(row, text_sha256=last.text_sha256)
         row.add(s, "unchanged", snapshot_sha256=digest)
         return report
     before, after = store.neighbours(s, row.document_id, capture.captured_at)
     if before is not None and capture.origin == "live" and _read_otherwise(s, row, last):
         report.warning = _reread(s, doc)
         before, after = store.neighbours(s, row.document_id, capture.captured_at)
+    if isinstance(analysis, Digest):
+        known = neighbours_with(before, after, analysis.text_sha256)
+        if known.match is not None:
+            return _record_known(s, doc, row, capture, known, report)
+        analysis = None  # another text: read the page here
     analysis = _valid_for(analysis, doc, capture, before.text if before else None)
     if analysis.extraction is None:
         kind, message = analysis.error_kind or "extract", analysis.error or ""
@@ -234,7 +241,7 @@ def process_capture(
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
         return _error(doc, exc.kind, str(exc))
-    row = _replace_text(row, store.sha256(extraction.text))
+    row = replace(row, text_sha256=store.sha256(extraction.text))
     around = neighbours_of(before, after, extraction.text)
     held, note = _suspect(s, row, capture, extraction, around, content)
     if held:
@@ -265,6 +272,29 @@ def process_capture(
             filter(None, [note, "clause selector matched nothing: " + ", ".join(obs.misses)])
         )
     report.warning = "; ".join(filter(None, [report.warning, note])) or None
+    return _finish(s, row, report, recorded, snapshot)
+
+
+def _record_known(
+    s: Session,
+    doc: DocumentConfig,
+    row: _Row,
+    capture: Capture,
+    around: Neighbours,
+    report: DocumentReport,
+) -> DocumentReport:
+    """Record a capture whose text is that of the neighbouring version ``around.match``."""
+    row = replace(row, text_sha256=around.match.text_sha256 if around.match else None)
+    snapshot = store.put_snapshot(s, row.document_id, capture.content, capture.content_type)
+    when = capture.captured_at
+    recorded = record_match(s, row.document_id, around, when, snapshot, doc.alerting)
+    return _finish(s, row, report, recorded, snapshot)
+
+
+def _finish(
+    s: Session, row: _Row, report: DocumentReport, recorded: Recorded, snapshot: str
+) -> DocumentReport:
+    """The capture's attempt row, and its report: outcome, version, change."""
     row.add(s, recorded.outcome, snapshot_sha256=snapshot, warning=report.warning)
     report.outcome = recorded.outcome
     report.version = store.version_numbers(s, row.document_id)[recorded.version.id]
@@ -324,10 +354,6 @@ def _valid_for(
         )
         return Analysis(None, None, CollapsedError.kind, message, previous)
     return analysis
-
-
-def _replace_text(row: _Row, text_sha256: str | None) -> _Row:
-    return replace(row, text_sha256=text_sha256)
 
 
 def _clauses(doc: DocumentConfig, extraction: Extraction, around: Neighbours) -> ClauseResult:

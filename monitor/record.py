@@ -58,7 +58,16 @@ class Neighbours:
 
 
 def neighbours_of(before: Version | None, after: Version | None, text: str) -> Neighbours:
-    return Neighbours(before, after, matching_neighbour(before, after, text))
+    return neighbours_with(before, after, store.sha256(text))
+
+
+def neighbours_with(before: Version | None, after: Version | None, digest: str) -> Neighbours:
+    """The neighbours of a capture whose text has SHA-256 ``digest``.
+
+    (Consecutive versions always differ, so at most one neighbour matches.)
+    """
+    match = next((v for v in (before, after) if v is not None and v.text_sha256 == digest), None)
+    return Neighbours(before, after, match)
 
 
 def record_observation(
@@ -82,11 +91,9 @@ def record_observation(
     """
     if around is None:
         around = neighbours_of(*store.neighbours(s, document_id, obs.captured_at), obs.text)
-    before, after, match = around.before, around.after, around.match
-    if match is not None and match is before:
-        return Recorded("unchanged", before)
-    if match is not None:
-        return Recorded("unchanged", _move_back(s, document_id, before, match, obs, rules))
+    before, after = around.before, around.after
+    if around.match is not None:
+        return record_match(s, document_id, around, obs.captured_at, obs.snapshot, rules)
     clauses = _with_missed_clauses(s, before, obs)
     version = store.add_version(
         s,
@@ -110,7 +117,7 @@ def record_observation(
     if before is not None:
         live = alert and obs.origin == "live"
         alert_state = "pending" if live else "none"
-        made = ready.summary if ready is not None and ready.before_id == before.id else None
+        made = _made(s, ready, before)
         change, summary = _add_change(s, document_id, before, version, alert_state, rules, made)
         if live and change.kind != "cosmetic":
             episodes.after_change(s, document_id, change, summary, rules)
@@ -123,13 +130,31 @@ def record_observation(
     return Recorded(outcome, version, change, summary)
 
 
-def matching_neighbour(before: Version | None, after: Version | None, text: str) -> Version | None:
-    """The version around a capture whose text is ``text``: then nothing new is recorded.
+def record_match(
+    s: Session,
+    document_id: int,
+    around: Neighbours,
+    captured_at: datetime,
+    snapshot: str,
+    rules: AlertRules = DEFAULT_RULES,
+) -> Recorded:
+    """A capture whose text is that of ``around.match``: nothing new, or that version (the
+    one after the capture) starts at ``captured_at``."""
+    before, match = around.before, around.match
+    assert match is not None
+    if match is before:
+        return Recorded("unchanged", before)
+    moved = _move_back(s, document_id, before, match, captured_at, snapshot, rules)
+    return Recorded("unchanged", moved)
 
-    (Consecutive versions always differ, so at most one neighbour matches.)
-    """
-    digest = store.sha256(text)
-    return next((v for v in (before, after) if v is not None and v.text_sha256 == digest), None)
+
+def _made(s: Session, ready: Derived | None, before: Version) -> dict[str, Any] | None:
+    """``ready``'s summary when it was made against ``before`` (its id, or its text and
+    clause texts), else ``None`` (it is made here)."""
+    if ready is None or ready.summary is None:
+        return None
+    clauses = readings.clause_map(s, before) if ready.before_id is None else {}
+    return ready.summary if ready.made_against(before.id, before.text_sha256, clauses) else None
 
 
 def _move_back(
@@ -137,13 +162,14 @@ def _move_back(
     document_id: int,
     before: Version | None,
     after: Version,
-    obs: Observation,
+    captured_at: datetime,
+    snapshot: str,
     rules: AlertRules,
 ) -> Version:
-    """``after``'s text was already there at ``obs.captured_at``: it starts earlier."""
+    """``after``'s text was already there at ``captured_at``: it starts earlier."""
     carried = _pop_change(s, after)
-    after.captured_at = obs.captured_at
-    after.snapshot_sha256 = obs.snapshot
+    after.captured_at = captured_at
+    after.snapshot_sha256 = snapshot
     s.flush()
     if before is not None:
         _add_change(s, document_id, before, after, carried, rules)

@@ -14,11 +14,11 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ExtractError
 from .model import DocumentConfig, Extraction
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the stages load when a page is read: a 304 or unchanged run
     from .positions import Position, PositionKey
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 POOL_MIN_PAGES = 16  # fewer pages to read than this: a thread (starting processes costs more)
 # what a worker runs, imported once by the fork server (its workers inherit them)
 STAGES = ("monitor.extract", "monitor.clauses", "monitor.positions", "monitor.summary")
@@ -35,10 +36,13 @@ STAGES = ("monitor.extract", "monitor.clauses", "monitor.positions", "monitor.su
 
 @dataclass(frozen=True)
 class Basis:
-    """The version in force that a live capture is read against: its id, text, clause
-    texts and positions (as stored), so the change summary is made with the page."""
+    """The version in force that a capture is read against: its id, text, clause texts and
+    positions (as stored), so the change summary is made with the page. ``version_id``
+    ``None``: a text a backfill has read but not recorded yet (the previous capture of the
+    document); the summary is then used only if the version before the capture, when it
+    is recorded, has that text and those clause texts."""
 
-    version_id: int
+    version_id: int | None
     text: str
     clauses: Mapping[str, str]
     positions: Mapping[PositionKey, Position]
@@ -47,11 +51,31 @@ class Basis:
 @dataclass(frozen=True)
 class Derived:
     """A new text's positions, and the summary of its change from version ``before_id``
-    (``summary.summarize(...).as_dict()``), made outside the write transaction."""
+    (``summary.summarize(...).as_dict()``), made outside the write transaction; with
+    ``before_id`` ``None``, from the text ``before_sha256`` with clause texts
+    ``before_clauses`` (``Basis``)."""
 
-    before_id: int
+    before_id: int | None
     positions: Mapping[PositionKey, Position]
-    summary: dict[str, Any]
+    summary: dict[str, Any] | None  # None: made against no text (the document's first)
+    before_sha256: str = ""
+    before_clauses: Mapping[str, str] | None = None
+
+    def made_against(self, version_id: int, text_sha256: str, clauses: Mapping[str, str]) -> bool:
+        """Whether the summary is that of a change from this version."""
+        if self.summary is None:
+            return False
+        if self.before_id is not None:
+            return self.before_id == version_id
+        return self.before_sha256 == text_sha256 and self.before_clauses == clauses
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A capture's text known by its SHA-256 only (``read_digest``): the text itself is
+    not sent back, as it is mostly one already stored."""
+
+    text_sha256: str
 
 
 @dataclass(frozen=True)
@@ -82,14 +106,14 @@ def analyse(
 ) -> Analysis:
     """Extract ``doc``'s text and clauses from ``content``; an ``ExtractError`` is the
     analysis' error. ``stored``: SHA-256 of the texts around the capture (``None``:
-    unknown, clauses left to the recorder). With ``basis`` (the version in force, whose
-    text is ``previous``), a new text also gets its positions and change summary."""
+    unknown, clauses left to the recorder). A new text also gets its positions, and with
+    ``basis`` (the version in force, whose text is ``previous``) its change summary."""
     from .clauses import find_clauses
     from .extract import extract
 
     try:
         extraction = extract(content, content_type, doc, previous)
-        digest = hashlib.sha256(extraction.text.encode()).hexdigest()
+        digest = _sha256(extraction.text)
         known = stored is not None and digest in stored
         if stored is None or (not doc.clauses and known):
             return Analysis(extraction, None, previous=previous)
@@ -97,23 +121,44 @@ def analyse(
     except ExtractError as exc:
         return Analysis(None, None, exc.kind, str(exc), previous)
     misses = clauses.misses or extraction.clause_misses
-    if basis is None or known or misses or basis.text != previous:
+    if known or misses or (basis is not None and basis.text != previous):
         return Analysis(extraction, clauses, previous=previous)
     derived = derive(basis, extraction, clauses)
     return Analysis(extraction, clauses, previous=previous, derived=derived)
 
 
-def derive(basis: Basis, extraction: Extraction, clauses: ClauseResult) -> Derived:
-    """The positions of a new text and the summary of its change from ``basis``."""
+def derive(basis: Basis | None, extraction: Extraction, clauses: ClauseResult) -> Derived:
+    """The positions of a new text and the summary of its change from ``basis`` (none
+    without one: the document's first text)."""
     from .positions import read_positions
     from .summary import summarize
 
     texts = {key: clause.text for key, clause in clauses.clauses.items()}
     positions = read_positions(extraction.blocks, texts)
+    if basis is None:
+        return Derived(None, positions, None)
     summary = summarize(
         basis.text, extraction.text, basis.clauses, texts, basis.positions, positions
     ).as_dict()
-    return Derived(basis.version_id, positions, summary)
+    digest = _sha256(basis.text) if basis.version_id is None else ""
+    clauses_before = basis.clauses if basis.version_id is None else None
+    return Derived(basis.version_id, positions, summary, digest, clauses_before)
+
+
+def read_digest(doc: DocumentConfig, content: bytes, content_type: str | None) -> Analysis | Digest:
+    """The SHA-256 of ``doc``'s text in ``content`` (read against no previous text), or the
+    extraction's error as an ``Analysis``."""
+    from .extract import extract
+
+    try:
+        extraction = extract(content, content_type, doc)
+    except ExtractError as exc:
+        return Analysis(None, None, exc.kind, str(exc))
+    return Digest(_sha256(extraction.text))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Workers:
@@ -166,12 +211,20 @@ class Workers:
         """``analyse`` in the pool; ``None`` when the pool failed (a worker died, the page
         raised something unforeseen): the recorder then reads the page itself and reports
         what happened as that document's error."""
-        loop = asyncio.get_running_loop()
         stored_set = frozenset(stored) if stored is not None else None
+        args = (doc, content, content_type, previous, stored_set, basis)
+        return await self._run(doc, analyse, *args)
+
+    async def read_digest(
+        self, doc: DocumentConfig, content: bytes, content_type: str | None
+    ) -> Analysis | Digest | None:
+        """``read_digest`` in the pool; ``None`` when the pool failed (as ``analyse``)."""
+        return await self._run(doc, read_digest, doc, content, content_type)
+
+    async def _run(self, doc: DocumentConfig, work: Callable[..., T], *args: Any) -> T | None:
+        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self._executor(), analyse, doc, content, content_type, previous, stored_set, basis
-            )
+            return await loop.run_in_executor(self._executor(), work, *args)
         except asyncio.CancelledError:
             raise
         except Exception:

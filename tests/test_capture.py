@@ -22,7 +22,7 @@ from monitor.db import SessionFactory, open_database
 from monitor.model import DocumentConfig
 from monitor.models import CompressedText, FetchAttempt
 from monitor.pipeline import check_documents
-from monitor.worker import Analysis, Workers, analyse
+from monitor.worker import Analysis, Digest, Workers, analyse, read_digest
 
 SENTENCE = "We retain the inputs you send to the API for thirty days and then delete them. "
 
@@ -55,7 +55,7 @@ class Watched:
         self.sessions: SessionFactory = open_database(cfg.database)
         self.at = datetime(2024, 1, 1, tzinfo=UTC)
 
-    def record(self, content: bytes, analysis: Analysis | None) -> DocumentReport:
+    def record(self, content: bytes, analysis: Analysis | Digest | None) -> DocumentReport:
         self.at += timedelta(days=1)
         capture = Capture(content, "text/html", self.at, "archive")
         with self.sessions.begin() as s:
@@ -99,6 +99,29 @@ def test_a_page_read_against_another_text_is_read_again(watched: Watched) -> Non
     report = watched.record(longer, stale)
     assert report.outcome == "new_version"
     assert len(watched.versions()) == 2 and "Paragraph 3." in watched.versions()[1]
+
+
+def test_a_capture_known_by_its_text_digest_is_read_again_when_its_text_is_new(
+    watched: Watched,
+) -> None:
+    """A backfill sends back only the digest of a capture's text when it is the text of
+    the capture before: the same text in other bytes records no version, a digest of a
+    text no version around it has makes the recorder read the page itself."""
+    first = page(4)
+    assert watched.record(first, read_digest(watched.doc, first, "text/html")).outcome == (
+        "new_version"
+    )
+    same = page(4, "<script>token = 'abc123';</script>")
+    report = watched.record(same, read_digest(watched.doc, same, "text/html"))
+    assert report.outcome == "unchanged" and report.version == 1
+    other = page(5)
+    report = watched.record(other, read_digest(watched.doc, other, "text/html"))
+    assert report.outcome == "new_version" and report.version == 2
+    assert "Paragraph 4." in watched.versions()[1]
+    with watched.sessions() as s:
+        digests = list(s.scalars(select(FetchAttempt.text_sha256).order_by(FetchAttempt.id)))
+    first_text, other_text = watched.versions()
+    assert digests == [store.sha256(t) for t in (first_text, first_text, other_text)]
 
 
 def test_worker_processes_read_pages_as_the_recorder_does(watched: Watched) -> None:
