@@ -2,9 +2,10 @@
 
 Selectors in sources.toml are CSS as soupsieve (BeautifulSoup's ``select``) understands
 them. Most are simple (``main``, ``#terms``, ``.sr-only``, ``[role="article"]``,
-``main .sr-only``): for those, ``cssselect`` translates the selector to XPath and lxml
-evaluates it on its own tree, many times faster than building a BeautifulSoup tree. A
-selector using anything else (pseudo-classes such as ``:has()``, namespaces, attributes
+``main .sr-only``, ``div:has(> #license)``): for those, ``cssselect`` translates the selector
+to XPath and lxml evaluates it on its own tree, many times faster than building a
+BeautifulSoup tree. A selector using anything else (other pseudo-classes such as ``:not()``,
+``:has()`` beyond one compound selector per argument, namespaces, attributes
 whose values HTML compares without case or that BeautifulSoup splits into lists) is read
 by soupsieve on a BeautifulSoup tree, so its meaning never changes. Both trees come from
 the same lxml parse. Pure: no I/O.
@@ -39,15 +40,31 @@ _COMBINATORS = frozenset({" ", ">", "+", "~"})
 _TRANSLATOR = HTMLTranslator()
 
 
-def _simple(node: object) -> bool:
-    """Whether a parsed selector uses only what cssselect and soupsieve read alike."""
+def _simple(node: object, in_has: bool = False) -> bool:
+    """Whether a parsed selector uses only what cssselect and soupsieve read alike
+    (``in_has``: inside ``:has()``, where soupsieve takes neither another ``:has()`` nor
+    a combinator after the leading one)."""
     if isinstance(node, css.Element):
         return node.namespace is None
     if isinstance(node, css.Hash | css.Class):
-        return _simple(node.selector)
-    if isinstance(node, css.CombinedSelector):
+        return _simple(node.selector, in_has)
+    if isinstance(node, css.CombinedSelector):  # soupsieve allows none inside :has()
         return (
-            node.combinator in _COMBINATORS and _simple(node.selector) and _simple(node.subselector)
+            not in_has
+            and node.combinator in _COMBINATORS
+            and _simple(node.selector)
+            and _simple(node.subselector)
+        )
+    if isinstance(node, css.Relation):  # :has(X), :has(> X), :has(+ X), :has(~ X)
+        return (
+            not in_has
+            and _simple(node.selector)
+            and all(
+                combinator.value in _COMBINATORS
+                and sub.pseudo_element is None
+                and _simple(sub.parsed_tree, True)
+                for combinator, sub in node.arguments
+            )
         )
     if isinstance(node, css.Attrib):
         value = node.value.value if node.value is not None else None
@@ -59,7 +76,7 @@ def _simple(node: object) -> bool:
             and node.operator in _OPERATORS
             and node.attrib.lower() not in _SOUPSIEVE_ATTRIBUTES
             and plain_value
-            and _simple(node.selector)
+            and _simple(node.selector, in_has)
         )
     return False
 
@@ -178,26 +195,25 @@ def parse_html(
     """The page's tree: lxml's when every selector list is simple, else BeautifulSoup's.
 
     ``utf8``: ``html`` as UTF-8 bytes when at hand (the fetched bytes): lxml reads bytes
-    faster than a str, into the same tree."""
-    html = html.replace("\x00", "")
+    faster than a str, into the same tree. NUL characters are dropped."""
     if all(xpath(s) is not None for s in selectors if s):
         root = _lxml_root(html, utf8)
         if root is not None:
             return LxmlTree(root)
-    return SoupTree(html)
+    return SoupTree(html.replace("\x00", ""))
 
 
 def _lxml_root(html: str, utf8: bytes | None) -> etree._Element | None:
     """lxml's tree of the page, or None when lxml cannot read all of it."""
-    # lxml refuses a str that opens with an XML encoding declaration: such pages go the
-    # str's way (to BeautifulSoup), whatever their bytes.
-    data = (
-        utf8.replace(b"\x00", b"") if utf8 is not None and not utf8.startswith(b"<?xml") else None
+    data = utf8.replace(b"\x00", b"") if utf8 is not None else None
+    if data is not None and data.startswith(b"<?xml"):
+        data = None  # lxml refuses a str opening with an XML declaration: read as the str
+    # One parser per call (parsers are not thread-safe); no ID table: nothing looks IDs up
+    parser = etree.HTMLParser(
+        huge_tree=True, collect_ids=False, encoding=None if data is None else "utf-8"
     )
-    # One parser per call: parsers are not thread-safe.
-    parser = etree.HTMLParser(huge_tree=True, encoding="utf-8" if data is not None else None)
     try:
-        root = etree.fromstring(html if data is None else data, parser)
+        root = etree.fromstring(html.replace("\x00", "") if data is None else data, parser)
     except (ValueError, etree.ParserError):  # an XML declaration in a str, ...
         return None
     # libxml2 building a tree stops at a fatal error (nesting deeper than 2,048): the

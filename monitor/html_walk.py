@@ -195,11 +195,14 @@ def _boxes_only(children: list[str | N]) -> bool:
 
 
 def _block(kind: BlockKind, text: str, level: int) -> Block:
-    """The block ``text`` of ``kind`` reads as once written as its line (``block_of_line``
-    of its line: a paragraph reading "# x" is a heading)."""
-    if kind == "paragraph" and not text.startswith(("#", "- ")):
-        return Block("row" if " | " in text else "paragraph", text, 0)  # what its line reads as
-    return block_of_line(Block(kind, text, level).line())
+    """The block of normalized ``text`` read as a block of ``kind``: what its line reads as
+    (``block_of_line``), so a paragraph reading "# x" is a heading. A heading's (level
+    1-6) or an item's line (level >= 1) always reads as the block itself."""
+    if kind != "paragraph":
+        return Block(kind, text, level)
+    if text.startswith(("#", "- ")):
+        return block_of_line(text)
+    return Block("row" if " | " in text else "paragraph", text, 0)
 
 
 class _Walker(Generic[N]):

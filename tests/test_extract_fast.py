@@ -9,7 +9,7 @@ import pytest
 from monitor.config import DocumentConfig
 from monitor.extract import extract
 from monitor.extract_charset import decode_page
-from monitor.html_tree import LxmlTree, parse_html
+from monitor.html_tree import LxmlTree, SoupTree, parse_html
 
 DOC = DocumentConfig("acme", "terms", "Terms", "Acme", "https://acme.test/terms", ("main",))
 PROSE = "<p>These terms explain in plain words how the provider may use your content.</p>" * 60
@@ -76,3 +76,41 @@ def test_bytes_that_are_not_utf8_are_read_from_their_text() -> None:
     assert decode_page(b"<p>caf\xe9</p>", "text/html; charset=windows-1252")[1] is False
     assert decode_page(b"<p>caf\xe9</p>", None) == ("<p>café</p>", False)
     assert decode_page("<p>café</p>".encode(), None) == ("<p>café</p>", True)
+
+
+HAS_PAGE = (
+    "<html><body><main><div><h2 id=license>Licence</h2><p>You grant us a licence.</p></div>"
+    "<div><p id=content>Your content stays yours.</p><p>More words.</p></div>"
+    "<section><b>Bold</b> <i>after bold</i><p class='x y'>Classed.</p></section>"
+    "<div><span>Plain.</span></div></main></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "div:has(> #license)",
+        "div:has(> #license), div:has(> #content)",
+        "main :has(p)",
+        "section:has(p.y)",
+        "b:has(+ i)",
+        "b:has(~ p)",
+        "section:has(> b, > span)",
+        "main > div:has(h2)",
+    ],
+)
+def test_has_selectors_are_read_on_the_fast_path_as_soupsieve_reads_them(selector: str) -> None:
+    """`:has()` with one compound selector per argument selects on lxml's tree exactly
+    what soupsieve selects (nested `:has()` and combinators inside it stay soupsieve's)."""
+    fast = parse_html(HAS_PAGE, [(selector,)])
+    assert isinstance(fast, LxmlTree)
+    slow = SoupTree(HAS_PAGE)
+    for tree in (fast, slow):
+        tree.remove(("span",))
+    lines = [[b.line() for b in t.blocks(t.select((selector,)))] for t in (fast, slow)]
+    assert lines[0] == lines[1] and lines[0]
+
+
+@pytest.mark.parametrize("selector", ["div:has(> p:has(b))", "div:has(> p span)", "p:not(.x)"])
+def test_selectors_soupsieve_alone_reads_go_to_beautifulsoup(selector: str) -> None:
+    assert isinstance(parse_html(HAS_PAGE, [(selector,)]), SoupTree)
