@@ -254,7 +254,9 @@ def process_capture(
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
         return _error(doc, exc.kind, str(exc))
-    snapshot = store.put_snapshot(s, row.document_id, capture.content, capture.content_type)
+    snapshot = store.put_snapshot(
+        s, row.document_id, capture.content, capture.content_type, analysis.packed
+    )
     obs = Observation(
         captured_at=capture.captured_at,
         origin=capture.origin,
@@ -297,7 +299,7 @@ def _finish(
     """The capture's attempt row, and its report: outcome, version, change."""
     row.add(s, recorded.outcome, snapshot_sha256=snapshot, warning=report.warning)
     report.outcome = recorded.outcome
-    report.version = store.version_numbers(s, row.document_id)[recorded.version.id]
+    report.version = store.version_number(s, recorded.version)
     report.captured_at = iso(recorded.version.captured_at)
     if recorded.change is not None and recorded.summary is not None:
         report.change = {

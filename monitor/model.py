@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -253,8 +254,8 @@ class Extraction:
     # input), or None: a sign of a truncated body, judged by ``suspect.suspicion``.
     unclosed: str | None = None
 
-    @property
-    def text(self) -> str:
+    @cached_property
+    def text(self) -> str:  # made once: recording reads it several times
         return "\n".join(b.line() for b in self.blocks)
 
 

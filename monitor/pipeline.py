@@ -78,8 +78,7 @@ def in_force(sf: SessionFactory, doc: DocumentConfig) -> Basis | None:
     """What a live capture is read against: the latest version, with its clause texts and
     positions (``None``: the document has no version yet)."""
     with reader(sf)() as s:
-        row = store.find_document(s, doc.provider, doc.id)
-        latest = store.latest_version(s, row.id) if row else None
+        latest = store.latest_version_of(s, doc.provider, doc.id)
         if latest is None:
             return None
         clauses = readings.clause_map(s, latest)
@@ -210,7 +209,8 @@ class _Run:
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
         content, kind = result.content, result.content_type
-        analysis = await self.workers.analyse(doc, content, kind, previous, stored, basis)
+        first = basis is None  # no version yet: the worker packs its first snapshot too
+        analysis = await self.workers.analyse(doc, content, kind, previous, stored, basis, first)
         return _Fetched(doc, result, analysis)
 
     async def lock_all(self, docs: Sequence[DocumentConfig]) -> dict[str, Holder]:

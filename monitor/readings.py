@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import store
@@ -53,6 +53,11 @@ def save(s: Session, version_id: int, positions: Positions) -> bool:
         return False
     s.flush()
     return True
+
+
+def add(s: Session, version_id: int, positions: Positions) -> None:
+    """Store the positions of a version just recorded (it has none yet)."""
+    s.execute(insert(VersionPositions).values(version_id=version_id, positions=dumps(positions)))
 
 
 def stored(s: Session, version_id: int) -> dict[PositionKey, Position] | None:

@@ -112,7 +112,7 @@ def record_observation(
 
         blocks = obs.blocks or blocks_from_text(obs.text)
         positions = read_positions(blocks, {k: t for k, (t, _) in clauses.items()})
-    readings.save(s, version.id, positions)
+    readings.add(s, version.id, positions)
     change, summary = None, None
     if before is not None:
         live = alert and obs.origin == "live"

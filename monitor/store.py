@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import zstandard
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, and_, delete, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from . import snapshot_codec
 from .db import insert_new
 from .errors import StoreError
 from .model import DocumentConfig
@@ -67,10 +67,6 @@ __all__ = [  # the history reads of store_reads.py, re-exported: callers use sto
     "unsent_outbox",
 ]
 MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
-ZSTD_LEVEL = 10
-# a delta against the previous capture (near-identical bytes) compresses as small at level
-# 3 as at 10, at a fifth of the CPU (17 → 3.6 ms for a 930 kB page)
-ZSTD_DELTA_LEVEL = 3
 _raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
 
 
@@ -87,13 +83,17 @@ def ensure_document(s: Session, doc: DocumentConfig) -> Document:
     Created by ``INSERT … ON CONFLICT DO NOTHING``: two processes creating it at once
     (PostgreSQL) both end up with the one row.
     """
-    row = find_document(s, doc.provider, doc.id)
+    known: dict[tuple[str, str], Document] = s.info.setdefault("documents", {})
+    row = known.get((doc.provider, doc.id))
+    if row is None or not inspect(row).persistent:  # one look-up per session and document
+        row = find_document(s, doc.provider, doc.id)
     if row is None:
         values = {"provider": doc.provider, "slug": doc.id, "url": doc.url, "created_at": utcnow()}
         insert_new(s, Document, values, ["provider", "slug"])
         row = find_document(s, doc.provider, doc.id)
         if row is None:  # the insert, or the other process, made it
             raise StoreError(f"cannot create the document row of {doc.key}")
+    known[(doc.provider, doc.id)] = row
     if row.url != doc.url:
         row.url = doc.url
     return row
@@ -177,44 +177,37 @@ def archived_capture_times(s: Session, document_id: int) -> set[datetime]:
 # -- snapshots ---------------------------------------------------------------------------
 
 
-def put_snapshot(s: Session, document_id: int, content: bytes, content_type: str | None) -> str:
-    """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot."""
+def put_snapshot(
+    s: Session,
+    document_id: int,
+    content: bytes,
+    content_type: str | None,
+    packed: bytes | None = None,
+) -> str:
+    """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot;
+    ``packed``: ``content`` packed on its own already (``snapshot_codec.pack``, in a worker),
+    used when there is no snapshot to make a delta on."""
     digest = sha256(content)
     if s.get(Snapshot, digest) is not None:
         return digest
-    base = s.scalars(
-        select(Snapshot)
+    base = s.execute(
+        select(Snapshot.sha256, Snapshot.depth)
         .where(Snapshot.document_id == document_id)
         .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
         .limit(1)
     ).first()
+    row = Snapshot(
+        sha256=digest,
+        document_id=document_id,
+        size=len(content),
+        content_type=content_type,
+    )
     if base is not None and base.depth < MAX_DELTA_DEPTH:
-        dictionary = zstandard.ZstdCompressionDict(
-            load_snapshot(s, base.sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT
-        )
-        packer = zstandard.ZstdCompressor(level=ZSTD_DELTA_LEVEL, dict_data=dictionary)
-        packed = packer.compress(content)
-        row = Snapshot(
-            sha256=digest,
-            document_id=document_id,
-            codec="zstd-delta",
-            base_sha256=base.sha256,
-            depth=base.depth + 1,
-            content=packed,
-            size=len(content),
-            content_type=content_type,
-        )
+        row.codec, row.base_sha256, row.depth = "zstd-delta", base.sha256, base.depth + 1
+        row.content = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
     else:
-        packed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(content)
-        row = Snapshot(
-            sha256=digest,
-            document_id=document_id,
-            codec="zstd",
-            depth=0,
-            content=packed,
-            size=len(content),
-            content_type=content_type,
-        )
+        row.codec, row.depth = "zstd", 0
+        row.content = packed if packed is not None else snapshot_codec.pack(content)
     s.add(row)
     s.flush()
     _remember(digest, content)
@@ -229,15 +222,9 @@ def load_snapshot(s: Session, digest: str) -> bytes:
     row = s.get(Snapshot, digest)
     if row is None:
         raise KeyError(digest)
-    if row.codec == "zstd-delta" and row.base_sha256:
-        dictionary = zstandard.ZstdCompressionDict(
-            load_snapshot(s, row.base_sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT
-        )
-        raw = zstandard.ZstdDecompressor(dict_data=dictionary).decompress(
-            row.content, max_output_size=row.size
-        )
-    else:
-        raw = zstandard.ZstdDecompressor().decompress(row.content, max_output_size=row.size)
+    base_sha256 = row.base_sha256 if row.codec == "zstd-delta" else None
+    base = load_snapshot(s, base_sha256) if base_sha256 else None
+    raw = snapshot_codec.unpack(row.content, row.size, base)
     _remember(digest, raw)
     return raw
 
@@ -266,6 +253,17 @@ def latest_version(s: Session, document_id: int) -> Version | None:
     return s.scalars(
         select(Version)
         .where(Version.document_id == document_id)
+        .order_by(Version.captured_at.desc(), Version.id.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_version_of(s: Session, provider: str, slug: str) -> Version | None:
+    """``latest_version`` of a document given by its provider and slug (one query)."""
+    return s.scalars(
+        select(Version)
+        .join(Document, Version.document_id == Document.id)
+        .where(Document.provider == provider, Document.slug == slug)
         .order_by(Version.captured_at.desc(), Version.id.desc())
         .limit(1)
     ).first()
@@ -302,6 +300,17 @@ def version_numbers(s: Session, document_id: int) -> dict[int, int]:
     return {vid: n for n, vid in enumerate(ids, 1)}
 
 
+def version_number(s: Session, version: Version) -> int:
+    """The 1-based number of ``version`` in its document's chronological order (as in
+    ``version_numbers``), counted in the database."""
+    earlier = or_(
+        Version.captured_at < version.captured_at,
+        and_(Version.captured_at == version.captured_at, Version.id <= version.id),
+    )
+    count = select(func.count()).where(Version.document_id == version.document_id, earlier)
+    return int(s.scalar(count) or 0)
+
+
 def clause_texts(s: Session, version_id: int) -> dict[str, ClauseText]:
     rows = s.scalars(select(ClauseText).where(ClauseText.version_id == version_id))
     return {r.key: r for r in rows}
@@ -327,8 +336,11 @@ def add_version(
     )
     s.add(version)
     s.flush()
-    s.add_all(ClauseText(version_id=version.id, key=k, text=t, source=src) for k, t, src in clauses)
-    s.flush()
+    if clauses:  # one executemany, no ORM objects: nothing reads them in this transaction
+        rows = [
+            {"version_id": version.id, "key": k, "text": t, "source": src} for k, t, src in clauses
+        ]
+        s.execute(insert(ClauseText), rows)
     return version
 
 

@@ -94,6 +94,7 @@ class Analysis:
     error: str | None = None
     previous: str | None = None
     derived: Derived | None = None
+    packed: bytes | None = None  # the page packed on its own (``snapshot_codec.pack``)
 
 
 def analyse(
@@ -103,11 +104,14 @@ def analyse(
     previous: str | None = None,
     stored: Collection[str] | None = None,
     basis: Basis | None = None,
+    pack: bool = False,
 ) -> Analysis:
     """Extract ``doc``'s text and clauses from ``content``; an ``ExtractError`` is the
     analysis' error. ``stored``: SHA-256 of the texts around the capture (``None``:
     unknown, clauses left to the recorder). A new text also gets its positions, and with
-    ``basis`` (the version in force, whose text is ``previous``) its change summary."""
+    ``basis`` (the version in force, whose text is ``previous``) its change summary.
+    ``pack``: a new text's page is also packed to be stored on its own (the document's
+    first snapshot, ``snapshot_codec.pack``)."""
     from .clauses import find_clauses
     from .extract import extract
 
@@ -124,7 +128,8 @@ def analyse(
     if known or misses or (basis is not None and basis.text != previous):
         return Analysis(extraction, clauses, previous=previous)
     derived = derive(basis, extraction, clauses)
-    return Analysis(extraction, clauses, previous=previous, derived=derived)
+    packed = _pack(content) if pack else None
+    return Analysis(extraction, clauses, previous=previous, derived=derived, packed=packed)
 
 
 def derive(basis: Basis | None, extraction: Extraction, clauses: ClauseResult) -> Derived:
@@ -155,6 +160,12 @@ def read_digest(doc: DocumentConfig, content: bytes, content_type: str | None) -
     except ExtractError as exc:
         return Analysis(None, None, exc.kind, str(exc))
     return Digest(_sha256(extraction.text))
+
+
+def _pack(content: bytes) -> bytes:
+    from .snapshot_codec import pack
+
+    return pack(content)
 
 
 def _sha256(text: str) -> str:
@@ -207,12 +218,13 @@ class Workers:
         previous: str | None = None,
         stored: Collection[str] | None = None,
         basis: Basis | None = None,
+        pack: bool = False,
     ) -> Analysis | None:
         """``analyse`` in the pool; ``None`` when the pool failed (a worker died, the page
         raised something unforeseen): the recorder then reads the page itself and reports
         what happened as that document's error."""
         stored_set = frozenset(stored) if stored is not None else None
-        args = (doc, content, content_type, previous, stored_set, basis)
+        args = (doc, content, content_type, previous, stored_set, basis, pack)
         return await self._run(doc, analyse, *args)
 
     async def read_digest(
