@@ -95,7 +95,7 @@ def _print_blocks(
             ready.append(Text("\n").join([head, *lines]))
             continue
         if ready:
-            out.print(Text("\n").join(ready))
+            _print_ready(ready, out)
             ready = []
         out.print(head)
         grid = Table.grid(padding=(0, 2))
@@ -106,9 +106,18 @@ def _print_blocks(
                 grid.add_row(header, cell)
         out.print(Padding(grid, (0, 0, 0, 2), expand=False))
     if ready:
-        out.print(Text("\n").join(ready))
+        _print_ready(ready, out)
     if caption:
         out.print(Text(caption, style="dim"))
+
+
+def _print_ready(blocks: list[Text], out: Console) -> None:
+    """Blocks drawn by ``_block_lines``: styled on a terminal; elsewhere (a pipe, a file)
+    rich would print their plain text, which is written as it is."""
+    if out.is_terminal:
+        out.print(Text("\n").join(blocks))
+    else:
+        out.file.write("\n".join(block.plain for block in blocks) + "\n")
 
 
 def _block_lines(cells: Sequence[tuple[str, Text]], width: int) -> list[Text] | None:

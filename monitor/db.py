@@ -173,14 +173,16 @@ def first_line(exc: BaseException) -> str:
 
 def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = s.get_bind().dialect.name
     table = model.__table__
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values)
+    if dialect == "postgresql":  # each dialect's package loads only where it is used
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        stmt: Any = postgresql_insert(table).values(**values)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values)
     else:
         raise StoreError(f"database {dialect!r} is not supported: use SQLite or PostgreSQL")
     s.execute(stmt.on_conflict_do_nothing(index_elements=keys))
