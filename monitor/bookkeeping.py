@@ -23,6 +23,8 @@ from .fetch import FetchResult
 from .model import DocumentConfig
 from .models import Document, Episode, FetchAttempt
 
+_CHUNK = 500  # documents per query (SQLite bound parameters)
+
 
 @dataclass(frozen=True)
 class LastGood:
@@ -38,27 +40,37 @@ class LastGood:
 
 def last_good(sessions: SessionFactory, docs: Sequence[DocumentConfig]) -> dict[str, LastGood]:
     """The last good live fetch of each of ``docs`` stored with the document's current URL,
-    by document key (one read transaction for the run)."""
-    columns = (
+    by document key (one read transaction for the run, one query per chunk of documents:
+    the latest good attempt of each, a correlated subquery on its index)."""
+    with sessions() as s:
+        rows = {(p, slug): (i, url) for i, p, slug, url in _documents(s)}
+        ids: dict[int, str] = {}
+        for doc in docs:
+            document_id, url = rows.get((doc.provider, doc.id), (None, None))
+            if document_id is not None and url == doc.url:
+                ids[document_id] = doc.key
+        found: dict[int, LastGood] = {}
+        listed = sorted(ids)
+        for start in range(0, len(listed), _CHUNK):
+            found.update(_last_good_of(s, listed[start : start + _CHUNK]))
+    return {ids[document_id]: last for document_id, last in found.items()}
+
+
+def _last_good_of(s: Session, document_ids: Sequence[int]) -> dict[int, LastGood]:
+    latest = store.last_good_query(Document.id).with_only_columns(FetchAttempt.id)
+    chosen = select(latest.scalar_subquery()).where(Document.id.in_(document_ids))
+    query = select(
+        FetchAttempt.document_id,
         FetchAttempt.snapshot_sha256,
         FetchAttempt.settings_sha256,
         FetchAttempt.text_sha256,
         FetchAttempt.etag,
         FetchAttempt.last_modified,
-    )
-    out: dict[str, LastGood] = {}
-    with sessions() as s:
-        rows = {(p, slug): (i, url) for i, p, slug, url in _documents(s)}
-        for doc in docs:
-            document_id, url = rows.get((doc.provider, doc.id), (None, None))
-            if document_id is None or url != doc.url:
-                continue
-            query = store.last_good_query(document_id).with_only_columns(*columns)
-            found = s.execute(query).first()
-            if found is not None:
-                snapshot, settings, text, etag, modified = found
-                if snapshot is not None:
-                    out[doc.key] = LastGood(document_id, snapshot, settings, text, etag, modified)
+    ).where(FetchAttempt.id.in_(chosen))
+    out: dict[int, LastGood] = {}
+    for document_id, snapshot, settings, text, etag, modified in s.execute(query):
+        if snapshot is not None:
+            out[document_id] = LastGood(document_id, snapshot, settings, text, etag, modified)
     return out
 
 

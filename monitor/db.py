@@ -7,6 +7,7 @@ applies them automatically, ``tosmon db upgrade`` does it explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,19 +174,29 @@ def first_line(exc: BaseException) -> str:
 
 def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did."""
+    s.execute(_insert(s, model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def insert_new_many(
+    s: Session, model: Any, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
+    """``insert_new`` of every row of ``rows`` (same columns), in one executemany."""
+    if rows:
+        s.execute(_insert(s, model).on_conflict_do_nothing(index_elements=keys), list(rows))
+
+
+def _insert(s: Session, model: Any) -> Any:
+    """The dialect's ``insert`` of ``model``'s table (the one with ``on_conflict_do_nothing``)."""
     dialect = s.get_bind().dialect.name
-    table = model.__table__
     if dialect == "postgresql":  # each dialect's package loads only where it is used
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
-        stmt: Any = postgresql_insert(table).values(**values)
-    elif dialect == "sqlite":
+        return postgresql_insert(model.__table__)
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table).values(**values)
-    else:
-        raise StoreError(f"database {dialect!r} is not supported: use SQLite or PostgreSQL")
-    s.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+        return sqlite_insert(model.__table__)
+    raise StoreError(f"database {dialect!r} is not supported: use SQLite or PostgreSQL")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -36,12 +36,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .db import SessionFactory, insert_new
+from .db import SessionFactory, insert_new, insert_new_many
 from .models import Lock
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = 120.0  # seconds; renewed every lease/4 while held
+_CHUNK = 500  # locks inserted and read per statement (SQLite bound parameters)
 _live_owners: set[str] = set()  # owner strings of the Locks objects alive in this process
 _live_guard = threading.Lock()
 
@@ -153,8 +154,32 @@ class Locks:
         expires = now + timedelta(seconds=self.lease)
         mine = {"owner": self.owner, "pid": self.pid, "host": self.host}
         mine |= {"acquired_at": now, "expires_at": expires}
+        wanted = sorted(set(names))
         with self._guard, self.sessions.begin() as s:
-            return {name: self._acquire(s, name, now, mine) for name in sorted(set(names))}
+            found = self._insert_all(s, wanted, mine)
+            out: dict[str, Holder | None] = {}
+            for name in wanted:
+                if found.get(name) == (self.owner, expires):  # the row we just inserted
+                    self.held.add(name)
+                    out[name] = None
+                else:  # held by another process, or by us: one at a time, as ``_acquire``
+                    out[name] = self._acquire(s, name, now, mine)
+            return out
+
+    def _insert_all(
+        self, s: Session, names: Sequence[str], mine: dict[str, Any]
+    ) -> dict[str, tuple[str, datetime]]:
+        """Insert every lock of ``names`` not there yet (one executemany per chunk, in
+        sorted order); then the owner and lease of each row, by name."""
+        found: dict[str, tuple[str, datetime]] = {}
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            insert_new_many(s, Lock, [{"name": name} | mine for name in chunk], ["name"])
+            rows = s.execute(
+                select(Lock.name, Lock.owner, Lock.expires_at).where(Lock.name.in_(chunk))
+            )
+            found.update((name, (owner, expires)) for name, owner, expires in rows)
+        return found
 
     def _acquire(self, s: Session, name: str, now: datetime, mine: dict[str, Any]) -> Holder | None:
         """Take ``name`` in ``s`` (see ``acquire``)."""

@@ -17,9 +17,10 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack
-from dataclasses import asdict, dataclass, field
+from contextlib import AsyncExitStack, suppress
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -120,31 +121,10 @@ async def check_documents(
         run = _Run(sf, guard, fetcher, config.content, pool)
         run.known = await run.read_db("read", last_good, reader(sf), docs)
         run.holders = await run.lock_all(docs)
-        tasks = {asyncio.ensure_future(run.fetch_one(d)): d for d in docs}
-        pending = set(tasks)
         try:
-            while pending and not stop.is_set():
-                finished, pending = await asyncio.wait(
-                    pending, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
-                )
-                for task in finished:
-                    fetched = task.result()
-                    del tasks[task]  # let the page body go: memory stays flat with N
-                    if fetched.unchanged is not None:
-                        run.batch.append(fetched.unchanged)
-                    else:
-                        done(await asyncio.to_thread(run.record, fetched))
-                if run.batch_due(bool(pending) and not stop.is_set()):
-                    for outcome in await asyncio.to_thread(run.record_batch):
-                        done(outcome)
-            for outcome in await asyncio.to_thread(run.record_batch):
-                done(outcome)
+            await run.fetch_all(docs, stop, done)
         finally:
-            for task in pending:
-                task.cancel()
-            # every task's outcome retrieved, those finished but not recorded (a database
-            # fault stopped the run) included: no "Task exception was never retrieved"
-            await asyncio.gather(*(pending | set(tasks)), return_exceptions=True)
+            await run.abandon()
             run.release_all()
     order = {d.key: i for i, d in enumerate(docs)}
     report.results.sort(key=lambda r: order.get(r.key, 0))
@@ -160,6 +140,7 @@ class _Fetched:
     result: FetchResult | Holder
     analysis: Analysis | None = None
     unchanged: Unchanged | None = None
+    slot: bool = False  # holds one of the run's ``pages`` slots until recorded
 
 
 class _Run:
@@ -181,13 +162,86 @@ class _Run:
         self.holders: dict[str, Holder] = {}
         self.batch: list[Unchanged] = []
         self.batch_since = time.monotonic()
+        # pages fetched and not yet recorded, bodies held: fetch no further ahead of the
+        # workers and the recorder than this, so memory does not grow with N
+        self.pages = asyncio.Semaphore(fetcher.settings.concurrency + 2 * workers.processes)
+        self.tasks: set[asyncio.Task[_Fetched]] = set()
+        self.finished: deque[asyncio.Task[_Fetched]] = deque()
+        self.arrived = asyncio.Event()
+
+    async def fetch_all(
+        self,
+        docs: Sequence[DocumentConfig],
+        stop: threading.Event,
+        done: Callable[[DocumentReport], None],
+    ) -> None:
+        """Fetch every document of ``docs`` and record each as it comes, until all are
+        recorded or ``stop`` is set (then what was fetched is still recorded)."""
+        for doc in docs:
+            task = asyncio.ensure_future(self.fetch_one(doc))
+            task.add_done_callback(self._arrive)
+            self.tasks.add(task)
+        while self.tasks and not stop.is_set():
+            if not self.finished:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), timeout=0.2)
+            await self.record_finished(done)
+            if self.batch_due(bool(self.tasks) and not stop.is_set()):
+                for outcome in await asyncio.to_thread(self.record_batch):
+                    done(outcome)
+        await self.record_finished(done)
+        for outcome in await asyncio.to_thread(self.record_batch):
+            done(outcome)
+
+    def _arrive(self, task: asyncio.Task[_Fetched]) -> None:
+        self.finished.append(task)
+        self.arrived.set()
+
+    async def record_finished(self, done: Callable[[DocumentReport], None]) -> None:
+        """Record the documents fetched so far (those unchanged join the batch)."""
+        self.arrived.clear()
+        for _ in range(len(self.finished)):  # those that arrive meanwhile: next time
+            task = self.finished.popleft()
+            self.tasks.discard(task)
+            fetched = task.result()  # a database fault stops the run here
+            if fetched.unchanged is not None:
+                self.batch.append(fetched.unchanged)
+                continue
+            try:
+                done(await asyncio.to_thread(self.record, fetched))
+            finally:
+                if fetched.slot:
+                    self.pages.release()
+
+    async def abandon(self) -> None:
+        """Cancel the fetches still going; retrieve every task's outcome, those finished
+        but not recorded (a database fault stopped the run) included: no "Task exception
+        was never retrieved"."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        self.finished.clear()
 
     async def fetch_one(self, doc: DocumentConfig) -> _Fetched:
         """Lock ``doc``, fetch it and have a page read by a worker; an unexpected exception
-        becomes its ``internal`` error."""
+        becomes its ``internal`` error. A page to record keeps its ``pages`` slot."""
         holder = self.holders.pop(doc.key, None)
         if holder is not None:
             return _Fetched(doc, holder)
+        await self.pages.acquire()
+        try:
+            fetched = await self._fetch(doc)
+        except BaseException:
+            self.pages.release()
+            raise
+        result = fetched.result
+        if fetched.unchanged is None and isinstance(result, FetchResult) and result.content:
+            return replace(fetched, slot=True)
+        self.pages.release()  # a 304, the same bytes or an error: no page to hold
+        return fetched
+
+    async def _fetch(self, doc: DocumentConfig) -> _Fetched:
         started_at = datetime.now(UTC)
         last = self.known.get(doc.key)
         if last is not None and last.settings_sha256 != settings_fingerprint(doc):
@@ -204,7 +258,8 @@ class _Run:
             return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
         assert result.content is not None
         if last is not None and last.snapshot_sha256 == store.sha256(result.content):
-            return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
+            unchanged = Unchanged.of(doc, result, last)
+            return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
         basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()

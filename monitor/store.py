@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, inspect, or_, select
+from sqlalchemy import Select, SQLColumnExpression, and_, delete, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from . import snapshot_codec
@@ -124,8 +124,11 @@ def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> Fet
     return s.scalars(last_good_query(document_id, origin)).first()
 
 
-def last_good_query(document_id: int, origin: str = "live") -> Select[FetchAttempt]:
-    """The query of ``last_good_attempt`` (narrow it with ``with_only_columns``)."""
+def last_good_query(
+    document_id: int | SQLColumnExpression[int], origin: str = "live"
+) -> Select[FetchAttempt]:
+    """The query of ``last_good_attempt`` (narrow it with ``with_only_columns``; a column
+    as ``document_id`` makes it a correlated subquery)."""
     return (
         select(FetchAttempt)
         .where(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import procs
 import pytest
@@ -181,6 +182,42 @@ def test_unchanged_documents_are_recorded_as_a_batch_that_keeps_validators(
     for n in range(20):
         sent = [r.headers.get("if-none-match") for r in http_server.requests if r.route == f"/p{n}"]
         assert sent == ([None, f'"v{n}"', f'"v{n}"'] if n % 2 == 0 else [None, None, None])
+
+
+class SlowReaders(Workers):
+    """Readers slower than the fetches (each page waits a little before it is read)."""
+
+    async def analyse(self, *args: Any, **kwargs: Any) -> Analysis | None:
+        await asyncio.sleep(0.05)
+        return await super().analyse(*args, **kwargs)
+
+
+def test_a_check_fetches_no_further_ahead_of_its_readers_than_a_few_pages(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """A check of 30 new pages whose readers are slower than the server holds a few pages
+    waiting to be read and recorded, never all of them: memory does not grow with the
+    number of documents. Each page is still recorded."""
+    urls = {}
+    for n in range(30):
+        http_server.route(f"/p{n}", Reply(body=procs.page(f"Rule {n} applies.")))
+        urls[f"d{n:02d}"] = http_server.url(f"/p{n}")
+    config = load_config(procs.write_config(tmp_path, urls))
+    sessions = open_database(config.database)
+    ahead: list[int] = []
+
+    def on_result(report: DocumentReport) -> None:  # fetched, less those recorded before
+        ahead.append(len(http_server.requests) - len(ahead))
+
+    try:
+        with SlowReaders(pages=1) as readers:
+            run = check_documents(config, sessions, config.documents(), on_result, workers=readers)
+            report = asyncio.run(run)
+    finally:
+        sessions.kw["bind"].dispose()
+    assert [r.outcome for r in report.results] == ["new_version"] * 30
+    window = config.fetch.concurrency + 2  # fetches going on, and two pages for the reader
+    assert max(ahead) <= window < 30
 
 
 def test_stored_texts_read_and_written_on_several_threads_at_once_stay_intact() -> None:
