@@ -2,11 +2,12 @@
 
     CDX listing (all documents at once) ──► skip captures already settled in the database
         ──► fetch captures ahead, concurrently (Fetcher: rate, retries, Retry-After), and
-            have their pages read by worker processes (``worker.Workers``) as they arrive
-        ──► record them one at a time, oldest first: ``process_capture(origin="archive")``
+            have their pages read by worker processes as they arrive (``backfill_read``)
+        ──► record them oldest first, ``process_capture(origin="archive")``: the captures
+            of a document already read (up to ``BATCH``) in one transaction
 
-Each capture is its own transaction, so an interrupted run loses at most the capture in
-flight and the next run continues where it stopped. Versions land in ``captured_at``
+An interrupted run loses at most the batch in flight (progress is reported once a
+capture is committed) and the next run continues where it stopped. Versions land in ``captured_at``
 order whatever the order of work (``record`` recomputes the changes around a capture
 older than what is stored); archive changes never alert. The backfill holds one
 document's lock (``locks.py``) while it records that document's captures, waiting for it
@@ -35,6 +36,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from . import store
 from .archive import PAGE_ROWS, ArchivedCapture, ArchiveLayout, capture_url, parse_timestamp
@@ -79,6 +81,7 @@ __all__ = [
 ]
 ARCHIVE_CONCURRENCY = 4  # connections to the archive at once; `rate` is the real limit
 WINDOW = 32  # captures fetched ahead of the one being processed
+BATCH = 16  # captures of one document recorded in one transaction, when read already
 LOCK_POLL = 0.1  # seconds between tries of a document lock another process holds
 log = logging.getLogger(__name__)
 
@@ -188,27 +191,43 @@ async def _run(
     done, held, settled = 0, "", set[str]()
     try:
         while ahead:
-            item, task = ahead.popleft()
-            got = await task
+            batch = await _next_batch(ahead)
             refill()
-            if item.doc.key != held:  # one document's lock at a time, never two: no deadlock
+            doc = batch[0][0].doc
+            if doc.key != held:  # one document's lock at a time, never two: no deadlock
                 if held:
                     await asyncio.to_thread(locks.release, document_lock(held))
-                await _take(locks, item.doc.key)
-                held = item.doc.key
-                settled = await asyncio.to_thread(_settled, sf, item.doc)  # by another run
-            if item.capture.timestamp in settled:
-                item.entry.skipped += 1
-            else:
-                outcome = await asyncio.to_thread(_process, sf, item, got, content)
-                tally(item.entry, item.capture, item.url, got.result, outcome)
-            done += 1
-            key, timestamp = item.entry.key, item.capture.timestamp
-            on_progress(BackfillProgress(len(work), done, key, timestamp, item.entry))
+                await _take(locks, doc.key)
+                held = doc.key
+                settled = await asyncio.to_thread(_settled, sf, doc)  # by another run
+            todo = [(item, got) for item, got in batch if item.capture.timestamp not in settled]
+            outcomes = iter(await asyncio.to_thread(_record, sf, todo, content) if todo else [])
+            for item, got in batch:
+                if item.capture.timestamp in settled:
+                    item.entry.skipped += 1
+                else:
+                    tally(item.entry, item.capture, item.url, got.result, next(outcomes))
+                done += 1
+                key, timestamp = item.entry.key, item.capture.timestamp
+                on_progress(BackfillProgress(len(work), done, key, timestamp, item.entry))
     finally:
         for _, pending in ahead:
             pending.cancel()
         await asyncio.gather(*(t for _, t in ahead), return_exceptions=True)
+
+
+async def _next_batch(ahead: deque[tuple[Item, asyncio.Task[Read]]]) -> list[tuple[Item, Read]]:
+    """The next capture once read, with the captures of the same document after it that
+    are read already (up to ``BATCH``): they are recorded in one transaction."""
+    item, task = ahead.popleft()
+    batch = [(item, await task)]
+    while ahead and len(batch) < BATCH:
+        following, ready = ahead[0]
+        if following.doc.key != item.doc.key or not ready.done():
+            break
+        ahead.popleft()
+        batch.append((following, ready.result()))
+    return batch
 
 
 async def _take(locks: Locks, key: str) -> None:
@@ -222,25 +241,35 @@ async def _take(locks: Locks, key: str) -> None:
         holder = await asyncio.to_thread(locks.acquire, name)
 
 
-def _process(sf: SessionFactory, item: Item, got: Read, content: ContentSettings) -> DocumentReport:
-    """Record one fetched capture (or its failure) in its own transaction."""
-    doc, result = item.doc, got.result
-    attempt = Attempt.of(result, url=item.url, validators=False)
+def _record(
+    sf: SessionFactory, batch: Sequence[tuple[Item, Read]], content: ContentSettings
+) -> list[DocumentReport]:
+    """Record fetched captures of one document (or their failures) in one transaction,
+    oldest first. A capture raising something unforeseen (a bug on odd content) is
+    reported as an ``internal`` error and not recorded, so the next run retries it: the
+    batch is then recorded again one capture per transaction."""
     try:
         with sf.begin() as s:
-            if result.error is not None or result.content is None:
-                kind = result.error.kind if result.error is not None else "empty"
-                message = str(result.error) if result.error is not None else "empty answer"
-                at = item.capture.captured_at
-                return record_failure(s, doc, attempt, "archive", kind, message, at)
-            actual = captured_timestamp(result, item.capture)
-            capture = Capture(
-                result.content, result.content_type, parse_timestamp(actual), "archive"
-            )
-            return process_capture(s, doc, capture, attempt, content, got.analysis)
+            return [_record_one(s, item, got, content) for item, got in batch]
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot record {item.url}: {exc}") from exc
-    except Exception as exc:  # a bug on odd content: reported, not recorded, so retried
+        raise StoreError(f"cannot record {batch[0][0].url}: {exc}") from exc
+    except Exception as exc:
+        if len(batch) > 1:
+            return [report for one in batch for report in _record(sf, [one], content)]
+        doc = batch[0][0].doc
         report = DocumentReport(doc.provider, doc.id, "error", url=doc.url)
         report.error_kind, report.error = "internal", f"{type(exc).__name__}: {exc}"
-        return report
+        return [report]
+
+
+def _record_one(s: Session, item: Item, got: Read, content: ContentSettings) -> DocumentReport:
+    doc, result = item.doc, got.result
+    attempt = Attempt.of(result, url=item.url, validators=False)
+    if result.error is not None or result.content is None:
+        kind = result.error.kind if result.error is not None else "empty"
+        message = str(result.error) if result.error is not None else "empty answer"
+        at = item.capture.captured_at
+        return record_failure(s, doc, attempt, "archive", kind, message, at)
+    actual = parse_timestamp(captured_timestamp(result, item.capture))
+    capture = Capture(result.content, result.content_type, actual, "archive")
+    return process_capture(s, doc, capture, attempt, content, got.analysis)

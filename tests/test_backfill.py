@@ -25,7 +25,7 @@ from monitor.archive import (
     read_cdx,
     timestamp_from_url,
 )
-from monitor.backfill import BackfillProgress, backfill, is_settled
+from monitor.backfill import WINDOW, BackfillProgress, backfill, is_settled
 from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.db import SessionFactory
@@ -304,22 +304,46 @@ class Interrupted(Exception):
     pass
 
 
+def stop_after_two(cfg: Config, sessions: SessionFactory, window: int = WINDOW) -> None:
+    """A backfill interrupted once two captures were reported done."""
+
+    def stop(progress: BackfillProgress) -> None:
+        if progress.done == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        asyncio.run(backfill(cfg, sessions, cfg.documents(), on_progress=stop, window=window))
+
+
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, archive: FakeWayback) -> None:
-    """Stopped after two captures, the next run fetches the rest only; history is complete."""
+    """Stopped once two captures were reported done, the history keeps them (captures read
+    already are recorded together, so it may keep more); the next run fetches only the
+    captures it does not have, and the history is complete."""
     serve(archive, (T1, V1), (T2, V2), (T3, V3), (T4, V1))
     config = write_config(tmp_path, archive.base)
     with open_db(config) as (cfg, sessions):
-
-        def stop_after_two(progress: BackfillProgress) -> None:
-            if progress.done == 2:
-                raise Interrupted
-
-        with pytest.raises(Interrupted):
-            asyncio.run(backfill(cfg, sessions, cfg.documents(), on_progress=stop_after_two))
-        assert [row[0] for row in history(config)] == [T1, T2]
+        stop_after_two(cfg, sessions)
+        kept = [row[0] for row in history(config)]
+        assert kept == [T1, T2, T3, T4][: len(kept)] and len(kept) >= 2
         seen = len(archive.capture_requests())
         report = asyncio.run(backfill(cfg, sessions, cfg.documents()))
-        assert report.as_dict()["captures"] == 2
+        assert report.as_dict()["captures"] == 4 - len(kept)
+        assert sorted(fetched(archive)[seen:]) == [T1, T2, T3, T4][len(kept) :]
+        assert [row[0] for row in history(config)] == [T1, T2, T3, T4]
+
+
+def test_an_interrupted_run_one_capture_at_a_time_keeps_exactly_what_it_reported(
+    tmp_path: Path, archive: FakeWayback
+) -> None:
+    """Read one capture ahead only, every capture is its own transaction: stopped after
+    two, the history has those two and the next run fetches the other two."""
+    serve(archive, (T1, V1), (T2, V2), (T3, V3), (T4, V1))
+    config = write_config(tmp_path, archive.base)
+    with open_db(config) as (cfg, sessions):
+        stop_after_two(cfg, sessions, window=1)
+        assert [row[0] for row in history(config)] == [T1, T2]
+        seen = len(archive.capture_requests())
+        assert asyncio.run(backfill(cfg, sessions, cfg.documents())).as_dict()["captures"] == 2
         assert sorted(fetched(archive)[seen:]) == [T3, T4]
         assert [row[0] for row in history(config)] == [T1, T2, T3, T4]
 
