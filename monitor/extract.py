@@ -74,6 +74,7 @@ _CHALLENGE_ANCHORS = (
     "g-recaptcha",
     "h-captcha",
 )
+_CHALLENGE_ANCHOR_BYTES = tuple(anchor.encode() for anchor in _CHALLENGE_ANCHORS)
 # Characters that re.IGNORECASE also matches with ASCII letters (İ ı ſ K).
 _ASCII_FOLD = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 PROSE_WORDS = 12  # a paragraph or item of at least this many words reads as prose
@@ -139,7 +140,7 @@ def _html_extraction(
     raw_title = tree.title()
     title = normalize(raw_title) if raw_title is not None else ""
     if not regions:
-        if _challenge_markup(html) or _CHALLENGE.search(title) or _looks_blocked(tree):
+        if _challenge_markup(html, utf8) or _CHALLENGE.search(title) or _looks_blocked(tree):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page ({title[:80]!r}); "
                 f"selector matched nothing: {', '.join(doc.select)}"
@@ -147,7 +148,7 @@ def _html_extraction(
         raise SelectorMissError(f"{doc.key}: selector matched nothing: {', '.join(doc.select)}")
     blocks = _keep(tree.blocks(regions), ignore)
     if sum(len(b.text) for b in blocks) < CHALLENGE_MAX_CHARS:
-        if marker := _challenge_markup(html):
+        if marker := _challenge_markup(html, utf8):
             raise CollapsedError(
                 f"{doc.key}: looks like a bot challenge or error page (its markup has {marker!r})"
             )
@@ -190,18 +191,23 @@ def _has(text: str, markup: str, case: str, near_end: bool = False) -> bool:
     return bool(near_end and found(text, max(0, len(text) - 8192))) or bool(found(text))
 
 
-def _challenge_markup(html: str) -> str | None:
+def _challenge_markup(html: str, utf8: bytes | None) -> str | None:
     """The challenge-page markup ``html`` carries (a challenge form, script, frame), or None.
 
     When none of the anchors is in the page in lower case (İ ı ſ K as ASCII), no match
-    can be (the regex is slow on large pages)."""
-    folded = html.lower()
-    for odd, letter in _ASCII_FOLD.items():
-        if odd in html:  # rare: str.translate over a whole page is slow
-            folded = folded.replace(odd.lower(), letter)
-    if not any(anchor in folded for anchor in _CHALLENGE_ANCHORS):
-        return None
-    m = _CHALLENGE_MARKUP.search(html)
+    can be (the regex is slow on large pages). ``utf8``: ``html``'s UTF-8 bytes, if at hand:
+    without those four letters, lowering the bytes' ASCII letters finds the same anchors
+    as lowering the text, much faster."""
+    if utf8 is not None and not any(odd in html for odd in _ASCII_FOLD):
+        lowered = utf8.lower()
+        found = any(anchor in lowered for anchor in _CHALLENGE_ANCHOR_BYTES)
+    else:
+        folded = html.lower()
+        for odd, letter in _ASCII_FOLD.items():
+            if odd in html:  # rare: str.translate over a whole page is slow
+                folded = folded.replace(odd.lower(), letter)
+        found = any(anchor in folded for anchor in _CHALLENGE_ANCHORS)
+    m = _CHALLENGE_MARKUP.search(html) if found else None
     return m.group(0) if m else None
 
 
@@ -217,7 +223,10 @@ def reads_as_policy(blocks: Sequence[Block]) -> bool:
 
 def _looks_blocked(tree: Tree) -> bool:
     """A short page whose visible text reads like a challenge, block or error page."""
-    blocks = tree.body_blocks()
+    # Reading stops at twice the limit: the text is no shorter than its blocks' texts.
+    blocks = tree.body_blocks(2 * CHALLENGE_MAX_CHARS)
+    if sum(len(b.text) for b in blocks) >= 2 * CHALLENGE_MAX_CHARS:
+        return False
     text = normalize(" ".join(b.text for b in blocks))
     short = len(text) < CHALLENGE_MAX_CHARS
     return short and bool(_CHALLENGE.search(text)) and not reads_as_policy(blocks)

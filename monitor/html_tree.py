@@ -147,9 +147,9 @@ class LxmlTree:
     def blocks(self, regions: Sequence[etree._Element]) -> list[Block]:
         return walk(self.nodes, regions)
 
-    def body_blocks(self) -> list[Block]:
+    def body_blocks(self, max_chars: int | None = None) -> list[Block]:
         body = next(self.root.iter("body"), None)
-        return walk(self.nodes, [self.root if body is None else body])
+        return walk(self.nodes, [self.root if body is None else body], max_chars)
 
 
 class SoupTree:
@@ -180,8 +180,8 @@ class SoupTree:
     def blocks(self, regions: Sequence[Tag]) -> list[Block]:
         return walk(self.nodes, regions)
 
-    def body_blocks(self) -> list[Block]:
-        return walk(self.nodes, [self.root.body or self.root])
+    def body_blocks(self, max_chars: int | None = None) -> list[Block]:
+        return walk(self.nodes, [self.root.body or self.root], max_chars)
 
 
 def _outermost_tags(tags: list[Tag]) -> list[Tag]:

@@ -8,6 +8,7 @@ lxml (libxml2) parse, so the same walk gives the same blocks.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
@@ -176,12 +177,15 @@ class SoupNodes:
         return [c for c in found if isinstance(c, Tag) and not self.hidden(c)]
 
 
-def walk(nodes: Nodes[N], roots: Iterable[N]) -> list[Block]:
-    """Blocks of ``roots`` (each read as the element it is: a matched heading stays one)."""
-    walker = _Walker(nodes)
+def walk(nodes: Nodes[N], roots: Iterable[N], max_chars: int | None = None) -> list[Block]:
+    """Blocks of ``roots`` (each read as the element it is: a matched heading stays one);
+    with ``max_chars``, only the first blocks once their texts have that many characters."""
+    walker = _Walker(nodes, max_chars)
     for root in roots:
         walker.run(root)
         walker.flush()
+        if walker.chars_left <= 0:
+            break
     return walker.blocks
 
 
@@ -213,9 +217,10 @@ class _Walker(Generic[N]):
     recursion limit).
     """
 
-    def __init__(self, nodes: Nodes[N]) -> None:
+    def __init__(self, nodes: Nodes[N], max_chars: int | None = None) -> None:
         self.nodes = nodes
         self.blocks: list[Block] = []
+        self.chars_left = max_chars if max_chars is not None else sys.maxsize
         self.buf: list[str] = []
         self.kind: BlockKind = "paragraph"
         self.level = 0
@@ -245,7 +250,13 @@ class _Walker(Generic[N]):
         text = normalize("".join(buf))
         buf.clear()
         if text:
-            self.blocks.append(_block(self.kind, text, self.level))
+            self.add(_block(self.kind, text, self.level))
+
+    def add(self, block: Block) -> None:
+        self.blocks.append(block)
+        self.chars_left -= len(block.text)
+        if self.chars_left <= 0:
+            self.stack.clear()  # enough read: nothing more is done
 
     def walk(self, node: N, name: str, then: _Step | str | None = None) -> None:
         """Schedule ``node``'s visible children in order, then ``then`` (a step or text).
@@ -327,7 +338,7 @@ class _Walker(Generic[N]):
         self.flat -= 1
         line = " | ".join(t for t in texts if t)
         if line:
-            self.blocks.append(block_of_line(line))
+            self.add(block_of_line(line))
 
 
 def _aria_level(raw: str | None) -> int:

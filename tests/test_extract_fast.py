@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import DocumentConfig
+from monitor.errors import CollapsedError, SelectorMissError
 from monitor.extract import extract
 from monitor.extract_charset import decode_page
 from monitor.html_tree import LxmlTree, SoupTree, parse_html
@@ -114,3 +115,22 @@ def test_has_selectors_are_read_on_the_fast_path_as_soupsieve_reads_them(selecto
 @pytest.mark.parametrize("selector", ["div:has(> p:has(b))", "div:has(> p span)", "p:not(.x)"])
 def test_selectors_soupsieve_alone_reads_go_to_beautifulsoup(selector: str) -> None:
     assert isinstance(parse_html(HAS_PAGE, [(selector,)]), SoupTree)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("<h1>Access denied</h1><p>You don't have permission.</p>", CollapsedError),
+        (f"<article>{PROSE * 3}<p>Access denied to robots.</p></article>", SelectorMissError),
+        ("<div class=G-RECAPTCHA></div><p>Checking your browser.</p>", CollapsedError),
+        ("<p>Pr\u0131vacy.</p><div id='cf-wrapper'>x</div>", CollapsedError),  # dotless ı
+    ],
+)
+def test_a_missed_selector_is_a_challenge_only_on_a_short_page(
+    body: str, error: type[Exception]
+) -> None:
+    """When `select` matches nothing, a short page reading or marked like a bot challenge
+    is a collapsed capture; a long page (read only until it is clearly long) is a miss."""
+    page = f"<html><head><title>Terms</title></head><body>{body}</body></html>"
+    with pytest.raises(error):
+        extract(page.encode("utf-8"), "text/html; charset=utf-8", DOC)
