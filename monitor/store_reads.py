@@ -164,16 +164,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def last_change(s: Session, document_id: int) -> Change | None:
-    """The document's most recent change (by the new version's capture time)."""
-    return s.scalars(
-        select(Change)
-        .where(Change.document_id == document_id)
-        .order_by(Change.captured_at.desc(), Change.id.desc())
-        .limit(1)
-    ).first()
-
-
 # -- email: outbox and digests -------------------------------------------------------------
 
 
