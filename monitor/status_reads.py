@@ -36,10 +36,11 @@ _FAILURES = (  # live errors after the last success (only asked while the latest
 )
 _FAILING = "h.error_id > coalesce(h.good_id, 0)"
 HEALTH = f"""
-SELECT h.provider, h.slug, h.id, l.started_at, g.started_at, e.started_at, e.error_kind, e.error,
+SELECT h.provider, h.slug, h.url, h.id, l.started_at, g.started_at, e.started_at,
+  e.error_kind, e.error,
   CASE WHEN {_FAILING} THEN (SELECT count(*) {_FAILURES}) ELSE 0 END,
   CASE WHEN {_FAILING} THEN (SELECT min(f.started_at) {_FAILURES}) END
-FROM (SELECT d.id, d.provider, d.slug,
+FROM (SELECT d.id, d.provider, d.slug, d.url,
     (SELECT max(a.id) FROM fetch_attempts a WHERE {_LIVE}) AS last_id,
     (SELECT max(a.id) FROM fetch_attempts a WHERE {_LIVE} AND a.outcome <> 'error') AS good_id,
     (SELECT max(a.id) FROM fetch_attempts a WHERE {_LIVE} AND a.outcome = 'error') AS error_id
@@ -128,7 +129,9 @@ class StatusReading:
 
 def read_status(query: Query) -> StatusReading:
     """The five queries, in one read transaction (the caller's)."""
-    health = {(str(r[0]), str(r[1])): _health(r[2:]) for r in query(HEALTH)}
+    # the URL is read (not shown) so the document rows themselves are read, not only the
+    # (provider, slug) index: a damaged documents table is then reported as by every command
+    health = {(str(r[0]), str(r[1])): _health(r[3:]) for r in query(HEALTH)}
     changes = {int(r[0]): _last_change(r[1:]) for r in query(LAST_CHANGE)}
     flapping = {  # the newest open episode of each document (rows come oldest first)
         int(r[0]): Flapping(_when(r[1]), _when(r[2]), int(r[3]), int(r[4])) for r in query(FLAPPING)
