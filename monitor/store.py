@@ -216,18 +216,36 @@ def put_snapshot(
 
 
 def load_snapshot(s: Session, digest: str) -> bytes:
-    """The raw bytes of snapshot ``digest`` (unpacking its delta chain)."""
+    """The raw bytes of snapshot ``digest``, unpacking its delta chain (read in one query,
+    down to its full snapshot: a long chain costs no query per link)."""
     if digest in _raw_cache:
         _raw_cache.move_to_end(digest)
         return _raw_cache[digest]
-    row = s.get(Snapshot, digest)
-    if row is None:
+    rows = {row.sha256: row for row in s.execute(_chain(digest))}
+    path, link = [], rows.get(digest)
+    while link is not None and link.sha256 not in _raw_cache:
+        path.append(link)
+        base = link.base_sha256 if link.codec == "zstd-delta" else None
+        link = rows[base] if base else None  # KeyError: a broken chain
+    if not path:
         raise KeyError(digest)
-    base_sha256 = row.base_sha256 if row.codec == "zstd-delta" else None
-    base = load_snapshot(s, base_sha256) if base_sha256 else None
-    raw = snapshot_codec.unpack(row.content, row.size, base)
+    raw = _raw_cache[link.sha256] if link is not None else None
+    for row in reversed(path):
+        delta = row.codec == "zstd-delta" and row.base_sha256
+        raw = snapshot_codec.unpack(row.content, row.size, raw if delta else None)
+    assert raw is not None
     _remember(digest, raw)
     return raw
+
+
+def _chain(digest: str) -> Select[tuple[str, str, str | None, bytes, int]]:
+    """Snapshot ``digest`` and every snapshot its delta chain rests on (recursive CTE)."""
+    columns = (Snapshot.sha256, Snapshot.codec, Snapshot.base_sha256, Snapshot.content)
+    first = select(*columns, Snapshot.size).where(Snapshot.sha256 == digest)
+    chain = first.cte("chain", recursive=True)
+    nxt = select(*columns, Snapshot.size).join(chain, Snapshot.sha256 == chain.c.base_sha256)
+    chain = chain.union_all(nxt.where(chain.c.codec == "zstd-delta"))
+    return select(chain.c.sha256, chain.c.codec, chain.c.base_sha256, chain.c.content, chain.c.size)
 
 
 def _remember(digest: str, raw: bytes) -> None:

@@ -131,6 +131,9 @@ def test_delta_chains_round_trip(sessions: SessionFactory) -> None:
     store._raw_cache.clear()
     with sessions() as s:
         assert [store.load_snapshot(s, d) for d in digests] == pages
+    store._raw_cache.clear()
+    with sessions() as s:  # the newest first: each read with its whole chain (one query)
+        assert [store.load_snapshot(s, d) for d in reversed(digests)] == pages[::-1]
 
 
 def test_versions_only_when_text_differs(sessions: SessionFactory) -> None:
