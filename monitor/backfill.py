@@ -271,5 +271,5 @@ def _record_one(s: Session, item: Item, got: Read, content: ContentSettings) -> 
         at = item.capture.captured_at
         return record_failure(s, doc, attempt, "archive", kind, message, at)
     actual = parse_timestamp(captured_timestamp(result, item.capture))
-    capture = Capture(result.content, result.content_type, actual, "archive")
+    capture = Capture(result.content, result.content_type, actual, "archive", got.delta)
     return process_capture(s, doc, capture, attempt, content, got.analysis)

@@ -28,6 +28,7 @@ from .backfill_report import DocumentBackfill
 from .db import SessionFactory
 from .fetch import Fetcher, FetchResult
 from .model import DocumentConfig
+from .snapshot_codec import Delta
 from .worker import Analysis, Basis, Digest, Workers
 
 
@@ -47,6 +48,7 @@ class Read:
 
     result: FetchResult
     analysis: Analysis | Digest | None = None
+    delta: Delta | None = None  # the page packed against the capture fetched before it
 
 
 @dataclass(frozen=True)
@@ -61,63 +63,76 @@ class _Link:
 
 
 class Reader:
-    """Starts the reading of captures in order; each resolves the link its document's next
-    capture is read against."""
+    """Starts the reading of captures in order; each resolves, for its document's next
+    capture, the link it is read against and the bytes it is packed against."""
 
     def __init__(self, fetcher: Fetcher, workers: Workers, sf: SessionFactory) -> None:
         self.fetcher, self.workers, self.sf = fetcher, workers, sf
-        self._links: dict[str, asyncio.Future[_Link]] = {}
+        self._last: dict[str, _Chain] = {}
 
     def start(self, item: Item) -> asyncio.Task[Read]:
-        before = self._links.get(item.doc.key)
-        after: asyncio.Future[_Link] = asyncio.get_running_loop().create_future()
-        self._links[item.doc.key] = after
+        loop = asyncio.get_running_loop()
+        before = self._last.get(item.doc.key)
+        after = self._last[item.doc.key] = _Chain(loop.create_future(), loop.create_future())
         return asyncio.ensure_future(self._read(item, before, after))
 
-    async def _read(
-        self, item: Item, before: asyncio.Future[_Link] | None, after: asyncio.Future[_Link]
-    ) -> Read:
+    async def _read(self, item: Item, before: _Chain | None, after: _Chain) -> Read:
         try:
-            read, link = await self._chained(item, before)
+            read, link = await self._chained(item, before, after)
         except BaseException:
-            after.cancel()  # the document's next captures are cancelled too
+            after.link.cancel()  # the document's next captures are cancelled too
+            after.body.cancel()
             raise
-        after.set_result(link)
+        after.link.set_result(link)
         return read
 
     async def _chained(
-        self, item: Item, before: asyncio.Future[_Link] | None
+        self, item: Item, before: _Chain | None, after: _Chain
     ) -> tuple[Read, _Link]:
+        """Fetch and read ``item`` against the text before it (``before``: the previous
+        capture's, else the database's version in force)."""
         result = await self.fetcher.fetch(item.url)
         content, kind = result.content, result.content_type
+        base = await before.body if before is not None else None
+        after.body.set_result(content if result.error is None and content else base)
         first: Analysis | Digest | None = None
         if result.error is None and content is not None:
-            first = await self._first(item.doc, content, kind)
-        link = await before if before is not None else await self._from_db(item)
+            first = await self._first(item.doc, content, kind, base)
+        link = await before.link if before is not None else await self._from_db(item)
         if result.error is not None or content is None:
             return Read(result), link  # recorded as a failure: the version in force stays
+        delta = first.delta if isinstance(first, Digest) else None
         if first is None:
             return Read(result), _Link()  # the pool failed: the recorder reads it
         digest = _digest(first)
         if digest is None or digest == link.digest:
-            return Read(result, first), link  # an error, or the text before it again
+            return Read(result, first, delta), link  # an error, or the text before it again
         stored = frozenset({link.digest}) if link.digest else frozenset()
-        analysis = await self.workers.analyse(
-            item.doc, content, kind, link.text, stored, link.basis
-        )
-        return Read(result, analysis), _after(analysis, digest, link)
+        doc, basis = item.doc, link.basis
+        analysis = await self.workers.analyse(doc, content, kind, link.text, stored, basis)
+        return Read(result, analysis, delta), _after(analysis, digest, link)
 
     async def _first(
-        self, doc: DocumentConfig, content: bytes, kind: str | None
+        self, doc: DocumentConfig, content: bytes, kind: str | None, base: bytes | None
     ) -> Analysis | Digest | None:
-        """The digest of the capture's text; with clause rules (whose misses are reported
-        for every capture) the whole reading, clauses included."""
+        """The digest of the capture's text, and the page packed against ``base``; with
+        clause rules (whose misses are reported for every capture) the whole reading."""
         if doc.clauses:
             return await self.workers.analyse(doc, content, kind, None, frozenset())
-        return await self.workers.read_digest(doc, content, kind)
+        return await self.workers.read_digest(doc, content, kind, base)
 
     async def _from_db(self, item: Item) -> _Link:
         return await asyncio.to_thread(_in_force, self.sf, item.doc, item.capture.captured_at)
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """What a capture resolves for the next capture of its document: the link it is read
+    against, and the bytes of the last capture fetched (its snapshot is the base of the
+    next one's delta, when recorded)."""
+
+    link: asyncio.Future[_Link]
+    body: asyncio.Future[bytes | None]
 
 
 def _digest(first: Analysis | Digest) -> str | None:

@@ -41,6 +41,7 @@ from .worker import Analysis, Digest, analyse
 
 if TYPE_CHECKING:  # clause finding loads when a page is read (not for a 304)
     from .clauses import ClauseResult
+    from .snapshot_codec import Delta
 
 Origin = Literal["live", "archive"]
 DEFAULT_CONTENT = ContentSettings()
@@ -84,6 +85,7 @@ class Capture:
     content_type: str | None
     captured_at: datetime
     origin: Origin = "live"
+    delta: Delta | None = None  # packed by a worker against the snapshot before it (backfill)
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,11 @@ def process_capture(
         before, after = store.neighbours(s, row.document_id, capture.captured_at)
     if isinstance(analysis, Digest):
         known = neighbours_with(before, after, analysis.text_sha256)
-        if known.match is not None:
-            return _record_known(s, doc, row, capture, known, report)
+        if known.match is not None:  # the text of the version around it: nothing new
+            row, at = replace(row, text_sha256=analysis.text_sha256), capture.captured_at
+            snapshot = _put_snapshot(s, row, capture)
+            recorded = record_match(s, row.document_id, known, at, snapshot, doc.alerting)
+            return _finish(s, row, report, recorded, snapshot)
         analysis = None  # another text: read the page here
     analysis = _valid_for(analysis, doc, capture, before.text if before else None)
     if analysis.extraction is None:
@@ -245,7 +250,7 @@ def process_capture(
     around = neighbours_of(before, after, extraction.text)
     held, note = _suspect(s, row, capture, extraction, around, content)
     if held:
-        snapshot = store.put_snapshot(s, row.document_id, capture.content, capture.content_type)
+        snapshot = _put_snapshot(s, row, capture)
         row.add(s, "suspect", snapshot_sha256=snapshot, warning=note)
         report.outcome, report.warning = "suspect", note
         return report
@@ -254,9 +259,7 @@ def process_capture(
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
         return _error(doc, exc.kind, str(exc))
-    snapshot = store.put_snapshot(
-        s, row.document_id, capture.content, capture.content_type, analysis.packed
-    )
+    snapshot = _put_snapshot(s, row, capture, analysis.packed)
     obs = Observation(
         captured_at=capture.captured_at,
         origin=capture.origin,
@@ -277,20 +280,9 @@ def process_capture(
     return _finish(s, row, report, recorded, snapshot)
 
 
-def _record_known(
-    s: Session,
-    doc: DocumentConfig,
-    row: _Row,
-    capture: Capture,
-    around: Neighbours,
-    report: DocumentReport,
-) -> DocumentReport:
-    """Record a capture whose text is that of the neighbouring version ``around.match``."""
-    row = replace(row, text_sha256=around.match.text_sha256 if around.match else None)
-    snapshot = store.put_snapshot(s, row.document_id, capture.content, capture.content_type)
-    when = capture.captured_at
-    recorded = record_match(s, row.document_id, around, when, snapshot, doc.alerting)
-    return _finish(s, row, report, recorded, snapshot)
+def _put_snapshot(s: Session, row: _Row, capture: Capture, packed: bytes | None = None) -> str:
+    content, kind, delta = capture.content, capture.content_type, capture.delta
+    return store.put_snapshot(s, row.document_id, content, kind, packed, delta)
 
 
 def _finish(

@@ -4,7 +4,9 @@ worker process can pack a page while the main process records others."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from dataclasses import dataclass
 
 import zstandard
 
@@ -35,6 +37,20 @@ def pack_delta(content: bytes, base: bytes) -> bytes:
     """``content`` as a delta against ``base`` (codec ``zstd-delta``)."""
     dictionary = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
     return zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=dictionary).compress(content)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Content packed as a delta against the snapshot ``base_sha256`` (``pack_delta``)."""
+
+    base_sha256: str
+    packed: bytes
+
+
+def delta_on(content: bytes, base: bytes) -> Delta:
+    """``content`` packed against ``base`` (a worker's part of storing a backfill capture:
+    the recorder uses it when ``base`` is the document's last snapshot)."""
+    return Delta(hashlib.sha256(base).hexdigest(), pack_delta(content, base))
 
 
 def unpack(packed: bytes, size: int, base: bytes | None = None) -> bytes:

@@ -184,10 +184,12 @@ def put_snapshot(
     content: bytes,
     content_type: str | None,
     packed: bytes | None = None,
+    delta: snapshot_codec.Delta | None = None,
 ) -> str:
     """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot;
     ``packed``: ``content`` packed on its own already (``snapshot_codec.pack``, in a worker),
-    used when there is no snapshot to make a delta on."""
+    used when there is no snapshot to make a delta on; ``delta``: packed as a delta already,
+    used when its base is that last snapshot."""
     digest = sha256(content)
     if s.get(Snapshot, digest) is not None:
         return digest
@@ -205,7 +207,10 @@ def put_snapshot(
     )
     if base is not None and base.depth < MAX_DELTA_DEPTH:
         row.codec, row.base_sha256, row.depth = "zstd-delta", base.sha256, base.depth + 1
-        row.content = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
+        if delta is not None and delta.base_sha256 == base.sha256:
+            row.content = delta.packed
+        else:
+            row.content = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
     else:
         row.codec, row.depth = "zstd", 0
         row.content = packed if packed is not None else snapshot_codec.pack(content)

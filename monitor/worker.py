@@ -26,6 +26,7 @@ from .model import DocumentConfig, Extraction
 if TYPE_CHECKING:  # the stages load when a page is read: a 304 or unchanged run needs none
     from .clauses import ClauseResult
     from .positions import Position, PositionKey
+    from .snapshot_codec import Delta
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,9 +74,11 @@ class Derived:
 @dataclass(frozen=True)
 class Digest:
     """A capture's text known by its SHA-256 only (``read_digest``): the text itself is
-    not sent back, as it is mostly one already stored."""
+    not sent back, as it is mostly one already stored. ``delta``: the page packed against
+    the capture before it, for storing."""
 
     text_sha256: str
+    delta: Delta | None = None
 
 
 @dataclass(frozen=True)
@@ -150,16 +153,21 @@ def derive(basis: Basis | None, extraction: Extraction, clauses: ClauseResult) -
     return Derived(basis.version_id, positions, summary, digest, clauses_before)
 
 
-def read_digest(doc: DocumentConfig, content: bytes, content_type: str | None) -> Analysis | Digest:
+def read_digest(
+    doc: DocumentConfig, content: bytes, content_type: str | None, base: bytes | None = None
+) -> Analysis | Digest:
     """The SHA-256 of ``doc``'s text in ``content`` (read against no previous text), or the
-    extraction's error as an ``Analysis``."""
+    extraction's error as an ``Analysis``; with ``base`` (the bytes of the capture before
+    it), the page packed against them too (``snapshot_codec.delta_on``)."""
     from .extract import extract
+    from .snapshot_codec import delta_on
 
     try:
         extraction = extract(content, content_type, doc)
     except ExtractError as exc:
         return Analysis(None, None, exc.kind, str(exc))
-    return Digest(_sha256(extraction.text))
+    delta = delta_on(content, base) if base is not None else None
+    return Digest(_sha256(extraction.text), delta)
 
 
 def _pack(content: bytes) -> bytes:
@@ -228,10 +236,14 @@ class Workers:
         return await self._run(doc, analyse, *args)
 
     async def read_digest(
-        self, doc: DocumentConfig, content: bytes, content_type: str | None
+        self,
+        doc: DocumentConfig,
+        content: bytes,
+        content_type: str | None,
+        base: bytes | None = None,
     ) -> Analysis | Digest | None:
         """``read_digest`` in the pool; ``None`` when the pool failed (as ``analyse``)."""
-        return await self._run(doc, read_digest, doc, content, content_type)
+        return await self._run(doc, read_digest, doc, content, content_type, base)
 
     async def _run(self, doc: DocumentConfig, work: Callable[..., T], *args: Any) -> T | None:
         loop = asyncio.get_running_loop()

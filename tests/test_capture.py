@@ -23,6 +23,7 @@ from monitor.db import SessionFactory, open_database
 from monitor.model import DocumentConfig
 from monitor.models import CompressedText, FetchAttempt
 from monitor.pipeline import check_documents
+from monitor.snapshot_codec import Delta, delta_on
 from monitor.worker import Analysis, Digest, Workers, analyse, read_digest
 
 SENTENCE = "We retain the inputs you send to the API for thirty days and then delete them. "
@@ -56,9 +57,11 @@ class Watched:
         self.sessions: SessionFactory = open_database(cfg.database)
         self.at = datetime(2024, 1, 1, tzinfo=UTC)
 
-    def record(self, content: bytes, analysis: Analysis | Digest | None) -> DocumentReport:
+    def record(
+        self, content: bytes, analysis: Analysis | Digest | None, delta: Delta | None = None
+    ) -> DocumentReport:
         self.at += timedelta(days=1)
-        capture = Capture(content, "text/html", self.at, "archive")
+        capture = Capture(content, "text/html", self.at, "archive", delta)
         with self.sessions.begin() as s:
             return process_capture(s, self.doc, capture, Attempt(self.at, "u"), analysis=analysis)
 
@@ -123,6 +126,21 @@ def test_a_capture_known_by_its_text_digest_is_read_again_when_its_text_is_new(
         digests = list(s.scalars(select(FetchAttempt.text_sha256).order_by(FetchAttempt.id)))
     first_text, other_text = watched.versions()
     assert digests == [store.sha256(t) for t in (first_text, first_text, other_text)]
+
+
+def test_pages_packed_by_a_worker_read_back_whatever_they_were_packed_against(
+    watched: Watched,
+) -> None:
+    """A backfill's worker packs each page against the capture fetched before it; stored
+    against another snapshot (that capture was never stored), it is packed again: every
+    snapshot reads back as the bytes fetched."""
+    pages = [page(4, f"<p>Version {i}.</p>") for i in range(3)]
+    watched.record(pages[0], None)
+    watched.record(pages[1], None, delta_on(pages[1], b"<html>a capture never stored</html>"))
+    watched.record(pages[2], None, delta_on(pages[2], pages[1]))
+    with watched.sessions() as s:
+        stored = [store.load_snapshot(s, store.sha256(p)) for p in pages]
+    assert stored == pages
 
 
 def test_worker_processes_read_pages_as_the_recorder_does(watched: Watched) -> None:
