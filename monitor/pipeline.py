@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -164,7 +164,11 @@ class _Run:
         self.batch_since = time.monotonic()
         # pages fetched and not yet recorded, bodies held: fetch no further ahead of the
         # workers and the recorder than this, so memory does not grow with N
-        self.pages = asyncio.Semaphore(fetcher.settings.concurrency + 2 * workers.processes)
+        slots = fetcher.settings.concurrency + 2 * workers.processes
+        self.pages = asyncio.Semaphore(slots)
+        self.ahead = 4 * slots  # fetches started and not finished, at most (not a task per doc)
+        self.waiting: Iterator[DocumentConfig] = iter(())
+        self.stop = threading.Event()
         self.tasks: set[asyncio.Task[_Fetched]] = set()
         self.finished: deque[asyncio.Task[_Fetched]] = deque()
         self.arrived = asyncio.Event()
@@ -177,10 +181,9 @@ class _Run:
     ) -> None:
         """Fetch every document of ``docs`` and record each as it comes, until all are
         recorded or ``stop`` is set (then what was fetched is still recorded)."""
-        for doc in docs:
-            task = asyncio.ensure_future(self.fetch_one(doc))
-            task.add_done_callback(self._arrive)
-            self.tasks.add(task)
+        self.waiting, self.stop = iter(docs), stop
+        for _ in range(self.ahead):
+            self._start_next()
         while self.tasks and not stop.is_set():
             if not self.finished:
                 with suppress(TimeoutError):
@@ -193,9 +196,18 @@ class _Run:
         for outcome in await asyncio.to_thread(self.record_batch):
             done(outcome)
 
+    def _start_next(self) -> None:
+        """Start the fetch of the next document, unless the run is stopping."""
+        doc = None if self.stop.is_set() else next(self.waiting, None)
+        if doc is not None:
+            task = asyncio.ensure_future(self.fetch_one(doc))
+            task.add_done_callback(self._arrive)
+            self.tasks.add(task)
+
     def _arrive(self, task: asyncio.Task[_Fetched]) -> None:
         self.finished.append(task)
         self.arrived.set()
+        self._start_next()
 
     async def record_finished(self, done: Callable[[DocumentReport], None]) -> None:
         """Record the documents fetched so far (those unchanged join the batch)."""
@@ -217,7 +229,8 @@ class _Run:
         """Cancel the fetches still going; retrieve every task's outcome, those finished
         but not recorded (a database fault stopped the run) included: no "Task exception
         was never retrieved"."""
-        for task in self.tasks:
+        self.waiting = iter(())
+        for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
