@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from monitor import store
+from monitor import store, store_snapshots
 from monitor.config import DocumentConfig
 from monitor.db import SessionFactory, alembic_config, create_db_engine, open_database
 from monitor.record import Observation, record_observation
@@ -112,7 +112,7 @@ def test_snapshots_are_stored_once_and_compressed(sessions: SessionFactory) -> N
     assert first == again == store.sha256(page)
     assert count == 1
     assert stored is not None and stored < len(page) / 20
-    store._raw_cache.clear()
+    store_snapshots._raw_cache.clear()
     with sessions() as s:
         assert store.load_snapshot(s, first) == page
 
@@ -128,10 +128,10 @@ def test_delta_chains_round_trip(sessions: SessionFactory) -> None:
     assert any(codec == "zstd-delta" for codec, _ in sizes)
     delta_sizes = [size for codec, size in sizes if codec == "zstd-delta"]
     assert max(delta_sizes) < 200  # a delta of a one-line change is tiny
-    store._raw_cache.clear()
+    store_snapshots._raw_cache.clear()
     with sessions() as s:
         assert [store.load_snapshot(s, d) for d in digests] == pages
-    store._raw_cache.clear()
+    store_snapshots._raw_cache.clear()
     with sessions() as s:  # the newest first: each read with its whole chain (one query)
         assert [store.load_snapshot(s, d) for d in reversed(digests)] == pages[::-1]
 

@@ -1,0 +1,104 @@
+"""Raw snapshots: the fetched bytes of every capture, content-addressed by SHA-256 and
+stored with zstd as a delta against the document's previous snapshot (the previous
+snapshot is the compression dictionary), so months of near-identical captures cost little.
+Re-exported by ``store``; callers own transactions, nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from . import snapshot_codec
+from .models import Snapshot
+
+MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
+_raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def put_snapshot(
+    s: Session,
+    document_id: int,
+    content: bytes,
+    content_type: str | None,
+    packed: bytes | None = None,
+    delta: snapshot_codec.Delta | None = None,
+) -> str:
+    """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot;
+    ``packed``: ``content`` packed on its own already (``snapshot_codec.pack``, in a worker),
+    used when there is no snapshot to make a delta on; ``delta``: packed as a delta already,
+    used when its base is that last snapshot."""
+    digest = sha256(content)
+    if s.get(Snapshot, digest) is not None:
+        return digest
+    base = s.execute(
+        select(Snapshot.sha256, Snapshot.depth)
+        .where(Snapshot.document_id == document_id)
+        .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
+        .limit(1)
+    ).first()
+    row = Snapshot(
+        sha256=digest,
+        document_id=document_id,
+        size=len(content),
+        content_type=content_type,
+    )
+    if base is not None and base.depth < MAX_DELTA_DEPTH:
+        row.codec, row.base_sha256, row.depth = "zstd-delta", base.sha256, base.depth + 1
+        if delta is not None and delta.base_sha256 == base.sha256:
+            row.content = delta.packed
+        else:
+            row.content = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
+    else:
+        row.codec, row.depth = "zstd", 0
+        row.content = packed if packed is not None else snapshot_codec.pack(content)
+    s.add(row)
+    s.flush()
+    _remember(digest, content)
+    return digest
+
+
+def load_snapshot(s: Session, digest: str) -> bytes:
+    """The raw bytes of snapshot ``digest``, unpacking its delta chain (read in one query,
+    down to its full snapshot: a long chain costs no query per link)."""
+    if digest in _raw_cache:
+        _raw_cache.move_to_end(digest)
+        return _raw_cache[digest]
+    rows = {row.sha256: row for row in s.execute(_chain(digest))}
+    path, link = [], rows.get(digest)
+    while link is not None and link.sha256 not in _raw_cache:
+        path.append(link)
+        base = link.base_sha256 if link.codec == "zstd-delta" else None
+        link = rows[base] if base else None  # KeyError: a broken chain
+    if not path:
+        raise KeyError(digest)
+    raw = _raw_cache[link.sha256] if link is not None else None
+    for row in reversed(path):
+        delta = row.codec == "zstd-delta" and row.base_sha256
+        raw = snapshot_codec.unpack(row.content, row.size, raw if delta else None)
+    assert raw is not None
+    _remember(digest, raw)
+    return raw
+
+
+def _chain(digest: str) -> Select[tuple[str, str, str | None, bytes, int]]:
+    """Snapshot ``digest`` and every snapshot its delta chain rests on (recursive CTE)."""
+    columns = (Snapshot.sha256, Snapshot.codec, Snapshot.base_sha256, Snapshot.content)
+    first = select(*columns, Snapshot.size).where(Snapshot.sha256 == digest)
+    chain = first.cte("chain", recursive=True)
+    nxt = select(*columns, Snapshot.size).join(chain, Snapshot.sha256 == chain.c.base_sha256)
+    chain = chain.union_all(nxt.where(chain.c.codec == "zstd-delta"))
+    return select(chain.c.sha256, chain.c.codec, chain.c.base_sha256, chain.c.content, chain.c.size)
+
+
+def _remember(digest: str, raw: bytes) -> None:
+    _raw_cache[digest] = raw
+    while len(_raw_cache) > 32:
+        _raw_cache.popitem(last=False)
