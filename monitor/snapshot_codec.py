@@ -47,10 +47,15 @@ class Delta:
     packed: bytes
 
 
+def sha256(data: bytes | str) -> str:
+    """The hex SHA-256 snapshots and texts are addressed by (a text as its UTF-8)."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
 def delta_on(content: bytes, base: bytes) -> Delta:
     """``content`` packed against ``base`` (a worker's part of storing a backfill capture:
     the recorder uses it when ``base`` is the document's last snapshot)."""
-    return Delta(hashlib.sha256(base).hexdigest(), pack_delta(content, base))
+    return Delta(sha256(base), pack_delta(content, base))
 
 
 def unpack(packed: bytes, size: int, base: bytes | None = None) -> bytes:

@@ -28,6 +28,7 @@ from .models import (
     Version,
     utcnow,
 )
+from .snapshot_codec import sha256
 from .store_reads import (
     ArchiveAttempt,
     CheckHealth,
@@ -43,7 +44,7 @@ from .store_reads import (
     pending_alerts,
     unsent_outbox,
 )
-from .store_snapshots import load_snapshot, put_snapshot, sha256
+from .store_snapshots import load_snapshot, put_snapshot
 
 __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-exported: store.X
     "ArchiveAttempt",

@@ -6,7 +6,6 @@ Re-exported by ``store``; callers own transactions, nothing here commits.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 
 from sqlalchemy import Select, select
@@ -14,13 +13,10 @@ from sqlalchemy.orm import Session
 
 from . import snapshot_codec
 from .models import Snapshot
+from .snapshot_codec import sha256
 
 MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
 _raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
-
-
-def sha256(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 def put_snapshot(

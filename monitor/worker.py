@@ -176,7 +176,7 @@ def _pack(content: bytes) -> bytes:
     return pack(content)
 
 
-def _sha256(text: str) -> str:
+def _sha256(text: str) -> str:  # snapshot_codec.sha256 without importing zstandard here
     return hashlib.sha256(text.encode()).hexdigest()
 
 
