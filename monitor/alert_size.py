@@ -7,8 +7,9 @@ otherwise as several messages, changes packed in order, each subject numbered
 "(part i of n)"; a change too large on its own is
 shown *compact*: its summary and facts, every text cut short, and the ``tosmon diff``
 command that shows it in full (the stored version keeps the whole text).
-``digest_within`` does the same for a digest, one message per recipient: its largest
-changes are shown compact, one after the other, until it fits.
+``digest_within`` does the same for one recipient's digest: its largest changes are
+shown compact until it fits, and a digest too large even so (the hundreds of changes a
+backfill adds) is sent in numbered parts.
 """
 
 from __future__ import annotations
@@ -83,19 +84,59 @@ def numbered(messages: list[Rendered]) -> list[Rendered]:
     ]
 
 
-def digest_within(data: DigestData, limit: int) -> Rendered:
-    """The digest of ``data``; over ``limit``, with its largest changes shown compact (the
-    largest first) until it fits, or all of them are."""
+def digest_within(data: DigestData, limit: int) -> list[Rendered]:
+    """The digest of ``data`` as messages within ``limit``: one, with its largest changes
+    shown compact (the largest first) until it fits; when even every change compact is
+    too much (a backfill's hundreds of changes), numbered parts, changes in order, the
+    failures and the watched documents in the first."""
     message = render_digest(data)
     if size(message) <= limit:
-        return message
+        return [message]
     changes = list(data.changes)
     largest = sorted(
         range(len(changes)), key=lambda i: size(render_alert([changes[i]])), reverse=True
     )
-    for i in largest:
-        changes[i] = compact(changes[i])
-        message = render_digest(dataclasses.replace(data, changes=changes))
+    fits = _fewest_compact(data, largest, limit)
+    if fits is not None:
+        return [fits]
+    short = [compact(c) for c in changes]
+    return numbered([render_digest(part) for part in _split(data, short, limit)])
+
+
+def _with_compact(data: DigestData, indexes: Sequence[int]) -> DigestData:
+    chosen = set(indexes)
+    changes = [compact(c) if i in chosen else c for i, c in enumerate(data.changes)]
+    return dataclasses.replace(data, changes=changes)
+
+
+def _fewest_compact(data: DigestData, largest: Sequence[int], limit: int) -> Rendered | None:
+    """The digest with the fewest of its ``largest`` changes compact that fits ``limit``
+    (a binary search: a few renders, not one per change), or ``None``."""
+    low, high, found = 1, len(largest), None
+    while low <= high:
+        k = (low + high) // 2
+        message = render_digest(_with_compact(data, largest[:k]))
         if size(message) <= limit:
-            break
-    return message
+            found, high = message, k - 1
+        else:
+            low = k + 1
+    return found
+
+
+def _split(data: DigestData, changes: Sequence[ChangeItem], limit: int) -> list[DigestData]:
+    """``data`` cut into digests of consecutive ``changes`` that each fit ``limit`` (a
+    part is halved until it fits or holds one change); only the first part keeps the
+    failures, outages, re-readings and the list of unchanged documents."""
+    first = dataclasses.replace(data, changes=changes)
+    rest = dataclasses.replace(first, failures=(), episodes=(), readings=(), watched=())
+    parts: list[DigestData] = []
+    pending = [list(changes)]
+    while pending:
+        chunk = pending.pop(0)
+        part = dataclasses.replace(rest if parts else first, changes=chunk)
+        if len(chunk) > 1 and size(render_digest(part)) > limit:
+            half = len(chunk) // 2
+            pending[:0] = [chunk[:half], chunk[half:]]
+            continue
+        parts.append(part)
+    return parts

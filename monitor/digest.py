@@ -175,13 +175,15 @@ def selector_streak(attempts: Sequence[FetchAttempt]) -> list[FetchAttempt]:
 def build(
     config: Config, s: Session, since: datetime | None, now: datetime
 ) -> list[tuple[str, Rendered]]:
-    """One rendered digest per recipient (``[email]`` must be configured)."""
+    """The digest's messages for each recipient (one, or numbered parts when it would be
+    over ``max_message_bytes``; ``[email]`` must be configured)."""
     assert config.email is not None
     start = period_start(s, now, since)
     limit = config.email.max_message_bytes
     return [
-        (addr, digest_within(collect(config, s, start, now, scope), limit))
+        (addr, message)
         for addr, scope in recipients(config.email).items()
+        for message in digest_within(collect(config, s, start, now, scope), limit)
     ]
 
 

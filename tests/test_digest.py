@@ -343,3 +343,34 @@ def test_a_digest_over_max_message_bytes_shows_its_largest_change_compactly(
     text = body_of(received["legal@example.test"].message, "plain")
     assert "tosmon diff openai terms" in text and big not in text
     assert "We may audit yearly." in text and "Small change." in text
+
+
+def test_a_digest_too_large_even_compact_arrives_in_numbered_parts(tmp_path: Path) -> None:
+    """A week with more changes than fit `max_message_bytes` even shown compactly (a
+    backfill's history) reaches a server refusing bigger messages as "(part i of n)"
+    messages, every change in exactly one of them, in order, the failing document once."""
+    limit = 12_000
+    with SmtpServer(data_size_limit=limit) as server:
+        path = write_config(tmp_path, server.port, extra=f"max_message_bytes = {limit}")
+        config = load_config(path)
+        sessions = open_database(config.database)
+        attempt(sessions, config, NOW - timedelta(hours=3), "error", error="HTTP 503")
+        for n in range(40):
+            text = f"Backfilled change number {n:02d}."
+            data = summary(["retention"], "medium", text=text, added=[f"We keep logs {n}."])
+            at = NOW - timedelta(days=6, minutes=-n)
+            add_change(sessions, config, "anthropic", "privacy", data, at, origin="archive")
+        result = CliRunner().invoke(main, ["digest", "--config", str(path)])
+        parts = [r.message for r in server.received if r.rcpt_tos[0] == "legal@example.test"]
+    assert result.exit_code == 0, result.output
+    assert len(parts) > 1 and all(len(r.raw) <= limit for r in server.received)
+    n = len(parts)
+    subjects = [str(m["Subject"]) for m in parts]
+    assert all(f" of {n}) Weekly digest" in s for s in subjects)
+    number = {int(s.split("(part ")[1].split()[0]): m for s, m in zip(subjects, parts, strict=True)}
+    assert sorted(number) == list(range(1, n + 1))
+    texts = [body_of(number[i], "plain") for i in sorted(number)]
+    shown = [{k for k in range(40) if f"Backfilled change number {k:02d}." in t} for t in texts]
+    assert sorted(k for part in shown for k in part) == list(range(40))  # each once
+    assert all(min(a) > max(b) for a, b in zip(shown, shown[1:], strict=False))  # newest first
+    assert sum("HTTP 503" in t for t in texts) == 1 and "HTTP 503" in texts[0]
