@@ -80,11 +80,24 @@ def classify(old: str, new: str) -> ChangeKind | None:
 
 def unified(old: str, new: str, from_label: str, to_label: str, context: int = 3) -> str:
     """Unified line diff of two normalized texts (one block per line), newline-terminated."""
-    lines = difflib.unified_diff(
-        old.splitlines(), new.splitlines(), from_label, to_label, n=context, lineterm=""
-    )
+    a, b = old.splitlines(), new.splitlines()
+    if a != b and set(a).isdisjoint(b):  # no line in common (a reworded paragraph)
+        return _replaced(a, b, from_label, to_label)
+    lines = difflib.unified_diff(a, b, from_label, to_label, n=context, lineterm="")
     out = "\n".join(lines)
     return out + "\n" if out else ""
+
+
+def _replaced(a: list[str], b: list[str], from_label: str, to_label: str) -> str:
+    """``unified`` of texts with no line in common: difflib's one hunk replacing every line,
+    written without its sequence matcher (a history lists thousands of such clause diffs)."""
+    head = f"--- {from_label}\n+++ {to_label}\n@@ -{_range(len(a))} +{_range(len(b))} @@\n"
+    return head + "".join(f"-{line}\n" for line in a) + "".join(f"+{line}\n" for line in b)
+
+
+def _range(length: int) -> str:
+    """A unified hunk's range of ``length`` lines from the first (difflib's format)."""
+    return "1" if length == 1 else f"{1 if length else 0},{length}"
 
 
 # -- sentences ---------------------------------------------------------------------------------

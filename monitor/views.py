@@ -54,13 +54,25 @@ def change_dict(change: Change, numbers: dict[int, int] | None = None) -> dict[s
     """A stored change's summary (one stored by release 0.1 lists no position changes); a
     ``revert`` names the version it returns to (``reverts_to``, a version number when
     ``numbers`` maps version ids to them)."""
-    data: dict[str, Any] = json.loads(change.summary)
+    return summary_dict(change.summary, change.origin, change.kind, change.reverts_to_id, numbers)
+
+
+def summary_dict(
+    summary: str,
+    origin: str,
+    kind: str,
+    reverts_to_id: int | None,
+    numbers: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """``change_dict`` of a change given by its columns."""
+    data: dict[str, Any] = json.loads(summary)
     data.setdefault("positions", [])
     data.setdefault("subprocessors", {"added": [], "removed": []})
-    data["origin"] = change.origin
-    if change.kind == "revert":
-        target = change.reverts_to_id
-        data["reverts_to"] = (numbers or {}).get(target) if target is not None else None
+    data["origin"] = origin
+    if kind == "revert":
+        data["reverts_to"] = (
+            (numbers or {}).get(reverts_to_id) if reverts_to_id is not None else None
+        )
     return data
 
 
@@ -153,16 +165,16 @@ def clause_history(
     numbers: dict[int, dict[int, int]] = {}
     changes = []
     for row in store.clause_history(s, key, document_id, limit):
-        if row.change.document_id not in numbers:  # once per document, not once per row
-            numbers[row.change.document_id] = store.version_numbers(s, row.change.document_id)
-        doc_numbers = numbers[row.change.document_id]
-        summary = change_dict(row.change, doc_numbers)
+        if row.document_id not in numbers:  # once per document, not once per row
+            numbers[row.document_id] = store.version_numbers(s, row.document_id)
+        doc_numbers = numbers[row.document_id]
+        summary = summary_dict(row.summary, row.origin, row.kind, row.reverts_to_id, doc_numbers)
         clause_diff = summary.get("clause_diffs", {}).get(key, {})
         changes.append(
             {
                 "provider": row.provider,
                 "document": row.document,
-                "version": doc_numbers.get(row.change.to_version_id),
+                "version": doc_numbers.get(row.to_version_id),
                 "captured_at": _iso(row.captured_at),
                 "kind": summary["kind"],
                 "severity": summary.get("severity"),
