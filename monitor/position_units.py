@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from .clause_index import Need, Words
 from .clause_patterns import Regex
 from .model import Block
-from .sentences import sentences
+from .sentences import CACHED_TEXTS, sentences
 
 
 @dataclass(frozen=True)
@@ -30,32 +30,33 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a block with what the readers test first: computed once per block
+    text (``sentences_of``), not once per reader nor per reading of a document."""
+
+    text: str
+    low: str  # lower-cased: every reader's prefilter tests it
+    hints: frozenset[int]  # the ids of the registered ``Hints`` it mentions
+    title: bool  # a run-in title ("4.1 Ownership.")
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One sentence of the document with what a reader sees around it."""
 
     text: str
+    low: str  # the sentence lower-cased
+    hints: frozenset[int]  # the ids of the registered ``Hints`` the sentence mentions
     context: str  # enclosing headings, a row's first cell, a list item's lead-in
     heading: bool  # the sentence is a heading or a run-in title ("4.1 Ownership.")
     previous: str  # the sentence before it (same block or the previous one)
     follow: str = ""  # for a "...:" lead-in, the items that follow it
     lead: str = ""  # for a list item, the paragraph just before its list (its lead-in)
 
-    @cached_property
-    def low(self) -> str:
-        """The sentence lower-cased (once: every reader's prefilter tests it)."""
-        return self.text.lower()
-
-    @cached_property
-    def hints(self) -> set[str]:
-        """Which words of the readers' ``Hints`` the sentence (lower-cased) holds: found
-        once, word by word, for all of them."""
-        return _hint_words(len(Hints.registered)).found(self.low)
-
     def mentions(self, hints: Hints) -> bool:
         """Whether the sentence (lower-cased) contains one of the ``hints``: a cheap
         prefilter before the phrase patterns."""
-        need = hints.need
-        return not need.words.isdisjoint(self.hints) or need.met(self.hints, self.low, self.low)
+        return hints.id in self.hints
 
 
 class Hints:
@@ -70,13 +71,52 @@ class Hints:
             raise ValueError(f"a hint must not be whitespace only: {words!r}")
         self.words = words
         self.need = need
+        self.id = len(Hints.registered)
         Hints.registered.append(self)
 
 
+class _HintIndex:
+    """Hints by the words that trigger them: a sentence's words are looked up once
+    (``Words``), and only the hints that one of them triggers are tested."""
+
+    def __init__(self, hints: Sequence[Hints]) -> None:
+        self.hints = hints
+        self.words = Words(w for h in hints for w in h.need.triggers)
+        triggered: dict[str, set[int]] = {}
+        for h in hints:
+            for w in h.need.triggers:
+                triggered.setdefault(w, set()).add(h.id)
+        self.triggered = {w: frozenset(ids) for w, ids in triggered.items()}
+
+    def mentioned(self, low: str) -> frozenset[int]:
+        """The ids of the hints that ``low`` (a lower-cased sentence) contains one of."""
+        found = self.words.found(low)
+        candidates: set[int] = set()
+        for w in found:
+            candidates |= self.triggered[w]
+        return frozenset(i for i in candidates if self.hints[i].need.met(found, low, low))
+
+
 @lru_cache(maxsize=1)
-def _hint_words(count: int) -> Words:
-    """The words of the first ``count`` registered hints (all of them: rebuilt if more come)."""
-    return Words(w for h in Hints.registered[:count] for w in h.need.triggers)
+def _hint_index(count: int) -> _HintIndex:
+    """The first ``count`` registered hints (all of them: rebuilt if more come)."""
+    return _HintIndex(Hints.registered[:count])
+
+
+def sentences_of(text: str) -> tuple[Sentence, ...]:
+    """``text``'s sentences (``sentences.sentences``) with their hints and title flag,
+    computed once per distinct text (bounded, as the sentences are)."""
+    return _sentences_of(text, len(Hints.registered))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _sentences_of(text: str, count: int) -> tuple[Sentence, ...]:
+    index = _hint_index(count)
+    out = []
+    for s in sentences(text):
+        low = s.lower()
+        out.append(Sentence(s, low, index.mentioned(low), _title(s)))
+    return tuple(out)
 
 
 Reader = Callable[[Sequence[Unit]], list[Reading]]
@@ -119,11 +159,11 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
         follow = _following_items(blocks, i) if opens else ""
         item_lead = lead if block.kind == "item" else ""
         for cell_context, text in _cells(block):
-            for sentence in sentences(text):
-                ctx = f"{cell_context} / {context}" if cell_context else context
-                heading = block.kind == "heading" or _title(sentence)
-                out.append(Unit(sentence, ctx, heading, previous, follow, item_lead))
-                previous = sentence
+            ctx = f"{cell_context} / {context}" if cell_context else context
+            for s in sentences_of(text):
+                heading = block.kind == "heading" or s.title
+                out.append(Unit(s.text, s.low, s.hints, ctx, heading, previous, follow, item_lead))
+                previous = s.text
     return out
 
 
