@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
 
-from .clause_patterns import Regex
-from .position_units import APOS, NEG, PARTY, Hints, Reading, Unit, negated, rx, scope
+from .position_sentences import Hints, Rule
+from .position_units import APOS, NEG, PARTY, Reading, Unit, negated, rx
 
 # -- ownership -------------------------------------------------------------------------------------
 
@@ -37,8 +36,7 @@ _RIGHTS = (
 )
 
 
-@cache
-def _owns(obj: str) -> tuple[Regex, ...]:
+def _owns(obj: str) -> tuple[Rule, ...]:
     return (
         rx(rf"\b(?P<verb>owns?)\b{_DET}\s+{_CONJ}{obj}\b"),
         rx(rf"\b(?P<verb>is|are|shall be|will be|remains?) the (?:sole |exclusive )?owners? of"
@@ -48,8 +46,7 @@ def _owns(obj: str) -> tuple[Regex, ...]:
     )  # fmt: skip
 
 
-@cache
-def _remains_yours(obj: str) -> Regex:
+def _remains_yours(obj: str) -> Rule:
     """Your content remains yours / Customer's property; rights in Output vest in (pass to)
     Customer."""
     return rx(
@@ -62,6 +59,9 @@ def _remains_yours(obj: str) -> Regex:
     )
 
 
+# Made at import, as every rule of the readers is (a sentence is tested for them all at once).
+_OWNS = {obj: _owns(obj) for obj in (_INPUT, _OUTPUT)}
+_YOURS = {obj: _remains_yours(obj) for obj in (_INPUT, _OUTPUT)}
 _CLAIM = rx(
     rf"(?:\bnot|\bnever|n{APOS}t)\s+(?:\w+\s+)?(?:claim|assert|take) (?:any )?(?:ownership|title)"
     r"(?: rights?)? (?:of|in|over|to)\s+"
@@ -71,10 +71,11 @@ _ANAPHOR = rx(r"^(?:that|such|this|the) (?:content|material)|^(?:it|them)\b")
 _GENERATED = rx(r"\bgenerat\w+|\bcreat\w+ (?:with|using)")
 
 
-def _customer_owns(text: str, obj: str) -> bool:
-    """``text`` says the customer owns (retains rights in) ``obj``, not negated."""
-    for pattern in _owns(obj):
-        for m in pattern.finditer(text):
+def _customer_owns(u: Unit, obj: str) -> bool:
+    """``u`` says the customer owns (retains rights in) ``obj``, not negated."""
+    text = u.text
+    for pattern in _OWNS[obj]:
+        for m in u.finditer(pattern):
             prefix = text[: m.start("verb")]
             if NEG.search(text[max(0, m.start("verb") - 25) : m.end()]):
                 continue
@@ -86,13 +87,13 @@ def _customer_owns(text: str, obj: str) -> bool:
                 and not _PROVIDER_SUBJECT.search(prefix)
             ):
                 return True
-    yours = _remains_yours(obj).search(text)
+    yours = u.search(_YOURS[obj])
     return bool(yours and not NEG.search(yours.group(0)))
 
 
 def _claims(u: Unit) -> str | None:
     """input / output when the provider says it does not claim ownership of it."""
-    m = _CLAIM.search(u.text)
+    m = u.search(_CLAIM)
     if not m:
         return None
     obj = m.group("o")
@@ -112,11 +113,11 @@ _OWNERSHIP_HINTS = Hints(
 def input_ownership(us: Sequence[Unit]) -> list[Reading]:
     """customer when the customer or user owns (retains rights in) its inputs/content."""
     return [
-        Reading("customer", u.text, scope(u.text))
+        Reading("customer", u.text, u.scope())
         for u in us
         if not u.heading
         and u.mentions(_OWNERSHIP_HINTS)
-        and (_customer_owns(u.text, _INPUT) or _claims(u) == "input")
+        and (_customer_owns(u, _INPUT) or _claims(u) == "input")
     ]
 
 
@@ -146,15 +147,9 @@ def output_ownership(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if u.heading or not u.mentions(_OWNERSHIP_HINTS):
             continue
-        m = _ASSIGNS.search(u.text)
-        if (
-            _customer_owns(u.text, _OUTPUT)
-            or (m and not negated(u.text, m))
-            or _claims(u) == "output"
-        ):
-            customer.append(Reading("customer", u.text, scope(u.text)))
-        elif any(
-            (owned := p.search(u.text)) and not negated(u.text, owned) for p in _PROVIDER_OWNS
-        ):
-            provider.append(Reading("provider", u.text, scope(u.text)))
+        m = u.search(_ASSIGNS)
+        if _customer_owns(u, _OUTPUT) or (m and not negated(u.text, m)) or _claims(u) == "output":
+            customer.append(Reading("customer", u.text, u.scope()))
+        elif any((owned := u.search(p)) and not negated(u.text, owned) for p in _PROVIDER_OWNS):
+            provider.append(Reading("provider", u.text, u.scope()))
     return customer or provider

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .facts import NUMBER_WORDS, Amount, amounts
-from .position_units import APOS, CONTENT, Hints, Reading, Unit, rx, scope
+from .facts import NUMBER_WORDS, Amount
+from .position_sentences import Hints
+from .position_units import APOS, CONTENT, Reading, Unit, rx
 
 # -- retention ------------------------------------------------------------------------------------
 
@@ -41,13 +42,14 @@ _DIGIT = re.compile(r"\d")
 
 
 def _has_number(u: Unit) -> bool:
-    return bool(_DIGIT.search(u.text)) or u.mentions(_NUMBER_HINTS)
+    return bool(u.search(_DIGIT)) or u.mentions(_NUMBER_HINTS)
 
 
-def _periods(text: str) -> list[Amount]:
-    """Periods of ``text`` that are not notices, ages or frequencies."""
+def _periods(u: Unit) -> list[Amount]:
+    """Periods of ``u``'s sentence that are not notices, ages or frequencies."""
     out = []
-    for a in amounts(text):
+    text = u.text
+    for a in u.amounts():
         after, before = text[a.end : a.end + 30], text[max(0, a.start - 20) : a.start]
         if _NOTICE_AFTER.search(after) or _AGE_AFTER.search(after):
             continue
@@ -64,14 +66,14 @@ def retention_days(us: Sequence[Unit]) -> list[Reading]:
     """Explicit periods for which data is kept, or within which it is deleted."""
     found = []
     for u in us:
-        if u.heading or not _has_number(u) or _NOT_RETENTION.search(u.text):
+        if u.heading or not _has_number(u) or u.search(_NOT_RETENTION):
             continue
-        keeps = _KEEP.search(u.text) or _KEEP.search(u.follow)
+        keeps = u.search(_KEEP) or _KEEP.search(u.follow)
         heading = _RETENTION_HEADING.search(u.context)
-        if not (keeps and (_KEPT.search(u.text) or _KEPT.search(u.follow)) or heading):
+        if not (keeps and (u.search(_KEPT) or _KEPT.search(u.follow)) or heading):
             continue
-        for a in _periods(u.text):
-            found.append(Reading(a.days, u.text, scope(u.text)))
+        for a in _periods(u):
+            found.append(Reading(a.days, u.text, u.scope()))
     return found
 
 
@@ -92,9 +94,9 @@ def zero_data_retention(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if not u.mentions(_ZDR_HINTS):
             continue
-        for m in _ZDR.finditer(u.text):
+        for m in u.finditer(_ZDR):
             before, after = u.text[: m.start()], u.text[m.end() :]
             if not (_ZDR_REFUSED_BEFORE.search(before) or _ZDR_REFUSED_AFTER.search(after)):
-                found.append(Reading(True, u.text, scope(u.text)))
+                found.append(Reading(True, u.text, u.scope()))
                 break
     return found

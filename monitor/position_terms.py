@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
-from .facts import Amount, amounts
-from .position_units import APOS, PARTY, Hints, Reading, Unit, negated, rx, scope
+from .facts import Amount
+from .position_sentences import Hints
+from .position_units import APOS, PARTY, Reading, Unit, negated, rx
 
 # -- notice periods -------------------------------------------------------------------------------
 
@@ -27,12 +29,13 @@ _TAKES_EFFECT = rx(
 _FROM_NOTICE = rx(r"^\s*(?:after|from|following)\b")
 
 
-def notice_periods(text: str) -> list[Amount]:
-    """Periods of prior notice in ``text``: "30 days' notice", "at least 14 days before",
-    "effective 30 days after posting". A window counted *from* a notice ("object within
-    30 days of the notice") is not one."""
+def notice_periods(u: Unit) -> list[Amount]:
+    """Periods of prior notice in ``u``'s sentence: "30 days' notice", "at least 14 days
+    before", "effective 30 days after posting". A window counted *from* a notice ("object
+    within 30 days of the notice") is not one."""
     out = []
-    for a in amounts(text):
+    text = u.text
+    for a in u.amounts():
         if text[a.start : a.end].lower().startswith("within"):
             continue
         after, before = text[a.end : a.end + 60], text[max(0, a.start - 60) : a.start]
@@ -71,22 +74,18 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
     for u in us:
         if not u.mentions(_CHANGE_HINTS) or u.heading:
             continue
-        if not _CHANGE.search(u.text) or _NOT_TERMS.search(u.text):
+        if not u.search(_CHANGE) or u.search(_NOT_TERMS):
             continue
-        if not _TERMS.search(u.text) and (
-            _NOT_TERMS.search(u.previous) or _SERVICE_CHANGE.search(u.text)
-        ):
+        if not u.search(_TERMS) and (_NOT_TERMS.search(u.previous) or u.search(_SERVICE_CHANGE)):
             continue  # "any such change" of fees, a change to the services or features
         if not (
-            _TERMS.search(u.text)
-            or _MATERIAL_CHANGE.search(u.text)
+            u.search(_TERMS)
+            or u.search(_MATERIAL_CHANGE)
             or any(_TERMS.search(c) and _CHANGE.search(c) for c in (u.context, u.previous))
         ):
             continue
-        for a in notice_periods(u.text):
-            found.append(
-                (not _MATERIAL.search(u.text), a.days, Reading(a.days, u.text, scope(u.text)))
-            )
+        for a in notice_periods(u):
+            found.append((not u.search(_MATERIAL), a.days, Reading(a.days, u.text, u.scope())))
     found.sort(key=lambda t: (t[0], t[1]))
     return [r for _, _, r in found]
 
@@ -104,30 +103,34 @@ _OBJECT = rx(rf"\bobject(?:s|ing|ion|ions)?\b|\b(?:not|n{APOS}t) approve\b|\bdis
 _NO_OBJECTION = rx(rf"\b(?:may not|cannot|can{APOS}t|no right to|not (?:be )?entitled to) object")
 
 
+@lru_cache(maxsize=1024)
+def _sub(context: str) -> bool:
+    """ "sub" in ``context`` (cached: a block's sentences share their context)."""
+    return "sub" in context.lower()
+
+
 def _about_subprocessors(u: Unit) -> bool:
-    if u.heading or not (u.mentions(_SUBPROCESSOR_HINTS) or "sub" in u.context.lower()):
+    if u.heading or not (u.mentions(_SUBPROCESSOR_HINTS) or _sub(u.context)):
         return False
-    return bool(
-        _SUBPROCESSOR.search(u.text) or (_SUBPROCESSOR.search(u.context) and _NEW.search(u.text))
-    )
+    return bool(u.search(_SUBPROCESSOR) or (_SUBPROCESSOR.search(u.context) and u.search(_NEW)))
 
 
 def subprocessor_notice_days(us: Sequence[Unit]) -> list[Reading]:
     """Days of prior notice before a new subprocessor is engaged."""
     return [
-        Reading(a.days, u.text, scope(u.text))
+        Reading(a.days, u.text, u.scope())
         for u in us
-        if _about_subprocessors(u) and _NEW.search(u.text)
-        for a in notice_periods(u.text)
+        if _about_subprocessors(u) and u.search(_NEW)
+        for a in notice_periods(u)
     ]
 
 
 def subprocessor_objection(us: Sequence[Unit]) -> list[Reading]:
     """True when the customer may object to a new subprocessor."""
     return [
-        Reading(True, u.text, scope(u.text))
+        Reading(True, u.text, u.scope())
         for u in us
-        if _about_subprocessors(u) and _OBJECT.search(u.text) and not _NO_OBJECTION.search(u.text)
+        if _about_subprocessors(u) and u.search(_OBJECT) and not u.search(_NO_OBJECTION)
     ]
 
 
@@ -202,17 +205,15 @@ def audit_right(us: Sequence[Unit]) -> list[Reading]:
         if u.heading or not u.mentions(_AUDIT_HINTS):
             continue
         # inspecting needs an object of the provider's; an audit is one unless of one's own data
-        about_provider = not _OWN_DATA.search(u.text) and (
-            _AUDITED.search(u.text) or _AN_AUDIT.search(u.text)
-        )
+        about_provider = not u.search(_OWN_DATA) and (u.search(_AUDITED) or u.search(_AN_AUDIT))
         for i, pattern in enumerate(_ON_SITE):
-            m = pattern.search(u.text)
+            m = u.search(pattern)
             if m and not negated(u.text, m) and (i >= 2 or about_provider):
-                on_site.append(Reading("on_site", u.text, scope(u.text)))
+                on_site.append(Reading("on_site", u.text, u.scope()))
                 break
         else:
-            if _REPORTS.search(u.text) and _PROVIDE.search(u.text):
-                reports.append(Reading("reports", u.text, scope(u.text)))
+            if u.search(_REPORTS) and u.search(_PROVIDE):
+                reports.append(Reading("reports", u.text, u.scope()))
     return on_site or reports
 
 
@@ -223,10 +224,10 @@ _AUDIT = rx(r"\baudit\w*|\binspect\w*")
 def audit_notice_days(us: Sequence[Unit]) -> list[Reading]:
     """Days of advance notice the customer gives before an audit."""
     return [
-        Reading(a.days, u.text, scope(u.text))
+        Reading(a.days, u.text, u.scope())
         for u in us
-        if not u.heading and u.mentions(_AUDIT_NOTICE_HINTS) and _AUDIT.search(u.text)
-        for a in notice_periods(u.text)
+        if not u.heading and u.mentions(_AUDIT_NOTICE_HINTS) and u.search(_AUDIT)
+        for a in notice_periods(u)
     ]
 
 
@@ -305,7 +306,7 @@ def effective_date(us: Sequence[Unit]) -> list[Reading]:
     for i, u in enumerate(us):
         if not u.mentions(_DATE_HINTS):
             continue
-        for m in _DATED.finditer(u.text):
+        for m in u.finditer(_DATED):
             iso = _iso(m)
             if iso is None or _PREVIOUS.search(u.text[: m.start()]):
                 continue

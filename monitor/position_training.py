@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from .clause_patterns import Regex
-from .position_units import APOS, CONTENT, PARTY, Hints, Reading, Unit, rx, scope
+from .position_sentences import Hints, Rule
+from .position_units import APOS, CONTENT, PARTY, Reading, Unit, rx, scope
 
 _CONTENT = rx(rf"\b{CONTENT}\b")
 
@@ -129,22 +129,21 @@ def trains(text: str) -> bool:
 
 
 def _about_training(u: Unit) -> bool:
-    text = u.text
-    in_sentence = trains(text)
+    in_sentence = bool(u.search(_TRAIN))
     if u.heading or not (in_sentence or trains(u.previous) or trains(u.context)):
         return False
-    if _STAFF_TRAINING.search(text) or _NOT_OURS.search(text) or _DEFINITION.search(text):
+    if u.search(_STAFF_TRAINING) or u.search(_NOT_OURS) or u.search(_DEFINITION):
         return False
-    content = _CONTENT.search(text)
-    if _FEEDBACK.search(text) and not content:
+    content = u.search(_CONTENT)
+    if u.search(_FEEDBACK) and not content:
         return False
-    opt = (_OPT_OUT.search(text) or _OPT_IN.search(text)) and not _OTHER_CHOICE.search(text)
+    opt = (u.search(_OPT_OUT) or u.search(_OPT_IN)) and not u.search(_OTHER_CHOICE)
     if in_sentence:
         return bool(_licence_to_improve(u) or content or opt)
     # Around a training sentence or under a training heading, only an explicit opt-out /
     # opt-in is about training: "only with your consent" or "we do not use your files for
     # advertising" there may be about something else.
-    if not (opt and _EXPLICIT_CHOICE.search(text)):
+    if not (opt and u.search(_EXPLICIT_CHOICE)):
         return False
     return bool(trains(u.previous) or (trains(u.context) and content))
 
@@ -157,13 +156,13 @@ def _licence_to_improve(u: Unit) -> bool:
     the services"): the user's licence to the provider, hence content used."""
     lead = u.lead
     return bool(
-        lead and _LICENCE.search(lead) and not _TO_USER.search(lead) and _TRAIN.search(u.text)
-        and not _NEG_USE.search(u.text)
+        lead and _LICENCE.search(lead) and not _TO_USER.search(lead) and u.search(_TRAIN)
+        and not u.search(_NEG_USE)
     )  # fmt: skip
 
 
-def _positive(text: str) -> bool:
-    return any(not _CUSTOMER_SUBJECT.search(text[: m.start()]) for m in _POSITIVE.finditer(text))
+def _positive(u: Unit) -> bool:
+    return any(not _CUSTOMER_SUBJECT.search(u.text[: m.start()]) for m in u.finditer(_POSITIVE))
 
 
 _ENUMERATION = re.compile(r"\(\s*(?:[a-z]|[ivx]+|\d+)\s*\)|;")
@@ -187,40 +186,40 @@ _OTHER_TOPIC = rx(
 )
 
 
-def _choice(pattern: Regex, text: str) -> re.Match[str] | None:
+def _choice(pattern: Rule, u: Unit) -> re.Match[str] | None:
     """The first choice ``pattern`` finds that is not about marketing, cookies, sale ..."""
-    for m in pattern.finditer(text):
-        if not _OTHER_TOPIC.search(text[m.start() : m.end() + 40]):
+    for m in u.finditer(pattern):
+        if not _OTHER_TOPIC.search(u.text[m.start() : m.end() + 40]):
             return m
     return None
 
 
 def _training_readings(u: Unit) -> list[Reading]:
     text = u.text
-    cut = _EXCEPT.search(text)
+    cut = u.search(_EXCEPT)
     main, exc = (text[: cut.start()], text[cut.start() :]) if cut else (text, "")
     found: list[Reading] = []
     if _licence_to_improve(u):
-        return [Reading("used", text, scope(text))]
+        return [Reading("used", text, u.scope())]
     for value, pattern in (("opt_out", _OPT_OUT), ("opt_in", _OPT_IN)):
-        if m := _choice(pattern, text):
+        if m := _choice(pattern, u):
             where = _segment(text, m.start())
-            found.append(Reading(value, text, scope(where) or scope(exc) or scope(text)))
+            found.append(Reading(value, text, scope(where) or scope(exc) or u.scope()))
     negated = bool(_NEG_USE.search(_NOT_A_RULE.sub(" ", main)))
     if negated and not found:
-        value = "opt_in" if _BY_DEFAULT.search(text) else "not_used"
-        found.append(Reading(value, text, scope(text)))
+        value = "opt_in" if u.search(_BY_DEFAULT) else "not_used"
+        found.append(Reading(value, text, u.scope()))
     elif negated and exc and scope(exc) is not None:
         found.append(Reading("not_used", text, scope(main)))
     elif (
         not negated
         and not found
-        and _positive(text)
-        and not _EXCEPTION_ONLY.search(text)
-        and not _DERIVED.search(text)
-        and _USERS.search(text)
+        and _positive(u)
+        and not u.search(_EXCEPTION_ONLY)
+        and not u.search(_DERIVED)
+        and u.search(_USERS)
     ):
-        found.append(Reading("used", text, scope(text)))
+        found.append(Reading("used", text, u.scope()))
     return found
 
 

@@ -10,14 +10,12 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from .clause_index import Need, Words
-from .clause_patterns import Regex
+from .facts import Amount
 from .model import Block
-from .sentences import CACHED_TEXTS, sentences
+from .position_sentences import Hints, Rule, Sentence, sentences_of
 
 
 @dataclass(frozen=True)
@@ -29,24 +27,13 @@ class Reading:
     scope: str | None = None
 
 
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of a block with what the readers test first: computed once per block
-    text (``sentences_of``), not once per reader nor per reading of a document."""
-
-    text: str
-    low: str  # lower-cased: every reader's prefilter tests it
-    hints: frozenset[int]  # the ids of the registered ``Hints`` it mentions
-    title: bool  # a run-in title ("4.1 Ownership.")
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unit:
-    """One sentence of the document with what a reader sees around it."""
+    """One sentence of the document with what a reader sees around it (not frozen: ~200 are
+    made a page, and a frozen dataclass is made ~5x slower; no reader changes one)."""
 
     text: str
-    low: str  # the sentence lower-cased
-    hints: frozenset[int]  # the ids of the registered ``Hints`` the sentence mentions
+    sentence: Sentence  # the sentence as the readers test it (hints, rules it may match)
     context: str  # enclosing headings, a row's first cell, a list item's lead-in
     heading: bool  # the sentence is a heading or a run-in title ("4.1 Ownership.")
     previous: str  # the sentence before it (same block or the previous one)
@@ -56,75 +43,32 @@ class Unit:
     def mentions(self, hints: Hints) -> bool:
         """Whether the sentence (lower-cased) contains one of the ``hints``: a cheap
         prefilter before the phrase patterns."""
-        return hints.id in self.hints
+        return hints.id in self.sentence.hints
 
+    def search(self, rule: Rule | re.Pattern[str]) -> re.Match[str] | None:
+        """``rule.search(self.text)`` (run only where the sentence may hold a match)."""
+        return self.sentence.search(rule)
 
-class Hints:
-    """Lower-case strings a sentence a reader looks at contains one of (``Unit.mentions``).
-    Every instance is registered, so that a sentence's words are looked up once for all."""
+    def finditer(self, rule: Rule | re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """``rule.finditer(self.text)`` (likewise)."""
+        return self.sentence.finditer(rule)
 
-    registered: list[Hints] = []  # noqa: RUF012 - the registry of every instance
+    def amounts(self) -> list[Amount]:
+        """``facts.amounts(self.text)``: the explicit periods of the sentence."""
+        return self.sentence.amounts
 
-    def __init__(self, *words: str) -> None:
-        need = Need.of(words)
-        if need is None:
-            raise ValueError(f"a hint must not be whitespace only: {words!r}")
-        self.words = words
-        self.need = need
-        self.id = len(Hints.registered)
-        Hints.registered.append(self)
-
-
-class _HintIndex:
-    """Hints by the words that trigger them: a sentence's words are looked up once
-    (``Words``), and only the hints that one of them triggers are tested."""
-
-    def __init__(self, hints: Sequence[Hints]) -> None:
-        self.hints = hints
-        self.words = Words(w for h in hints for w in h.need.triggers)
-        triggered: dict[str, set[int]] = {}
-        for h in hints:
-            for w in h.need.triggers:
-                triggered.setdefault(w, set()).add(h.id)
-        self.triggered = {w: frozenset(ids) for w, ids in triggered.items()}
-
-    def mentioned(self, low: str) -> frozenset[int]:
-        """The ids of the hints that ``low`` (a lower-cased sentence) contains one of."""
-        found = self.words.found(low)
-        candidates: set[int] = set()
-        for w in found:
-            candidates |= self.triggered[w]
-        return frozenset(i for i in candidates if self.hints[i].need.met(found, low, low))
-
-
-@lru_cache(maxsize=1)
-def _hint_index(count: int) -> _HintIndex:
-    """The first ``count`` registered hints (all of them: rebuilt if more come)."""
-    return _HintIndex(Hints.registered[:count])
-
-
-def sentences_of(text: str) -> tuple[Sentence, ...]:
-    """``text``'s sentences (``sentences.sentences``) with their hints and title flag,
-    computed once per distinct text (bounded, as the sentences are)."""
-    return _sentences_of(text, len(Hints.registered))
-
-
-@lru_cache(maxsize=CACHED_TEXTS)
-def _sentences_of(text: str, count: int) -> tuple[Sentence, ...]:
-    index = _hint_index(count)
-    out = []
-    for s in sentences(text):
-        low = s.lower()
-        out.append(Sentence(s, low, index.mentioned(low), _title(s)))
-    return tuple(out)
+    def scope(self) -> str | None:
+        """``scope(self.text)``: the tier or product the sentence limits its rule to."""
+        return scope(self.text, self)
 
 
 Reader = Callable[[Sequence[Unit]], list[Reading]]
 
 
-def rx(pattern: str) -> Regex:
-    """A case-insensitive pattern of the readers, with its literal prefilter."""
-    return Regex(pattern, re.IGNORECASE)
+def rx(pattern: str) -> Rule:
+    """A case-insensitive pattern of the readers, with its literal prefilter (a sentence of
+    the document runs it only where it may match: ``Unit.search``)."""
+    return Rule(pattern)
 
 
 def negated(text: str, m: re.Match[str]) -> bool:
@@ -139,6 +83,7 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
     """Every sentence of ``blocks`` with its headings, table row and list lead-in."""
     out: list[Unit] = []
     headings: list[tuple[int, str]] = []
+    under = ""  # the enclosing headings, innermost first
     lead = ""
     previous = ""
     for i, block in enumerate(blocks):
@@ -147,6 +92,7 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
             headings = [(lv, t) for lv, t in headings if lv < block.level] + [
                 (block.level, block.text)
             ]
+            under = " / ".join(t for _, t in reversed(headings))
             lead = ""
         elif block.kind == "item":
             context = lead
@@ -154,7 +100,10 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
             context = lead if i and blocks[i - 1].kind == "item" else ""
             following = i + 1 < len(blocks) and blocks[i + 1].kind == "item"
             lead = block.text if following else ""
-        context = " / ".join([c for c in [context] if c] + [t for _, t in reversed(headings)])
+        if not context:
+            context = under
+        elif headings:
+            context = f"{context} / {under}"
         opens = block.kind == "paragraph" and block.text.rstrip().endswith(":")
         follow = _following_items(blocks, i) if opens else ""
         item_lead = lead if block.kind == "item" else ""
@@ -162,26 +111,9 @@ def units(blocks: Sequence[Block]) -> list[Unit]:
             ctx = f"{cell_context} / {context}" if cell_context else context
             for s in sentences_of(text):
                 heading = block.kind == "heading" or s.title
-                out.append(Unit(s.text, s.low, s.hints, ctx, heading, previous, follow, item_lead))
+                out.append(Unit(s.text, s, ctx, heading, previous, follow, item_lead))
                 previous = s.text
     return out
-
-
-_NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[ivxlc]+[.)])\s+")
-_MINOR = frozenset(
-    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]
-)
-
-
-def _title(sentence: str) -> bool:
-    """A run-in title ("(c) Use of Content to Improve Services."): short, every word capitalized."""
-    if len(sentence.split()) > 12:  # the numbering and a trailing "." take two words at most
-        return False
-    words = _NUMBERING.sub("", sentence).rstrip(".:").split()
-    major = [w for w in words if w.lower() not in _MINOR]
-    if not 0 < len(words) <= 10 or len(major) < 2 or sentence.isupper():
-        return False
-    return all(w[:1].isupper() for w in major)
 
 
 def _cells(block: Block) -> list[tuple[str, str]]:
@@ -261,13 +193,14 @@ _GENERIC_SCOPE = rx(
 _CAPITALIZED_BEFORE = re.compile(r"[A-Z][\w-]*\s+$")
 
 
-def scope(text: str) -> str | None:
-    """The tier or product a sentence limits its rule to, as written ("free subscription").
+def scope(text: str, unit: Unit | None = None) -> str | None:
+    """The tier or product a sentence limits its rule to, as written ("free subscription");
+    ``unit``: the unit whose sentence ``text`` is.
 
     A product name must be a whole run of capitalized words: "AI Training" in "the Mistral
     AI Training Data" is part of a defined term, not a product."""
     for pattern in _SCOPES:
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(text) if unit is None else unit.finditer(pattern):
             found = " ".join(m.group("s").split())
             if not _GENERIC_SCOPE.match(found):
                 return found
