@@ -207,7 +207,7 @@ def process_capture(
     version in force or none, or only its text's digest (``worker.read_digest``), enough
     when that is a neighbouring version's text; without it the page is read here.
     """
-    doc_row = store.ensure_document(s, doc)
+    doc_row, fresh = store.document_row(s, doc)  # fresh: no history to look up
     digest = store.sha256(capture.content)
     row = _Row(
         doc_row.id,
@@ -218,12 +218,15 @@ def process_capture(
         settings_fingerprint(doc),
     )
     report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
-    last = store.last_good_attempt(s, row.document_id) if capture.origin == "live" else None
+    live = capture.origin == "live" and not fresh
+    last = store.last_good_attempt(s, row.document_id) if live else None
     if last and last.snapshot_sha256 == digest and last.settings_sha256 == row.settings:
         row = replace(row, text_sha256=last.text_sha256)
         row.add(s, "unchanged", snapshot_sha256=digest)
         return report
-    before, after = store.neighbours(s, row.document_id, capture.captured_at)
+    before, after = (
+        (None, None) if fresh else store.neighbours(s, row.document_id, capture.captured_at)
+    )
     if before is not None and capture.origin == "live" and _read_otherwise(s, row, last):
         report.warning = _reread(s, doc)
         before, after = store.neighbours(s, row.document_id, capture.captured_at)
@@ -231,7 +234,7 @@ def process_capture(
         known = neighbours_with(before, after, analysis.text_sha256)
         if known.match is not None:  # the text of the version around it: nothing new
             row, at = replace(row, text_sha256=analysis.text_sha256), capture.captured_at
-            snapshot = _put_snapshot(s, row, capture)
+            snapshot = _put_snapshot(s, row, capture, first=fresh)
             recorded = record_match(s, row.document_id, known, at, snapshot, doc.alerting)
             return _finish(s, row, report, recorded, snapshot)
         analysis = None  # another text: read the page here
@@ -250,7 +253,7 @@ def process_capture(
     around = neighbours_of(before, after, extraction.text)
     held, note = _suspect(s, row, capture, extraction, around, content)
     if held:
-        snapshot = _put_snapshot(s, row, capture)
+        snapshot = _put_snapshot(s, row, capture, first=fresh)
         row.add(s, "suspect", snapshot_sha256=snapshot, warning=note)
         report.outcome, report.warning = "suspect", note
         return report
@@ -259,7 +262,7 @@ def process_capture(
     except ExtractError as exc:
         row.add(s, "error", error_kind=exc.kind, error=str(exc))
         return _error(doc, exc.kind, str(exc))
-    snapshot = _put_snapshot(s, row, capture, analysis.packed)
+    snapshot = _put_snapshot(s, row, capture, analysis.packed, fresh)
     obs = Observation(
         captured_at=capture.captured_at,
         origin=capture.origin,
@@ -280,9 +283,11 @@ def process_capture(
     return _finish(s, row, report, recorded, snapshot)
 
 
-def _put_snapshot(s: Session, row: _Row, capture: Capture, packed: bytes | None = None) -> str:
+def _put_snapshot(
+    s: Session, row: _Row, capture: Capture, packed: bytes | None = None, first: bool = False
+) -> str:
     content, kind, delta = capture.content, capture.content_type, capture.delta
-    return store.put_snapshot(s, row.document_id, content, kind, packed, delta)
+    return store.put_snapshot(s, row.document_id, content, kind, packed, delta, first)
 
 
 def _finish(
@@ -291,7 +296,7 @@ def _finish(
     """The capture's attempt row, and its report: outcome, version, change."""
     row.add(s, recorded.outcome, snapshot_sha256=snapshot, warning=report.warning)
     report.outcome = recorded.outcome
-    report.version = store.version_number(s, recorded.version)
+    report.version = recorded.number or store.version_number(s, recorded.version)
     report.captured_at = iso(recorded.version.captured_at)
     if recorded.change is not None and recorded.summary is not None:
         report.change = {

@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import CursorResult, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -172,9 +172,12 @@ def first_line(exc: BaseException) -> str:
     return message.splitlines()[0] if message else type(exc).__name__
 
 
-def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
-    """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did."""
-    s.execute(_insert(s, model).values(**values).on_conflict_do_nothing(index_elements=keys))
+def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING``: create a row unless another process did;
+    whether this one did."""
+    stmt = _insert(s, model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    result = s.execute(stmt)
+    return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 def insert_new_many(

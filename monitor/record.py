@@ -45,6 +45,7 @@ class Recorded:
     version: Version
     change: Change | None = None
     summary: dict[str, Any] | None = None  # ``change``'s summary, as stored (JSON) in it
+    number: int | None = None  # ``version``'s number when known without counting (1: the first)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def record_observation(
     outcome: Outcome = (
         "cosmetic" if change is not None and change.kind == "cosmetic" else "new_version"
     )
-    return Recorded(outcome, version, change, summary)
+    return Recorded(outcome, version, change, summary, 1 if before is None else None)
 
 
 def record_match(
@@ -145,7 +146,7 @@ def record_match(
     if match is before:
         return Recorded("unchanged", before)
     moved = _move_back(s, document_id, before, match, captured_at, snapshot, rules)
-    return Recorded("unchanged", moved)
+    return Recorded("unchanged", moved, number=1 if before is None else None)
 
 
 def _made(s: Session, ready: Derived | None, before: Version) -> dict[str, Any] | None:

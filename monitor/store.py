@@ -13,7 +13,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, and_, delete, func, insert, inspect, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from .db import insert_new
@@ -70,31 +82,43 @@ __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-expor
 
 
 def ensure_document(s: Session, doc: DocumentConfig) -> Document:
-    """The row of ``doc``, created on first use; its URL follows the configuration.
+    """The row of ``doc``, created on first use; its URL follows the configuration."""
+    return document_row(s, doc)[0]
+
+
+def document_row(s: Session, doc: DocumentConfig) -> tuple[Document, bool]:
+    """The row of ``doc`` and whether this call created it: a row created in the caller's
+    transaction has no history yet (no attempt, snapshot or version), so a first capture
+    needs no look-up of one.
 
     Created by ``INSERT … ON CONFLICT DO NOTHING``: two processes creating it at once
-    (PostgreSQL) both end up with the one row.
+    (PostgreSQL) both end up with the one row (and only the one whose insert made it is
+    told so: the other's waited for that transaction to commit).
     """
     known: dict[tuple[str, str], Document] = s.info.setdefault("documents", {})
     row = known.get((doc.provider, doc.id))
     if row is None or not inspect(row).persistent:  # one look-up per session and document
         row = find_document(s, doc.provider, doc.id)
+    created = False
     if row is None:
         values = {"provider": doc.provider, "slug": doc.id, "url": doc.url, "created_at": utcnow()}
-        insert_new(s, Document, values, ["provider", "slug"])
+        created = insert_new(s, Document, values, ["provider", "slug"])
         row = find_document(s, doc.provider, doc.id)
         if row is None:  # the insert, or the other process, made it
             raise StoreError(f"cannot create the document row of {doc.key}")
     known[(doc.provider, doc.id)] = row
     if row.url != doc.url:
         row.url = doc.url
-    return row
+    return row, created
+
+
+_FIND_DOCUMENT = select(Document).where(
+    Document.provider == bindparam("provider"), Document.slug == bindparam("slug")
+)
 
 
 def find_document(s: Session, provider: str, slug: str) -> Document | None:
-    return s.scalars(
-        select(Document).where(Document.provider == provider, Document.slug == slug)
-    ).first()
+    return s.scalars(_FIND_DOCUMENT, {"provider": provider, "slug": slug}).first()
 
 
 def all_documents(s: Session) -> list[Document]:
@@ -104,16 +128,17 @@ def all_documents(s: Session) -> list[Document]:
 # -- fetch attempts ----------------------------------------------------------------------
 
 
-def add_attempt(s: Session, document_id: int, **fields: Any) -> FetchAttempt:
-    attempt = FetchAttempt(document_id=document_id, **fields)
-    s.add(attempt)
-    s.flush()
-    return attempt
+def add_attempt(s: Session, document_id: int, **fields: Any) -> None:
+    """An attempt row (one Core insert: nothing reads it back as an object)."""
+    s.execute(insert(FetchAttempt), [{"document_id": document_id, **fields}])
 
 
 def last_good_attempt(s: Session, document_id: int, origin: str = "live") -> FetchAttempt | None:
     """The latest attempt that yielded content (for validators and the unchanged-bytes shortcut)."""
-    return s.scalars(last_good_query(document_id, origin)).first()
+    query = _LAST_GOOD.get(origin)
+    if query is None:
+        query = _LAST_GOOD.setdefault(origin, last_good_query(bindparam("document_id"), origin))
+    return s.scalars(query, {"document_id": document_id}).first()
 
 
 def last_good_query(
@@ -133,6 +158,9 @@ def last_good_query(
         .order_by(FetchAttempt.started_at.desc(), FetchAttempt.id.desc())
         .limit(1)
     )
+
+
+_LAST_GOOD: dict[str, Select[FetchAttempt]] = {}  # by origin: built once, bound per call
 
 
 def attempts(s: Session, document_id: int, limit: int = 50) -> list[FetchAttempt]:
@@ -192,31 +220,42 @@ def latest_version(s: Session, document_id: int) -> Version | None:
     ).first()
 
 
+_LATEST_OF = (
+    select(Version)
+    .join(Document, Version.document_id == Document.id)
+    .where(Document.provider == bindparam("provider"), Document.slug == bindparam("slug"))
+    .order_by(Version.captured_at.desc(), Version.id.desc())
+    .limit(1)
+)
+
+
 def latest_version_of(s: Session, provider: str, slug: str) -> Version | None:
     """``latest_version`` of a document given by its provider and slug (one query)."""
-    return s.scalars(
-        select(Version)
-        .join(Document, Version.document_id == Document.id)
-        .where(Document.provider == provider, Document.slug == slug)
-        .order_by(Version.captured_at.desc(), Version.id.desc())
-        .limit(1)
-    ).first()
+    return s.scalars(_LATEST_OF, {"provider": provider, "slug": slug}).first()
+
+
+def _neighbour(later: bool) -> SQLColumnExpression[int]:
+    """The id of the version just after (``later``) or at/before ``:at`` (a subquery)."""
+    at: BindParameter[datetime] = bindparam("at")
+    of_document = Version.document_id == bindparam("document_id")
+    query = select(Version.id).limit(1)
+    if later:
+        query = query.where(of_document, Version.captured_at > at)
+        query = query.order_by(Version.captured_at, Version.id)
+    else:
+        query = query.where(of_document, Version.captured_at <= at)
+        query = query.order_by(Version.captured_at.desc(), Version.id.desc())
+    return query.scalar_subquery()
+
+
+_NEIGHBOURS = select(Version).where(Version.id.in_([_neighbour(False), _neighbour(True)]))
 
 
 def neighbours(s: Session, document_id: int, at: datetime) -> tuple[Version | None, Version | None]:
-    """The versions just before (or at) and just after ``at``."""
-    before = s.scalars(
-        select(Version)
-        .where(Version.document_id == document_id, Version.captured_at <= at)
-        .order_by(Version.captured_at.desc(), Version.id.desc())
-        .limit(1)
-    ).first()
-    after = s.scalars(
-        select(Version)
-        .where(Version.document_id == document_id, Version.captured_at > at)
-        .order_by(Version.captured_at, Version.id)
-        .limit(1)
-    ).first()
+    """The versions just before (or at) and just after ``at`` (one query)."""
+    found = s.scalars(_NEIGHBOURS, {"document_id": document_id, "at": at}).all()
+    before = next((v for v in found if v.captured_at <= at), None)
+    after = next((v for v in found if v.captured_at > at), None)
     return before, after
 
 
@@ -237,12 +276,17 @@ def version_numbers(s: Session, document_id: int) -> dict[int, int]:
 def version_number(s: Session, version: Version) -> int:
     """The 1-based number of ``version`` in its document's chronological order (as in
     ``version_numbers``), counted in the database."""
-    earlier = or_(
-        Version.captured_at < version.captured_at,
-        and_(Version.captured_at == version.captured_at, Version.id <= version.id),
-    )
-    count = select(func.count()).where(Version.document_id == version.document_id, earlier)
-    return int(s.scalar(count) or 0)
+    values = {"document_id": version.document_id, "at": version.captured_at, "id": version.id}
+    return int(s.scalar(_NUMBER, values) or 0)
+
+
+_NUMBER = select(func.count()).where(
+    Version.document_id == bindparam("document_id"),
+    or_(
+        Version.captured_at < bindparam("at"),
+        and_(Version.captured_at == bindparam("at"), Version.id <= bindparam("id")),
+    ),
+)
 
 
 def clause_texts(s: Session, version_id: int) -> dict[str, ClauseText]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from . import snapshot_codec
@@ -26,39 +26,40 @@ def put_snapshot(
     content_type: str | None,
     packed: bytes | None = None,
     delta: snapshot_codec.Delta | None = None,
+    first: bool = False,
 ) -> str:
     """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot;
     ``packed``: ``content`` packed on its own already (``snapshot_codec.pack``, in a worker),
     used when there is no snapshot to make a delta on; ``delta``: packed as a delta already,
-    used when its base is that last snapshot."""
+    used when its base is that last snapshot. ``first``: the document has no snapshot yet
+    (its row was created in this transaction), so none is looked for."""
     digest = sha256(content)
-    if s.get(Snapshot, digest) is not None:
+    if s.scalar(_EXISTS, {"sha256": digest}) is not None:
         return digest
-    base = s.execute(
-        select(Snapshot.sha256, Snapshot.depth)
-        .where(Snapshot.document_id == document_id)
-        .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
-        .limit(1)
-    ).first()
-    row = Snapshot(
-        sha256=digest,
-        document_id=document_id,
-        size=len(content),
-        content_type=content_type,
-    )
+    base = None if first else s.execute(_LAST, {"document_id": document_id}).first()
+    row = {"sha256": digest, "document_id": document_id, "size": len(content)}
+    row["content_type"] = content_type
     if base is not None and base.depth < MAX_DELTA_DEPTH:
-        row.codec, row.base_sha256, row.depth = "zstd-delta", base.sha256, base.depth + 1
+        row |= {"codec": "zstd-delta", "base_sha256": base.sha256, "depth": base.depth + 1}
         if delta is not None and delta.base_sha256 == base.sha256:
-            row.content = delta.packed
+            row["content"] = delta.packed
         else:
-            row.content = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
+            row["content"] = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
     else:
-        row.codec, row.depth = "zstd", 0
-        row.content = packed if packed is not None else snapshot_codec.pack(content)
-    s.add(row)
-    s.flush()
+        row |= {"codec": "zstd", "depth": 0}
+        row["content"] = packed if packed is not None else snapshot_codec.pack(content)
+    s.execute(insert(Snapshot), [row])  # Core: nothing reads the row back as an object
     _remember(digest, content)
     return digest
+
+
+_EXISTS = select(Snapshot.sha256).where(Snapshot.sha256 == bindparam("sha256"))
+_LAST = (  # the document's last snapshot: what a new one is a delta on
+    select(Snapshot.sha256, Snapshot.depth)
+    .where(Snapshot.document_id == bindparam("document_id"))
+    .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
+    .limit(1)
+)
 
 
 def load_snapshot(s: Session, digest: str) -> bytes:
