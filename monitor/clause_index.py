@@ -3,11 +3,12 @@
 A text is read once for all the phrase patterns of all clause keys (and the negative
 topics). ``clause_patterns.requirements`` tells what any match of a pattern holds: for one
 of its alternatives, a string of each of a few literal sets ("train" and one of "model",
-"ai"). A text's words are looked up once each (``Words``: the literals inside each distinct
-word, remembered), which gives the literals without whitespace that it holds; one with
-whitespace ("how long") is tested whole, and only where its longest word is present. Only
-the patterns whose requirements the text meets are run: most sentences meet a handful, and
-the answer is still the regexes' own.
+"ai"). A text's words are looked up once each (``Bits``: the needs that the literals inside
+each distinct word meet, remembered per word), and one integer addition tells which
+patterns have every need of one of their alternatives met (``PhraseIndex``); a literal with
+whitespace ("how long") is found by its longest word, then tested whole. Only those
+patterns are run, and only for the keys that ask about that text (``Group``): most
+sentences meet a handful, and the answer is still the regexes' own.
 """
 
 from __future__ import annotations
@@ -15,21 +16,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, reduce
+from operator import or_
 
-from .clause_patterns import WORD_START, requirements, word_start
+from .clause_patterns import WORD_START, ascii_twin, plain, requirements, word_start
 
 EXACT = "\x00"  # prefix of a case-sensitive literal's word in a found set (folded: bare)
 CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
 
 
-class Words(dict[str, frozenset[str]]):
-    """Word → which of ``literals`` (strings without whitespace) it contains; computed at the
-    first lookup of each word, so a text's found set is a C-level union over its words. A
-    literal marked ``WORD_START`` must start a word: begin the word or follow a character
-    that is not a word character (re's own ``\\w``)."""
+class _Scan:
+    """The literals (strings without whitespace) inside a word: one trie regex over the
+    word. A literal marked ``WORD_START`` must start a word: begin the word or follow a
+    character that is not a word character (re's own ``\\w``)."""
 
     def __init__(self, literals: Iterable[str]) -> None:
-        super().__init__()
         self.literals = tuple(dict.fromkeys(literals))
         bodies: dict[str, tuple[list[str], list[str]]] = {}  # body → keys (anywhere, at starts)
         for s in self.literals:
@@ -48,21 +49,55 @@ class Words(dict[str, frozenset[str]]):
             for longest in bodies
         }
 
-    def __missing__(self, word: str) -> frozenset[str]:
-        if len(self) >= CACHED_WORDS:
-            self.clear()
+    def inside(self, word: str) -> set[str]:
         found: set[str] = set()
         for m in self._scan.finditer(word) if self._scan is not None else ():
             at = m.start()
             start = at == 0 or _WORD.match(word, at - 1) is None
             for anywhere, everywhere in self._keys[m.group(1)]:
                 found.update(everywhere if start else anywhere)
-        self[word] = frozen = frozenset(found)
+        return found
+
+
+class Words(dict[str, frozenset[str]]):
+    """Word → which of ``literals`` (strings without whitespace, ``_Scan``) it contains;
+    computed at the first lookup of each word, so a text's found set is a C-level union
+    over its words."""
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        super().__init__()
+        self._scan = _Scan(literals)
+        self.literals = self._scan.literals
+
+    def __missing__(self, word: str) -> frozenset[str]:
+        if len(self) >= CACHED_WORDS:
+            self.clear()
+        self[word] = frozen = frozenset(self._scan.inside(word))
         return frozen
 
     def found(self, text: str) -> set[str]:
         """``{s for s in literals if s in text}``: such a literal lies inside one word."""
         return set().union(*map(self.__getitem__, set(text.split())))
+
+
+class Bits(dict[str, int]):
+    """Word → the bits (``bits``: literal → its bit) of the literals it contains, like
+    ``Words``; a text's mask is a C-level OR over its words (``mask``)."""
+
+    def __init__(self, bits: Mapping[str, int]) -> None:
+        super().__init__()
+        self._scan = _Scan(bits)
+        self._bits = dict(bits)
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= CACHED_WORDS:
+            self.clear()
+        self[word] = mask = reduce(or_, (self._bits[s] for s in self._scan.inside(word)), 0)
+        return mask
+
+    def mask(self, text: str) -> int:
+        """The bits of the literals in ``text``."""
+        return reduce(or_, map(self.__getitem__, set(text.split())), 0)
 
 
 _WORD = re.compile(r"\w")
@@ -145,7 +180,14 @@ class Phrase:
     weights: tuple[tuple[str, int], ...]
     ways: tuple[tuple[Need, ...], ...] | None
 
+    @cached_property
+    def twin(self) -> re.Pattern[str] | None:
+        """The regex for ``plain`` text (``ascii_twin``), compiled at first use."""
+        return ascii_twin(self.regex)
+
     def possible(self, found: set[str], text: str, low: str) -> bool:
+        """Whether a text holding the literals ``found`` (``Words.found``) meets the needs
+        of one of the ways."""
         if self.ways is None:
             return True
         for way in self.ways:  # plain loops, need.met inlined: this is the hot path
@@ -156,18 +198,80 @@ class Phrase:
                 return True
         return False
 
-    @property
-    def triggers(self) -> frozenset[str]:
-        """Words one of which is in any text the phrase may match (each way's first need)."""
-        return frozenset(w for way in self.ways or () for w in way[0].triggers)
-
 
 PhraseSpec = tuple[str, int, int]  # (regex, flags, weight)
 
 
+class Group:
+    """One key's candidate regexes in one text: those of positive weight, then the others,
+    and the lowest and highest sums they may give; the sums found are remembered."""
+
+    __slots__ = ("_exact", "_score", "highest", "lowest", "negative", "positive")
+
+    def __init__(self) -> None:
+        self.positive: list[tuple[re.Pattern[str], int]] = []
+        self.negative: list[tuple[re.Pattern[str], int]] = []
+        self.highest = self.lowest = 0
+        self._score: int | None = None
+        self._exact: int | None = None
+
+    def add(self, regex: re.Pattern[str], weight: int) -> None:
+        if weight > 0:
+            self.positive.append((regex, weight))
+            self.highest += weight
+        else:
+            self.negative.append((regex, weight))
+            self.lowest += weight
+
+    def score(self, text: str) -> int:
+        """The sum of the weights found in ``text`` where one of positive weight is found,
+        else 0 (the others are run only then)."""
+        if self._score is None:
+            found = 0
+            for regex, weight in self.positive:
+                if regex.search(text):
+                    found += weight
+            if found:
+                for regex, weight in self.negative:
+                    if regex.search(text):
+                        found += weight
+            self._score = found
+        return self._score
+
+    def exact(self, text: str) -> int:
+        """The sum of the weights found in ``text``."""
+        if self._exact is None:
+            found = 0
+            for regex, weight in (*self.positive, *self.negative):
+                if regex.search(text):
+                    found += weight
+            self._exact = found
+        return self._exact
+
+    def found(self, text: str) -> bool:
+        """Whether one of the regexes is found in ``text``."""
+        for regex, _ in (*self.positive, *self.negative):  # noqa: SIM110 - on the hot path
+            if regex.search(text):
+                return True
+        return False
+
+
+# Needs of a way with whitespace in a string, retested in the text: the strings to find
+# in its folded form, those to find in the text itself (either one meets the need).
+Check = tuple[tuple[str, ...], tuple[str, ...]]
+
+
 class PhraseIndex:
-    """The phrases of several families (key → its ``(regex, flags, weight)``s), indexed by
-    the words that trigger them; ``scores(text)`` gives each key's summed weight."""
+    """The phrases of several families (key → its ``(regex, flags, weight)``s) and what
+    their matches require; ``scores(text)`` gives each key's summed weight.
+
+    Every way of every phrase (an alternative of its needs, ``clause_patterns.requirements``)
+    has a slot of bits in one int: a bit per need, then a guard bit. A literal sets the bit
+    of every need it meets; a word's bits are those of the literals inside it (``Bits``,
+    remembered per word) and a text's are the OR of its words'. Adding 1 at the bottom of
+    every slot carries into the guard bit of exactly the slots whose needs are all met, so
+    one addition tells every phrase a text may match. A need with whitespace in a string
+    ("how long") sets its bit by the string's longest word and is retested in the text."""
 
     def __init__(self, families: Mapping[str, Sequence[PhraseSpec]]) -> None:
         weights: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -176,37 +280,92 @@ class PhraseIndex:
                 weights.setdefault((pattern, flags), []).append((key, weight))
         self.phrases = tuple(_phrase(re.compile(p, f), tuple(w)) for (p, f), w in weights.items())
         self._always = frozenset(i for i, p in enumerate(self.phrases) if p.ways is None)
-        triggers: dict[str, set[int]] = {}
+        literals: dict[str, int] = {}  # literal → the bits of the needs it meets
+        self._bottoms = self._guards = 0
+        self._ways: dict[int, tuple[int, tuple[Check, ...]]] = {}  # guard → phrase, checks
+        at = 0
         for i, p in enumerate(self.phrases):
-            for w in p.triggers:
-                triggers.setdefault(w, set()).add(i)
-        self._triggers = {w: frozenset(ids) for w, ids in triggers.items()}
-        words = {w for p in self.phrases for way in p.ways or () for n in way for w in n.triggers}
-        self._folded = Words(w for w in words if not w.startswith(EXACT))
-        exact = [w[1:] for w in words if w.startswith(EXACT)]
-        self._exact = Words(exact) if exact else None
+            for way in p.ways or ():
+                for n, need in enumerate(way):
+                    for w in need.triggers:
+                        literals[w] = literals.get(w, 0) | 1 << (at + n)
+                self._bottoms |= 1 << at
+                guard = 1 << (at + len(way))
+                self._guards |= guard
+                self._ways[guard] = (i, tuple(_check(n) for n in way if n.spanning))
+                at += len(way) + 1
+        self._folded = Bits({w: b for w, b in literals.items() if not w.startswith(EXACT)})
+        exact = {w[1:]: b for w, b in literals.items() if w.startswith(EXACT)}
+        self._exact = Bits(exact) if exact else None
 
     def scores(self, text: str, low: str | None) -> dict[str, int]:
         """Each key's summed phrase weights in ``text`` (``low`` = ``folding(text)``); a key
         is present when one of its phrases matched, absent when none did."""
-        out: dict[str, int] = {}
-        for p in self.candidates(text, low):
-            if p.regex.search(text):
-                for key, weight in p.weights:
-                    out[key] = out.get(key, 0) + weight
+        groups = self.groups(text, low)
+        return {key: g.exact(text) for key, g in groups.items() if g.found(text)}
+
+    def bits(self, text: str, low: str | None) -> int | None:
+        """The bits of the needs the literals of ``text`` meet (None: ``low`` is None).
+        Those of texts joined by whitespace are the OR of theirs."""
+        return None if low is None else self._mask(text, low)
+
+    def _mask(self, text: str, low: str) -> int:
+        bits = self._folded.mask(low)
+        if self._exact is not None:
+            bits |= self._exact.mask(text)
+        return bits
+
+    def groups(self, text: str, low: str | None, bits: int | None = None) -> dict[str, Group]:
+        """The regexes that may match ``text``, by key (a key without any is absent);
+        ``bits``: ``self.bits(text, low)`` when known."""
+        out: dict[str, Group] = {}
+        ascii = plain(text)
+        for p in self.candidates(text, low, bits):
+            regex = p.twin if ascii and p.twin is not None else p.regex
+            for key, weight in p.weights:
+                group = out.get(key)
+                if group is None:
+                    group = out[key] = Group()
+                group.add(regex, weight)
         return out
 
-    def candidates(self, text: str, low: str | None) -> Sequence[Phrase]:
+    def candidates(self, text: str, low: str | None, bits: int | None = None) -> Sequence[Phrase]:
         """The phrases that may match ``text``, in index order."""
         if low is None:  # characters that fold unlike str.lower: every phrase is tried
             return self.phrases
-        found = self._folded.found(low)
-        if self._exact is not None:
-            found.update(EXACT + w for w in self._exact.found(text))
+        if bits is None:
+            bits = self._mask(text, low)
+        met = (bits + self._bottoms) & self._guards  # the guards of the ways all met
         ids = set(self._always)
-        for w in found & self._triggers.keys():
-            ids |= self._triggers[w]
-        return [p for i in sorted(ids) if (p := self.phrases[i]).possible(found, text, low)]
+        while met:
+            guard = met & -met
+            met ^= guard
+            i, checks = self._ways[guard]
+            if i not in ids and _all_hold(checks, text, low):
+                ids.add(i)
+        return [self.phrases[i] for i in sorted(ids)]
+
+
+def _all_hold(checks: tuple[Check, ...], text: str, low: str) -> bool:
+    for folded, exact in checks:  # plain loops: on the hot path
+        for s in folded:
+            if s in low:
+                break
+        else:
+            for s in exact:
+                if s in text:
+                    break
+            else:
+                return False
+    return True
+
+
+def _check(need: Need) -> Check:
+    """Strings one of which a text meeting ``need`` holds (the words without their marks)."""
+    bare = (w.removeprefix(EXACT).removeprefix(WORD_START) for w in need.words)
+    strings = [(w.startswith(EXACT), b) for w, b in zip(need.words, bare, strict=True)]
+    strings += [(exact, s) for _, s, exact in need.spanning]
+    return tuple(s for e, s in strings if not e), tuple(s for e, s in strings if e)
 
 
 def _phrase(regex: re.Pattern[str], weights: tuple[tuple[str, int], ...]) -> Phrase:
@@ -226,7 +385,7 @@ def _gate_strength(word: str) -> tuple[int, bool]:
 
 def _rarity(need: Need) -> int:
     """How seldom a need's words occur, by the length of its shortest one: the rarest need
-    triggers its phrase and is tested first."""
+    is tested first (``Phrase.possible``)."""
     return min(len(w) - w.startswith(EXACT) for w in need.triggers)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -254,6 +255,70 @@ def folding(text: str) -> str | None:
     if text.isascii() or not any(c in text for c in FOLD_UNSAFE):
         return text.lower()
     return None
+
+
+# What re's ASCII mode reads unlike its Unicode mode in ASCII text: ``\\s`` (the Unicode
+# one also matches these separators).
+_UNICODE_SPACES = "\x1c\x1d\x1e\x1f"
+
+
+def plain(text: str) -> bool:
+    """Whether ``text`` is read alike by a regex and its ``ascii_twin``: ASCII without
+    ``\\x1c``-``\\x1f``."""
+    if not text.isascii():
+        return False
+    for c in _UNICODE_SPACES:  # noqa: SIM110 - a plain loop, on the hot path
+        if c in text:
+            return False
+    return True
+
+
+def ascii_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """``regex`` compiled with ``re.ASCII``: the same answers on ``plain`` text, found
+    faster (an ASCII ``\\b``, ``\\w`` and case folding test less). None where they could
+    differ: a pattern holding one of ``FOLD_UNSAFE`` (which ``re.IGNORECASE`` matches with
+    an ASCII letter in Unicode mode only), or already ASCII, or without a parser."""
+    if _sre_parse is None or not regex.flags & re.UNICODE:
+        return None
+    try:
+        parsed = list(_sre_parse.parse(regex.pattern, regex.flags))
+        flags = (regex.flags & ~re.UNICODE) | re.ASCII
+        twin = re.compile(regex.pattern, flags)
+    except (re.error, ValueError):  # an inline (?u): no ASCII twin
+        return None
+    unsafe = [ord(c) for c in FOLD_UNSAFE]
+    for low, high in _code_points(parsed):
+        if any(low <= c <= high for c in unsafe):
+            return None
+    return twin
+
+
+def _code_points(items: Sequence[tuple[Any, Any]]) -> Iterator[tuple[int, int]]:
+    """The ranges of code points that parsed regex items name (any: all of them)."""
+    for op, av in items:
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL):
+            yield av, av
+        elif op is _sre.IN:
+            for kind, value in av:
+                if kind in (_sre.LITERAL, _sre.NOT_LITERAL):
+                    yield value, value
+                elif kind is _sre.RANGE:
+                    yield value
+                elif kind not in (_sre.NEGATE, _sre.CATEGORY):
+                    yield 0, sys.maxunicode
+        elif op is _sre.SUBPATTERN:
+            yield from _code_points(list(av[3]))
+        elif op is _sre.ATOMIC_GROUP:
+            yield from _code_points(list(av))
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            yield from _code_points(list(av[2]))
+        elif op is _sre.BRANCH:
+            for branch in av[1]:
+                yield from _code_points(list(branch))
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            yield from _code_points(list(av[1]))
+        elif op not in (_sre.AT, _sre.ANY, _sre.GROUPREF, _sre.CATEGORY):
+            yield 0, sys.maxunicode  # anything else: assume the worst
 
 
 class Regex:

@@ -13,12 +13,13 @@ regexes themselves, only found with less work.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from . import clause_rules as cr
 from . import clause_vocab as cv
-from .clause_index import PhraseIndex, PhraseSpec
+from .clause_index import Group, PhraseIndex, PhraseSpec
 from .clause_patterns import Literals, Pattern, folding, prefilter
 from .model import ClauseDefinition
 
@@ -79,13 +80,15 @@ def _negative_headings() -> tuple[tuple[Pattern, ...], Literals | None]:
 
 
 class Texts:
-    """What one document's texts give every key: folded once, every key's phrases and the
-    negative topics scored in one pass."""
+    """What one document's texts give every key: each text folded once and its candidate
+    phrases picked once for all keys (``PhraseIndex.groups``); a key's regexes run only when
+    that key asks about that text."""
 
     def __init__(self, phrases: PhraseIndex) -> None:
         self.phrases = phrases
         self._low: dict[str, str | None] = {}
-        self._scores: dict[str, dict[str, int]] = {}
+        self._bits: dict[str, int | None] = {}  # the literals of texts joined from others
+        self._groups: dict[str, dict[str, Group]] = {}
         self._negative_heading: dict[str, bool] = {}
 
     def low(self, text: str) -> str | None:
@@ -93,19 +96,57 @@ class Texts:
             self._low[text] = folding(text)
         return self._low[text]
 
-    def scores(self, text: str) -> dict[str, int]:
-        """Each key's phrase score in ``text`` (keys without a matching phrase absent)."""
-        found = self._scores.get(text)
+    def bits(self, text: str) -> int | None:
+        """``PhraseIndex.bits`` of ``text``."""
+        if text not in self._bits:
+            self._bits[text] = self.phrases.bits(text, self.low(text))
+        return self._bits[text]
+
+    def groups(self, text: str) -> dict[str, Group]:
+        found = self._groups.get(text)
         if found is None:
-            found = self._scores[text] = self.phrases.scores(text, self.low(text))
+            found = self._groups[text] = self.phrases.groups(text, self.low(text), self.bits(text))
         return found
+
+    def joined(self, text: str, parts: Sequence[str]) -> None:
+        """``text`` is ``parts`` joined by spaces (checked): its words are theirs, so its
+        literals are found from theirs."""
+        if text in self._bits or " ".join(parts) != text:
+            return
+        bits = 0
+        for part in parts:
+            found = self.bits(part)
+            if found is None:
+                return  # so is the text's
+            bits |= found
+        self._bits[text] = bits
+
+    def score(self, text: str, key: str) -> int:
+        """``key``'s phrase score in ``text`` where one of its phrases of positive weight
+        matches, else 0: a sum without one is at most 0, which the finder reads as no phrase
+        (the phrases of negative weight are run only after a positive one matched)."""
+        group = self.groups(text).get(key)
+        return 0 if group is None else group.score(text)
+
+    def exact(self, text: str, key: str) -> int:
+        """The sum of the weights of ``key``'s phrases found in ``text`` (also below 0)."""
+        group = self.groups(text).get(key)
+        return 0 if group is None else group.exact(text)
+
+    def bounds(self, text: str, key: str) -> tuple[int, int]:
+        """The lowest and the highest sum ``key``'s phrases may give in ``text``: the
+        weights of its candidates below 0, and above 0."""
+        group = self.groups(text).get(key)
+        return (0, 0) if group is None else (group.lowest, group.highest)
 
     def negative(self, text: str) -> int:
         """Sum of the weights of the negative topics in ``text``."""
-        return self.scores(text).get(NEGATIVE, 0)
+        return self.exact(text, NEGATIVE)
 
     def any_negative(self, text: str) -> bool:
-        return NEGATIVE in self.scores(text)
+        """Whether one of the negative topics' phrases is found in ``text``."""
+        group = self.groups(text).get(NEGATIVE)
+        return group is not None and group.found(text)
 
     def negative_heading(self, heading: str) -> bool:
         """Whether a heading is about a topic that no built-in clause is (fees, law, ...)."""
@@ -129,8 +170,13 @@ class Scorer:
         self._about: dict[str, bool] = {}
 
     def phrase(self, text: str) -> int:
+        """Sum of the weights of the clause's phrase patterns found in ``text``; 0 where none
+        of positive weight is (``Texts.score``)."""
+        return self.texts.score(text, self.key)
+
+    def exact(self, text: str) -> int:
         """Sum of the weights of the clause's phrase patterns found in ``text``."""
-        return self.texts.scores(text).get(self.key, 0)
+        return self.texts.exact(text, self.key)
 
     def pulls(self, heading: str) -> bool:
         """Whether a heading matches one of the clause's ``pull`` patterns."""

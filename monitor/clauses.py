@@ -21,11 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from . import clause_rules as cr
 from . import clause_scoring as cs
 from .clause_index import PhraseIndex
+from .clause_scoring import NEGATIVE
 from .model import BUILTIN_CLAUSES, Block, ClauseDefinition, ClauseRule, Extraction
 from .sentences import sentences
 
@@ -135,6 +137,30 @@ class _Document:
             if b.kind != "heading" and b.text.casefold() in headings
         }
 
+    @cached_property
+    def scored(self) -> dict[str, list[int]]:
+        """Per key, the blocks (no heading, no table of contents) with a sentence that may
+        hold a phrase of positive weight of the key: the only ones a sentence of which can
+        score (``Texts.score``)."""
+        out: dict[str, list[int]] = {}
+        for i, b in enumerate(self.blocks):
+            if b.kind == "heading" or i in self.toc:
+                continue
+            keys = {k for u in self.units[i] for k, g in self.texts.groups(u).items() if g.positive}
+            for key in keys:
+                out.setdefault(key, []).append(i)
+        return out
+
+    @cached_property
+    def lead_ins(self) -> list[tuple[int, list[int]]]:
+        """Paragraphs ending with a colon (no table of contents) and the list items below."""
+        out = []
+        for i, b in enumerate(self.blocks):
+            run = self._list_after(i) if b.kind == "paragraph" and b.text.endswith(":") else []
+            if run and i not in self.toc:
+                out.append((i, run))
+        return out
+
     def section(self, h: int) -> range:
         """Heading ``h`` and everything down to the next heading of the same or a higher level,
         without trailing headings that have no text of their own in it."""
@@ -171,9 +197,7 @@ class _Document:
             if len(units) == 1 or self.blocks[i].kind == "heading":
                 picked[i] = {0}
         own: dict[tuple[int, int], float] = {}
-        for i, b in enumerate(self.blocks):
-            if b.kind == "heading" or i in self.toc:
-                continue
+        for i in self.scored.get(key, ()):  # the other blocks' sentences score nothing
             for j, score in self._sentence_scores(i, sc).items():
                 own[i, j] = score
                 if score >= cr.THRESHOLD:
@@ -242,7 +266,10 @@ class _Document:
         if max(phrase, default=0) <= 0:
             return {}
         context = self._context(i, sc)
-        whole = sc.phrase(self.blocks[i].text) if len(units) > 1 else 0
+        whole = 0
+        if len(units) > 1:
+            self.texts.joined(self.blocks[i].text, units)
+            whole = sc.phrase(self.blocks[i].text)
         neighbour = cr.NEIGHBOUR_BOOST if whole >= cr.THRESHOLD else 0
         out: dict[int, float] = {}
         for j, u in enumerate(units):
@@ -268,16 +295,18 @@ class _Document:
         """A list item completes its lead-in's sentence ("This licence allows us to:" + "host
         and display your content"): an item whose completed sentence states the clause is
         picked, with its lead-in."""
-        for i, b in enumerate(self.blocks):
-            run = self._list_after(i) if b.kind == "paragraph" and b.text.endswith(":") else []
-            if not run or i in self.toc:
-                continue
+        texts = self.texts
+        for i, run in self.lead_ins:
             last = len(self.units[i]) - 1
             lead = self.units[i][last]
             context = self._context(i, sc)
             for j in run:
                 completed = f"{lead} {self.units[j][0]}"
-                score = sc.phrase(completed) + context - self.texts.negative(completed)
+                texts.joined(completed, (lead, self.units[j][0]))
+                highest = texts.bounds(completed, sc.key)[1] - texts.bounds(completed, NEGATIVE)[0]
+                if highest + context < cr.THRESHOLD:
+                    continue  # cannot reach it, whichever of its candidate phrases match
+                score = sc.exact(completed) + context - texts.negative(completed)
                 if score >= cr.THRESHOLD:
                     picked.setdefault(j, set()).add(0)
                     picked.setdefault(i, set()).add(last)

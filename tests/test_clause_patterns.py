@@ -17,7 +17,9 @@ from monitor.clause_patterns import (
     WORD_START,
     Pattern,
     Regex,
+    ascii_twin,
     folding,
+    plain,
     prefilter,
     required_literals,
     requirements,
@@ -192,3 +194,22 @@ def test_a_reader_regex_answers_search_match_finditer_and_sub_as_re_does() -> No
                 m.span() for m in theirs.finditer(text)
             ]
             assert ours.sub("#", text) == theirs.sub("#", text)
+
+
+def test_an_ascii_twin_answers_as_its_regex_on_plain_text() -> None:
+    """Every built-in clause pattern compiled with re.ASCII matches plain text (ASCII, none of
+    the separators that Unicode \\s also matches) exactly where the pattern does; patterns
+    holding a character that folds to an ASCII letter have no twin."""
+    texts = [t for t in TRICKY if t.isascii()]
+    texts += ["Keep logs\x1cfor 30 days.", "retain\x1f30 days", "We_train models; Ownership."]
+    for source, flags in all_rule_patterns():
+        regex = re.compile(source, flags)
+        twin = ascii_twin(regex)
+        assert twin is not None, source
+        for text in [*texts, *(t.upper() for t in texts)]:
+            if plain(text):
+                assert (twin.search(text) is None) is (regex.search(text) is None), (source, text)
+    assert not plain("Keep logs\x1cfor 30 days.") and not plain("“Own”")
+    for source in ["\u212aeep", "[\u0100-\u0200]x", "(?u)keep", "[^\u0131]"]:
+        assert ascii_twin(re.compile(source, re.IGNORECASE)) is None, source
+    assert ascii_twin(re.compile("keep", re.ASCII)) is None
