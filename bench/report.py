@@ -170,8 +170,8 @@ def stages_rows(sg: dict[str, Any]) -> list[str]:
         rows.append(
             f"| changed page, {label} ({sg['pages']} corpus pages) | | | "
             f"p50 {s['p50']:.1f} / p95 {s['p95']:.1f} / max {s['max']:.1f} ms per page | | "
-            f"{target} | slowest: {s['slowest']}; cheapest of {sg['repeat']} per page, "
-            f"in-process; load {sg['load']} |"
+            f"{target} | slowest: {s['slowest']}; cheapest of {sg['repeat']} first reads per "
+            f"page, each in a fresh process; load {sg['load']} |"
         )
     return rows
 

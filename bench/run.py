@@ -663,7 +663,8 @@ def history_step(folder: Path, versions: int = 10_000, documents: int = 10) -> d
 
 
 def stages_step(shared: Path, repeat: int = 5) -> dict[str, Any]:
-    """extract / clauses / positions CPU per corpus page (bench/stages.py), in this process."""
+    """extract / clauses / positions CPU per corpus page (bench/stages.py): each page's first
+    reads, ``repeat`` fresh processes."""
     sys.path.insert(0, str(HERE))
     import stages
 

@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """CPU time of a changed page's three stages, per corpus page: extract, clauses, positions.
 
-    python bench/stages.py [--shared ../shared] [--repeat 5] [--profile OUT.prof]
+    python bench/stages.py [--shared ../shared] [--repeat 5] [--warm] [--profile OUT.prof]
 
 Each page of ``../shared/corpus/pages`` (its ``select``/``remove`` from the manifest) goes
 through what a check does with a page whose words changed: ``extract.extract`` (bytes →
 blocks), ``clauses.find_clauses`` (the document's rules, here none: the default rules) and
 ``positions.read_positions`` (blocks + clause texts). Each stage is timed with
-``time.process_time`` (CPU of this process, so other work on the machine does not count),
+``time.process_time`` (CPU of the process, so other work on the machine does not count),
 the cheapest of ``--repeat`` runs per page; then p50 / p95 / max over the pages.
+
+A run is the page's **first read** in its process, as in a check, whose workers read each
+page once: ``--repeat`` fresh processes each read every page once, each starting at
+another page of the corpus, so a page's runs come after different other documents (their
+words and sentences remembered, as a worker's are) and the cheapest run is not the one
+that compiled the rules. ``--warm`` repeats each page in one process instead: what a page
+read again costs (its own sentences remembered), not a changed page.
 ``bench/run.py`` reports the same figures in its table. ``--profile`` writes a cProfile of
 one pass over every page (the three stages) for ``python -m pstats``.
 
@@ -22,6 +29,8 @@ import cProfile
 import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,15 +108,40 @@ def _one_pass(page: Page) -> tuple[float, float, float]:
     return 1000 * (t1 - t0), 1000 * (t2 - t1), 1000 * (t3 - t2)
 
 
-def time_page(page: Page, repeat: int) -> PageTimes:
-    """The cheapest of ``repeat`` runs of each stage on ``page``."""
-    runs = [_one_pass(page) for _ in range(repeat)]
+def _cheapest(page: Page, runs: Sequence[Sequence[float]]) -> PageTimes:
     best = [min(stage) for stage in zip(*runs, strict=True)]
     return PageTimes(page.slug, len(page.content) / 1000, *best)
 
 
-def measure(shared: Path, repeat: int = 5) -> list[PageTimes]:
-    return [time_page(page, repeat) for page in pages(shared)]
+def time_page(page: Page, repeat: int) -> PageTimes:
+    """The cheapest of ``repeat`` runs of each stage on ``page`` in this process."""
+    return _cheapest(page, [_one_pass(page) for _ in range(repeat)])
+
+
+def first_reads(shared: Path, start: int) -> dict[str, tuple[float, float, float]]:
+    """Each page's stages read once in this process, from the ``start``-th page on."""
+    corpus = pages(shared)
+    start %= len(corpus)
+    return {page.slug: _one_pass(page) for page in corpus[start:] + corpus[:start]}
+
+
+def _first_reads_apart(shared: Path, start: int) -> dict[str, list[float]]:
+    """``first_reads`` in a fresh Python process (this file run with ``--first-reads``)."""
+    command = [sys.executable, __file__, "--shared", str(shared), "--first-reads", str(start)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, list[float]] = json.loads(done.stdout)
+    return result
+
+
+def measure(shared: Path, repeat: int = 5, warm: bool = False) -> list[PageTimes]:
+    """Per page, the cheapest of ``repeat`` first reads (``warm``: of repeats in this
+    process)."""
+    corpus = pages(shared)
+    if warm:
+        return [time_page(page, repeat) for page in corpus]
+    step = max(1, len(corpus) // max(1, repeat))
+    runs = [_first_reads_apart(shared, k * step) for k in range(repeat)]
+    return [_cheapest(page, [run[page.slug] for run in runs]) for page in corpus]
 
 
 def profile(shared: Path, out: Path) -> None:
@@ -143,13 +177,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--repeat", type=int, default=5, help="runs per page (the cheapest)")
+    parser.add_argument(
+        "--warm", action="store_true", help="repeat each page in one process (read again)"
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of one pass here")
+    parser.add_argument("--first-reads", type=int, help=argparse.SUPPRESS)  # one child run
     args = parser.parse_args()
+    if args.first_reads is not None:
+        print(json.dumps(first_reads(args.shared, args.first_reads)))
+        return
     if args.profile:
         profile(args.shared, args.profile)
         print(f"profile written to {args.profile} (python -m pstats {args.profile})")
         return
-    times = measure(args.shared, args.repeat)
+    times = measure(args.shared, args.repeat, args.warm)
     print(f"{'page':30} {'kB':>6} {'extract':>8} {'clauses':>8} {'positions':>9} {'total':>7}")
     for t in times:
         print(
@@ -163,7 +204,8 @@ def main() -> None:
             f"{name:10} p50 {s['p50']:6.1f} ms  p95 {s['p95']:6.1f} ms  max {s['max']:6.1f} ms "
             f"({s['slowest']})"
         )
-    print(f"CPU ms per page, cheapest of {args.repeat}. {CREDIT}")
+    how = "runs in one process (read again)" if args.warm else "first reads, one a process"
+    print(f"CPU ms per page, cheapest of {args.repeat} {how}. {CREDIT}")
 
 
 if __name__ == "__main__":
