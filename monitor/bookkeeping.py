@@ -4,16 +4,20 @@ Most documents of a check come back unchanged: a 304, or the very bytes of the l
 fetch under the same extraction settings. What each needs is known before it is fetched
 (``last_good``: one read for the whole run) and what it leaves is one attempt row and the
 end of an open outage; ``record_unchanged`` writes a whole batch of them in one
-transaction instead of a few per document.
+transaction instead of a few per document. A page whose bytes changed but whose text is
+still that of the last good fetch (``SameText``: tracking tokens, a rotated nonce) also
+leaves its snapshot; ``record_same_text`` writes those in a batch too, once the version
+in force is seen to have that text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from . import episodes, store
@@ -21,7 +25,11 @@ from .capture import Attempt, DocumentReport
 from .db import SessionFactory
 from .fetch import FetchResult
 from .model import DocumentConfig
-from .models import Document, Episode, FetchAttempt
+from .models import Document, Episode, FetchAttempt, Version
+from .timefmt import iso
+
+if TYPE_CHECKING:
+    from .snapshot_codec import Delta
 
 _CHUNK = 500  # documents per query (SQLite bound parameters)
 
@@ -130,14 +138,123 @@ def record_unchanged(s: Session, items: Sequence[Unchanged]) -> list[DocumentRep
     if not items:
         return []
     s.execute(insert(FetchAttempt), [item.row() for item in items])
-    ids = {item.last.document_id for item in items}
+    _end_outages(s, [(item.last.document_id, item.attempt) for item in items])
+    return [item.report() for item in items]
+
+
+def _end_outages(s: Session, checks: Sequence[tuple[int, Attempt]]) -> None:
+    """A good live check of each document (id, attempt) ends its open outage."""
+    ids = {document_id for document_id, _ in checks}
     outages = s.scalars(
         select(Episode.document_id).where(
             Episode.document_id.in_(ids), Episode.kind == "outage", Episode.ended_at.is_(None)
         )
     )
     broken = set(outages)
+    for document_id, attempt in checks:
+        if document_id in broken:
+            episodes.after_success(s, document_id, attempt.started_at, False)
+
+
+@dataclass(frozen=True)
+class SameText:
+    """A live page whose bytes differ from the last good fetch's (same settings) while its
+    text, read by a worker against no previous text, has that fetch's SHA-256; ``delta``:
+    the page packed against the document's last snapshot, if the worker did."""
+
+    doc: DocumentConfig
+    result: FetchResult
+    last: LastGood
+    text_sha256: str
+    delta: Delta | None = None
+
+    @property
+    def content(self) -> bytes:
+        assert self.result.content is not None
+        return self.result.content
+
+
+@dataclass(frozen=True)
+class _InForce:
+    """The version in force of a document: its id, text, start and number."""
+
+    version_id: int
+    text_sha256: str
+    captured_at: datetime
+    number: int
+
+
+def record_same_text(
+    s: Session, items: Sequence[SameText]
+) -> tuple[list[DocumentReport], list[SameText]]:
+    """Record ``items`` whose document's latest version has their text and starts no later
+    than the fetch (inside the caller's one transaction): each snapshot, the attempt rows
+    in one insert, the end of each open outage; reported ``unchanged`` with that version,
+    as ``capture.process_capture`` records them one by one. The others are returned, to be
+    recorded one by one (a backfill or a held suspect moved the history on)."""
+    if not items:
+        return [], []
+    latest = _in_force(s, sorted({item.last.document_id for item in items}))
+    ready, rest = [], []
     for item in items:
-        if item.last.document_id in broken:
-            episodes.after_success(s, item.last.document_id, item.attempt.started_at, False)
-    return [item.report() for item in items]
+        version = latest.get(item.last.document_id)
+        fits = version is not None and version.text_sha256 == item.text_sha256
+        if fits and version is not None and version.captured_at <= item.result.started_at:
+            ready.append((item, version))
+        else:
+            rest.append(item)
+    rows, reports = [], []
+    for item, version in ready:
+        document_id, content = item.last.document_id, item.content
+        kind = item.result.content_type
+        snapshot = store.put_snapshot(s, document_id, content, kind, None, item.delta)
+        rows.append(
+            Attempt.of(item.result).fields()
+            | {
+                "document_id": document_id,
+                "origin": "live",
+                "outcome": "unchanged",
+                "bytes": len(content),
+                "snapshot_sha256": snapshot,
+                "settings_sha256": item.last.settings_sha256,
+                "text_sha256": item.text_sha256,
+            }
+        )
+        doc = item.doc
+        report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
+        report.version, report.captured_at = version.number, iso(version.captured_at)
+        reports.append(report)
+    if rows:
+        s.execute(insert(FetchAttempt), rows)
+        _end_outages(s, [(item.last.document_id, Attempt.of(item.result)) for item, _ in ready])
+    return reports, rest
+
+
+def _in_force(s: Session, document_ids: Sequence[int]) -> dict[int, _InForce]:
+    """The latest version of each document (by id), with its number (the count of the
+    document's versions: ``store.version_number`` of the latest)."""
+    out: dict[int, _InForce] = {}
+    for start in range(0, len(document_ids), _CHUNK):
+        chunk = document_ids[start : start + _CHUNK]
+        latest = (
+            select(Version.id)
+            .where(Version.document_id == Document.id)
+            .order_by(Version.captured_at.desc(), Version.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        counted = (
+            select(Version.document_id, func.count().label("n"))
+            .where(Version.document_id.in_(chunk))
+            .group_by(Version.document_id)
+            .subquery()
+        )
+        query = (
+            select(Version.document_id, Version.id, Version.text_sha256, Version.captured_at)
+            .add_columns(counted.c.n)
+            .join(counted, counted.c.document_id == Version.document_id)
+            .where(Version.id.in_(select(latest).where(Document.id.in_(chunk))))
+        )
+        for document_id, version_id, text, at, number in s.execute(query):
+            out[document_id] = _InForce(version_id, text, at, int(number))
+    return out

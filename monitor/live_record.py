@@ -22,7 +22,7 @@ from .db import SessionFactory, fault_message
 from .errors import FetchError, StoreError
 from .fetch import FetchResult
 from .model import ContentSettings, DocumentConfig
-from .worker import Analysis
+from .worker import Analysis, Digest
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -41,7 +41,7 @@ def process_fetch(
     doc: DocumentConfig,
     result: FetchResult,
     content: ContentSettings = DEFAULT_CONTENT,
-    analysis: Analysis | None = None,
+    analysis: Analysis | Digest | None = None,
 ) -> DocumentReport:
     """One document's whole check: a single transaction (all or nothing); ``analysis``:
     the page as a worker read it (``worker.analyse``), if it did.
@@ -68,7 +68,7 @@ def _process_fetch(
     doc: DocumentConfig,
     result: FetchResult,
     content: ContentSettings,
-    analysis: Analysis | None,
+    analysis: Analysis | Digest | None,
 ) -> DocumentReport:
     attempt = Attempt.of(result)
     with sf.begin() as s:

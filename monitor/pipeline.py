@@ -27,7 +27,14 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import readings, store
-from .bookkeeping import LastGood, Unchanged, last_good, record_unchanged
+from .bookkeeping import (
+    LastGood,
+    SameText,
+    Unchanged,
+    last_good,
+    record_same_text,
+    record_unchanged,
+)
 from .capture import (
     RULES_VERSION,
     Attempt,
@@ -42,12 +49,13 @@ from .fetch import Fetcher, FetchResult, Validators
 from .live_record import internal_error, process_fetch, track_outage
 from .locks import Holder, Locks, document_lock
 from .model import Config, ContentSettings, DocumentConfig
-from .worker import Analysis, Basis, Workers
+from .worker import Analysis, Basis, Digest, Workers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BATCH = 100  # unchanged documents recorded per transaction, at most
 BATCH_SECONDS = 1.0  # ...and at least this often while a run goes on
+BATCH_BYTES = 8_000_000  # ...and once the pages held for it (``SameText``) weigh this much
 __all__ = [  # the capture path's names, re-exported for the callers of this module
     "RULES_VERSION",
     "Attempt",
@@ -139,7 +147,7 @@ class _Fetched:
     doc: DocumentConfig
     result: FetchResult | Holder
     analysis: Analysis | None = None
-    unchanged: Unchanged | None = None
+    unchanged: Unchanged | SameText | None = None  # recorded in a batch
     slot: bool = False  # holds one of the run's ``pages`` slots until recorded
 
 
@@ -160,7 +168,8 @@ class _Run:
         self.taken: set[str] = set()
         self.known: dict[str, LastGood] = {}
         self.holders: dict[str, Holder] = {}
-        self.batch: list[Unchanged] = []
+        self.batch: list[Unchanged | SameText] = []
+        self.batch_bytes = 0  # of the pages the batch holds
         self.batch_since = time.monotonic()
         # pages fetched and not yet recorded, bodies held: fetch no further ahead of the
         # workers and the recorder than this, so memory does not grow with N
@@ -218,6 +227,8 @@ class _Run:
             fetched = task.result()  # a database fault stops the run here
             if fetched.unchanged is not None:
                 self.batch.append(fetched.unchanged)
+                if isinstance(fetched.unchanged, SameText):
+                    self.batch_bytes += len(fetched.unchanged.content)
                 continue
             try:
                 done(await asyncio.to_thread(self.record, fetched))
@@ -273,6 +284,10 @@ class _Run:
         if last is not None and last.snapshot_sha256 == store.sha256(result.content):
             unchanged = Unchanged.of(doc, result, last)
             return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
+        if last is not None and last.text_sha256 is not None:
+            same = await self._same_text(doc, result, last)
+            if same is not None:
+                return _Fetched(doc, result, unchanged=same)
         basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
@@ -280,6 +295,17 @@ class _Run:
         first = basis is None  # no version yet: the worker packs its first snapshot too
         analysis = await self.workers.analyse(doc, content, kind, previous, stored, basis, first)
         return _Fetched(doc, result, analysis)
+
+    async def _same_text(
+        self, doc: DocumentConfig, result: FetchResult, last: LastGood
+    ) -> SameText | None:
+        """``result``'s page as ``SameText`` when a worker reads in it the text of ``last``
+        (other bytes, same text: recorded in a batch, no version in force read for it)."""
+        assert result.content is not None
+        read = await self.workers.read_digest(doc, result.content, result.content_type)
+        if not isinstance(read, Digest) or read.text_sha256 != last.text_sha256:
+            return None
+        return SameText(doc, result, last, read.text_sha256, read.delta)
 
     async def lock_all(self, docs: Sequence[DocumentConfig]) -> dict[str, Holder]:
         """Take every document's lock at once (one transaction); those another live
@@ -315,17 +341,25 @@ class _Run:
             self.batch_since = time.monotonic()
             return False
         old = time.monotonic() - self.batch_since >= BATCH_SECONDS
-        return len(self.batch) >= BATCH or old or not more_coming
+        full = len(self.batch) >= BATCH or self.batch_bytes >= BATCH_BYTES
+        return full or old or not more_coming
 
     def record_batch(self) -> list[DocumentReport]:
-        """Record the batch of unchanged documents in one transaction; release their locks."""
-        batch, self.batch = self.batch, []
+        """Record the batch of unchanged documents in one transaction (those of its
+        ``SameText`` pages whose history moved on: each in its own); release their locks."""
+        batch, self.batch, self.batch_bytes = self.batch, [], 0
         self.batch_since = time.monotonic()
         if not batch:
             return []
+        same = [item for item in batch if isinstance(item, SameText)]
         try:
             with self.sf.begin() as s:
-                return record_unchanged(s, batch)
+                plain = record_unchanged(s, [i for i in batch if isinstance(i, Unchanged)])
+                texts, rest = record_same_text(s, same)
+            for item in rest:  # read here (the digest no longer the version in force's)
+                digest = Digest(item.text_sha256, item.delta)
+                texts.append(process_fetch(self.sf, item.doc, item.result, self.content, digest))
+            return plain + texts
         except SQLAlchemyError as exc:
             url = self.sf.kw["bind"].url.render_as_string(hide_password=False)
             first = ", ".join(item.doc.key for item in batch[:3])
