@@ -156,6 +156,16 @@ def _end_outages(s: Session, checks: Sequence[tuple[int, Attempt]]) -> None:
             episodes.after_success(s, document_id, attempt.started_at, False)
 
 
+def last_snapshot(sessions: SessionFactory, last: LastGood) -> bytes | None:
+    """The bytes of ``last``'s snapshot, for a worker to pack the next page against
+    (``None``: not stored)."""
+    with sessions() as s:
+        try:
+            return store.load_snapshot(s, last.snapshot_sha256)
+        except KeyError:
+            return None
+
+
 @dataclass(frozen=True)
 class SameText:
     """A live page whose bytes differ from the last good fetch's (same settings) while its

@@ -32,6 +32,7 @@ from .bookkeeping import (
     SameText,
     Unchanged,
     last_good,
+    last_snapshot,
     record_same_text,
     record_unchanged,
 )
@@ -164,6 +165,7 @@ class _Run:
         workers: Workers,
     ) -> None:
         self.sf, self.guard, self.fetcher, self.content = sf, guard, fetcher, content
+        self.reads = reader(sf)
         self.workers = workers
         self.taken: set[str] = set()
         self.known: dict[str, LastGood] = {}
@@ -302,7 +304,8 @@ class _Run:
         """``result``'s page as ``SameText`` when a worker reads in it the text of ``last``
         (other bytes, same text: recorded in a batch, no version in force read for it)."""
         assert result.content is not None
-        read = await self.workers.read_digest(doc, result.content, result.content_type)
+        base = await self.read_db(f"read {doc.key} from", last_snapshot, self.reads, last)
+        read = await self.workers.read_digest(doc, result.content, result.content_type, base)
         if not isinstance(read, Digest) or read.text_sha256 != last.text_sha256:
             return None
         return SameText(doc, result, last, read.text_sha256, read.delta)

@@ -13,7 +13,7 @@ import procs
 from servers import LocalServer, Reply
 from sqlalchemy import select
 
-from monitor import store
+from monitor import store, store_snapshots
 from monitor.capture import Attempt, Capture, process_capture
 from monitor.config import load_config
 from monitor.db import open_database
@@ -63,6 +63,7 @@ def test_rotated_tokens_are_unchanged_with_their_snapshot_and_a_reworded_page_is
                 .add_columns(FetchAttempt.text_sha256, FetchAttempt.bytes)
                 .where(FetchAttempt.origin == "live", FetchAttempt.outcome == "unchanged")
             ).all()
+            store_snapshots._raw_cache.clear()  # read back as stored, not as remembered
             stored = {row[1]: store.load_snapshot(s, row[1]) for row in rows}
             texts = {v.text_sha256 for v in s.scalars(select(Version))}
             outage = s.scalars(select(Episode).where(Episode.kind == "outage")).one()
