@@ -5,7 +5,7 @@ fetch under the same extraction settings. What each needs is known before it is 
 (``last_good``: one read for the whole run) and what it leaves is one attempt row and the
 end of an open outage; ``record_unchanged`` writes a whole batch of them in one
 transaction instead of a few per document. A page whose bytes changed but whose text is
-still that of the last good fetch (``SameText``: tracking tokens, a rotated nonce) also
+still that of the latest version (``SameText``: tracking tokens, a rotated nonce) also
 leaves its snapshot; ``record_same_text`` writes those in a batch too, once the version
 in force is seen to have that text.
 """
@@ -13,7 +13,7 @@ in force is seen to have that text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -36,7 +36,8 @@ _CHUNK = 500  # documents per query (SQLite bound parameters)
 
 @dataclass(frozen=True)
 class LastGood:
-    """What a document's last good live fetch left: its snapshot, settings and validators."""
+    """What a document's last good live fetch left: its snapshot, settings and validators;
+    ``version_sha256``: the text of the document's latest version when the run began."""
 
     document_id: int
     snapshot_sha256: str
@@ -44,12 +45,14 @@ class LastGood:
     text_sha256: str | None
     etag: str | None
     last_modified: str | None
+    version_sha256: str | None = None
 
 
 def last_good(sessions: SessionFactory, docs: Sequence[DocumentConfig]) -> dict[str, LastGood]:
     """The last good live fetch of each of ``docs`` stored with the document's current URL,
-    by document key (one read transaction for the run, one query per chunk of documents:
-    the latest good attempt of each, a correlated subquery on its index)."""
+    by document key (one read transaction for the run, two queries per chunk of documents:
+    the latest good attempt of each and its latest version, correlated subqueries on
+    their indexes)."""
     with sessions() as s:
         rows = {(p, slug): (i, url) for i, p, slug, url in _documents(s)}
         ids: dict[int, str] = {}
@@ -60,7 +63,12 @@ def last_good(sessions: SessionFactory, docs: Sequence[DocumentConfig]) -> dict[
         found: dict[int, LastGood] = {}
         listed = sorted(ids)
         for start in range(0, len(listed), _CHUNK):
-            found.update(_last_good_of(s, listed[start : start + _CHUNK]))
+            chunk = listed[start : start + _CHUNK]
+            versions = _latest_versions(s, chunk)
+            for document_id, last in _last_good_of(s, chunk).items():
+                version = versions.get(document_id)
+                text = version.text_sha256 if version is not None else None
+                found[document_id] = replace(last, version_sha256=text)
     return {ids[document_id]: last for document_id, last in found.items()}
 
 
@@ -169,8 +177,8 @@ def last_snapshot(sessions: SessionFactory, last: LastGood) -> bytes | None:
 @dataclass(frozen=True)
 class SameText:
     """A live page whose bytes differ from the last good fetch's (same settings) while its
-    text, read by a worker against no previous text, has that fetch's SHA-256; ``delta``:
-    the page packed against the document's last snapshot, if the worker did."""
+    text, read by a worker against no previous text, is that of the document's latest
+    version; ``delta``: the page packed against the last good snapshot, if the worker did."""
 
     doc: DocumentConfig
     result: FetchResult
@@ -185,13 +193,12 @@ class SameText:
 
 
 @dataclass(frozen=True)
-class _InForce:
-    """The version in force of a document: its id, text, start and number."""
+class _Latest:
+    """A document's latest version: its id, text and start."""
 
     version_id: int
     text_sha256: str
     captured_at: datetime
-    number: int
 
 
 def record_same_text(
@@ -204,7 +211,7 @@ def record_same_text(
     recorded one by one (a backfill or a held suspect moved the history on)."""
     if not items:
         return [], []
-    latest = _in_force(s, sorted({item.last.document_id for item in items}))
+    latest = _latest_versions(s, sorted({item.last.document_id for item in items}))
     ready, rest = [], []
     for item in items:
         version = latest.get(item.last.document_id)
@@ -214,6 +221,7 @@ def record_same_text(
         else:
             rest.append(item)
     rows, reports = [], []
+    numbers = _version_counts(s, sorted({item.last.document_id for item, _ in ready}))
     for item, version in ready:
         document_id, content = item.last.document_id, item.content
         kind = item.result.content_type
@@ -232,7 +240,9 @@ def record_same_text(
         )
         doc = item.doc
         report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
-        report.version, report.captured_at = version.number, iso(version.captured_at)
+        # the latest version's number (``store.version_number``) is the count of versions
+        report.version = numbers[document_id]
+        report.captured_at = iso(version.captured_at)
         reports.append(report)
     if rows:
         s.execute(insert(FetchAttempt), rows)
@@ -240,10 +250,9 @@ def record_same_text(
     return reports, rest
 
 
-def _in_force(s: Session, document_ids: Sequence[int]) -> dict[int, _InForce]:
-    """The latest version of each document (by id), with its number (the count of the
-    document's versions: ``store.version_number`` of the latest)."""
-    out: dict[int, _InForce] = {}
+def _latest_versions(s: Session, document_ids: Sequence[int]) -> dict[int, _Latest]:
+    """The latest version of each document (by id), in one query per chunk."""
+    out: dict[int, _Latest] = {}
     for start in range(0, len(document_ids), _CHUNK):
         chunk = document_ids[start : start + _CHUNK]
         latest = (
@@ -253,18 +262,24 @@ def _in_force(s: Session, document_ids: Sequence[int]) -> dict[int, _InForce]:
             .limit(1)
             .scalar_subquery()
         )
-        counted = (
-            select(Version.document_id, func.count().label("n"))
+        chosen = select(latest).where(Document.id.in_(chunk))
+        query = select(
+            Version.document_id, Version.id, Version.text_sha256, Version.captured_at
+        ).where(Version.id.in_(chosen))
+        for document_id, version_id, text, at in s.execute(query):
+            out[document_id] = _Latest(version_id, text, at)
+    return out
+
+
+def _version_counts(s: Session, document_ids: Sequence[int]) -> dict[int, int]:
+    """How many versions each document (by id) has."""
+    out: dict[int, int] = {}
+    for start in range(0, len(document_ids), _CHUNK):
+        chunk = document_ids[start : start + _CHUNK]
+        query = (
+            select(Version.document_id, func.count())
             .where(Version.document_id.in_(chunk))
             .group_by(Version.document_id)
-            .subquery()
         )
-        query = (
-            select(Version.document_id, Version.id, Version.text_sha256, Version.captured_at)
-            .add_columns(counted.c.n)
-            .join(counted, counted.c.document_id == Version.document_id)
-            .where(Version.id.in_(select(latest).where(Document.id.in_(chunk))))
-        )
-        for document_id, version_id, text, at, number in s.execute(query):
-            out[document_id] = _InForce(version_id, text, at, int(number))
+        out.update((document_id, int(n)) for document_id, n in s.execute(query))
     return out

@@ -286,7 +286,7 @@ class _Run:
         if last is not None and last.snapshot_sha256 == store.sha256(result.content):
             unchanged = Unchanged.of(doc, result, last)
             return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
-        if last is not None and last.text_sha256 is not None:
+        if last is not None and last.version_sha256 is not None:
             same = await self._same_text(doc, result, last)
             if same is not None:
                 return _Fetched(doc, result, unchanged=same)
@@ -301,12 +301,13 @@ class _Run:
     async def _same_text(
         self, doc: DocumentConfig, result: FetchResult, last: LastGood
     ) -> SameText | None:
-        """``result``'s page as ``SameText`` when a worker reads in it the text of ``last``
-        (other bytes, same text: recorded in a batch, no version in force read for it)."""
+        """``result``'s page as ``SameText`` when a worker reads in it the text of the
+        latest version (other bytes, same text: recorded in a batch, no version in force
+        read for it)."""
         assert result.content is not None
         base = await self.read_db(f"read {doc.key} from", last_snapshot, self.reads, last)
         read = await self.workers.read_digest(doc, result.content, result.content_type, base)
-        if not isinstance(read, Digest) or read.text_sha256 != last.text_sha256:
+        if not isinstance(read, Digest) or read.text_sha256 != last.version_sha256:
             return None
         return SameText(doc, result, last, read.text_sha256, read.delta)
 

@@ -33,19 +33,23 @@ def tokened(n: int, token: str, words: str = "applies") -> str:
 def test_rotated_tokens_are_unchanged_with_their_snapshot_and_a_reworded_page_is_new(
     tmp_path: Path, http_server: LocalServer
 ) -> None:
-    """Second check: every token rotated, document 0 reworded, document 1's history moved
-    on by an archive capture of other words since its last check, document 2 failing in
-    between (its outage ends). The same-text pages are ``unchanged`` with version 1, their
-    attempt rows hold the new bytes' snapshot (stored, readable) and the text's digest."""
+    """After a check answered 304 for the even documents, every token rotated, document 0
+    reworded, document 1's history moved on by an archive capture of other words since,
+    document 2 failing in between (its outage ends). The same-text pages are ``unchanged``
+    with version 1, their attempt rows hold the new bytes' snapshot (stored, readable) and
+    the text's digest."""
     urls = {f"d{n:02d}": http_server.url(f"/p{n}") for n in range(DOCS)}
     for n in range(DOCS):
-        http_server.route(f"/p{n}", Reply(body=tokened(n, "aaa")))
+        etag = f'"v{n}"' if n % 2 == 0 else None
+        http_server.route(f"/p{n}", Reply(body=tokened(n, "aaa"), etag=etag))
     config = load_config(procs.write_config(tmp_path, urls))
     sessions = open_database(config.database)
     docs = config.documents()
     try:
         first = asyncio.run(check_documents(config, sessions, docs))
         assert {r.outcome for r in first.results} == {"new_version"}
+        again = asyncio.run(check_documents(config, sessions, docs))
+        assert {r.outcome for r in again.results} == {"not_modified", "unchanged"}
         http_server.route("/p2", Reply(status=500, body="down"))
         failed = asyncio.run(check_documents(config, sessions, [docs[2]]))
         assert failed.results[0].outcome == "error"
@@ -56,12 +60,14 @@ def test_rotated_tokens_are_unchanged_with_their_snapshot_and_a_reworded_page_is
             at = datetime.now(UTC)
             capture = Capture(tokened(1, "zzz", "never applies").encode(), None, at, "archive")
             process_capture(s, docs[1], capture, Attempt(at, urls["d01"]))
+        since = datetime.now(UTC)
         second = asyncio.run(check_documents(config, sessions, docs))
         with sessions() as s:
             rows = s.execute(
                 select(FetchAttempt.document_id, FetchAttempt.snapshot_sha256)
                 .add_columns(FetchAttempt.text_sha256, FetchAttempt.bytes)
                 .where(FetchAttempt.origin == "live", FetchAttempt.outcome == "unchanged")
+                .where(FetchAttempt.started_at >= since)
             ).all()
             store_snapshots._raw_cache.clear()  # read back as stored, not as remembered
             stored = {row[1]: store.load_snapshot(s, row[1]) for row in rows}
