@@ -2,6 +2,7 @@
 
     documents ─┬─ fetch_attempts      every fetch (live or archive), success or not
                ├─ snapshots           raw bytes, content-addressed (SHA-256), zstd, delta-chained
+               ├─ version_texts       each distinct text once, zstd, a delta on a keyframe
                ├─ versions ─┬─ clause_texts       normalized text when it differs from the previous
                │            ├─ version_positions  the 11 positions read from it (JSON)
                │            └─ reextractions      how re-reading its snapshot changed its reading
@@ -14,6 +15,7 @@ Timestamps are stored as UTC and always come back tz-aware (``UTCDateTime``).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import zstandard
@@ -30,7 +32,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from . import snapshot_codec
 
 
 def utcnow() -> datetime:
@@ -144,6 +148,59 @@ class Snapshot(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class VersionText(Base):
+    """A version's text, once per document and text (SHA-256 of its UTF-8): zstd on its own
+    (a *keyframe*, ``base_id`` None) or as a zstd delta against the document's keyframe
+    ``base_id`` (its text is the dictionary, ``snapshot_codec``), so any text reads back
+    with at most two decompressions. Rows never change: a re-read version points to a new
+    one (``store_texts``)."""
+
+    __tablename__ = "version_texts"
+    __table_args__ = (UniqueConstraint("document_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("version_texts.id"))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of the UTF-8 text
+    base: Mapped[VersionText | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    @property
+    def text(self) -> str:
+        return self.raw().decode("utf-8")
+
+    def raw(self) -> bytes:
+        """The UTF-8 text, unpacked once per process (``_texts``, by SHA-256: never stale)."""
+        raw = _texts.get(self.sha256)
+        if raw is None:
+            base = self.base.raw() if self.base is not None else None
+            raw = snapshot_codec.unpack(self.content, self.size, base)
+            remember_text(self.sha256, raw)
+        return raw
+
+
+_texts: OrderedDict[str, bytes] = OrderedDict()  # recent texts by SHA-256 (content-addressed)
+_texts_lock = threading.Lock()  # a check reads on one thread while it records on another
+
+
+def cached_text(digest: str) -> bytes | None:
+    """A recent version text (UTF-8) by SHA-256, or ``None``."""
+    with _texts_lock:
+        raw = _texts.get(digest)
+        if raw is not None:
+            _texts.move_to_end(digest)
+        return raw
+
+
+def remember_text(digest: str, raw: bytes) -> None:
+    with _texts_lock:
+        _texts[digest] = raw
+        _texts.move_to_end(digest)
+        while len(_texts) > 32:
+            _texts.popitem(last=False)
+
+
 class Version(Base):
     __tablename__ = "versions"
     __table_args__ = (Index("ix_versions_document_captured", "document_id", "captured_at"),)
@@ -151,11 +208,23 @@ class Version(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    text: Mapped[str] = mapped_column(CompressedText)
-    text_sha256: Mapped[str] = mapped_column(String(64))
+    text_sha256: Mapped[str] = mapped_column(String(64))  # its text: version_texts
     snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("snapshots.sha256"))
     origin: Mapped[str] = mapped_column(String(10))  # live | archive
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stored_text: Mapped[VersionText] = relationship(
+        primaryjoin="and_(foreign(Version.document_id) == VersionText.document_id, "
+        "foreign(Version.text_sha256) == VersionText.sha256)",
+        viewonly=True,
+        lazy="select",
+    )
+
+    @property
+    def text(self) -> str:
+        """The version's text: from the recent texts, else read (one query, and one for its
+        keyframe unless the session holds it) and unpacked."""
+        raw = cached_text(self.text_sha256)
+        return raw.decode("utf-8") if raw is not None else self.stored_text.text
 
 
 class ClauseText(Base):

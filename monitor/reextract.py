@@ -175,7 +175,7 @@ def _apply(s: Session, document_id: int, version: Version, old: Reading, new: Re
         new.positions,
     )
     if new.text != old.text:
-        version.text, version.text_sha256 = new.text, store.sha256(new.text)
+        store.set_version_text(s, version, new.text)
     if dict(new.clauses) != dict(old.clauses):
         s.execute(delete(ClauseText).where(ClauseText.version_id == version.id))
         s.add_all(

@@ -57,6 +57,7 @@ from .store_reads import (
     unsent_outbox,
 )
 from .store_snapshots import load_snapshot, put_snapshot
+from .store_texts import put_text, set_version_text
 
 __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-exported: store.X
     "ArchiveAttempt",
@@ -73,6 +74,7 @@ __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-expor
     "load_snapshot",
     "pending_alerts",
     "put_snapshot",
+    "set_version_text",
     "sha256",
     "unsent_outbox",
 ]
@@ -307,8 +309,7 @@ def add_version(
     version = Version(
         document_id=document_id,
         captured_at=captured_at,
-        text=text,
-        text_sha256=sha256(text),
+        text_sha256=put_text(s, document_id, text),
         snapshot_sha256=snapshot,
         origin=origin,
     )

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import zstandard
 from procs import (
     assert_consistent,
     count,
@@ -26,6 +25,9 @@ from procs import (
     write_config,
 )
 from servers import LocalServer, Reply, Request
+
+from monitor import store
+from monitor.db import open_database
 
 DOCS = ("terms", "privacy", "usage")
 
@@ -82,15 +84,7 @@ def test_kill_9_at_random_moments_never_loses_or_duplicates_work(
     assert done.returncode == 0, done.stderr
     assert not json.loads(done.stdout)["errors"]
     for doc in DOCS:
-        texts = [
-            zstandard.ZstdDecompressor().decompress(bytes(text)).decode()  # stored compressed
-            for (text,) in query(
-                config,
-                "SELECT v.text FROM versions v JOIN documents d ON d.id = v.document_id "
-                "WHERE d.slug = ? ORDER BY v.captured_at",
-                doc,
-            )
-        ]
+        texts = stored_texts(database_url, doc)
         assert texts and "may train unless you opt out" in texts[-1]
         assert all(a != b for a, b in zip(texts, texts[1:], strict=False))
         changes = count(
@@ -135,3 +129,11 @@ def test_two_checks_at_once_never_process_the_same_document_together(
     assert hits == Counter({f"/{doc}": 1 for doc in DOCS})
     assert versions_per_document(config) == {f"acme/{doc}": 1 for doc in DOCS}
     assert_consistent(config)
+
+
+def stored_texts(url: str, slug: str) -> list[str]:
+    """The texts of the versions of ``slug``, oldest first, as the store reads them."""
+    sessions = open_database(url)
+    with sessions() as s:
+        row = store.find_document(s, "acme", slug)
+        return [v.text for v in store.versions(s, row.id)] if row is not None else []

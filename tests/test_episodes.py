@@ -356,8 +356,9 @@ def test_an_existing_database_upgrades_in_place_keeping_its_history(tmp_path: Pa
             conn.exec_driver_sql(
                 "insert into versions (id, document_id, captured_at, text, text_sha256, "
                 "snapshot_sha256, origin, created_at) values "
-                f"({vid}, 1, '2026-01-0{vid} 00:00:00', x'00', 'h{vid}', 's', 'live', "
-                "'2026-01-01 00:00:00')"
+                f"({vid}, 1, '2026-01-0{vid} 00:00:00', ?, 'h{vid}', 's', 'live', "
+                "'2026-01-01 00:00:00')",
+                (zstandard.ZstdCompressor().compress(f"Terms, version {vid}.".encode()),),
             )
         conn.exec_driver_sql(
             "insert into changes (id, document_id, from_version_id, to_version_id, captured_at,"
