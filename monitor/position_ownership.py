@@ -127,17 +127,26 @@ _ASSIGNS = rx(
     rf"|\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:is|are|shall be|will be|hereby)\s+(?:\w+\s+)?assigned to "
     r"(?:you|customers?|the customer|users?)\b"
 )
-_PROVIDER_OWNS = (
-    re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)
-        rf"(?:\b[Ww]e|(?:\b[Tt]he )?\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?)\s+(?:\w+\s+)?"
-        rf"(?i:(?:owns?\b{_DET}|retains?\b[^.;]{{0,10}}{_RIGHTS}\b[^.;]{{0,50}}?\b(?:in|to|of)\b"
-        rf"(?: and to)?{_DET})\s+{_CONJ}{_OUTPUT})\b"
-    ),
-    rx(
-        rf"\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:belongs? to|(?:is|are) owned by|(?:is|are|remains?) "
-        r"the (?:sole |exclusive )?property of) (?:us|we)\b"
-    ),
+_WE_OWN = re.compile(  # the provider as subject: "we", "The Company", "Acme AI" (not a party)
+    rf"(?:\b[Ww]e|(?:\b[Tt]he )?\b(?!(?i:{PARTY})\b)[A-Z][\w&.-]+(?: AI)?)\s+(?:\w+\s+)?"
+    rf"(?i:(?:owns?\b{_DET}|retains?\b[^.;]{{0,10}}{_RIGHTS}\b[^.;]{{0,50}}?\b(?:in|to|of)\b"
+    rf"(?: and to)?{_DET})\s+{_CONJ}{_OUTPUT})\b"
 )
+# Every match of _WE_OWN holds one of these words, after a space; the prefilter of a rule
+# cannot tell it (its literals are under a scoped flag), so the sentence is tested for it.
+_OWN_VERB = rx(r"\b(?:owns?|retains?)\b")
+_OWNED_BY_US = rx(
+    rf"\b{_OUTPUT}\b[^.;]{{0,40}}\b(?:belongs? to|(?:is|are) owned by|(?:is|are|remains?) "
+    r"the (?:sole |exclusive )?property of) (?:us|we)\b"
+)
+
+
+def _provider_owns(u: Unit) -> bool:
+    """The provider says it owns the outputs ("we own", "belongs to us"), not negated."""
+    if u.search(_OWN_VERB) and (m := u.search(_WE_OWN)) and not negated(u.text, m):
+        return True
+    m = u.search(_OWNED_BY_US)
+    return bool(m and not negated(u.text, m))
 
 
 def output_ownership(us: Sequence[Unit]) -> list[Reading]:
@@ -150,6 +159,6 @@ def output_ownership(us: Sequence[Unit]) -> list[Reading]:
         m = u.search(_ASSIGNS)
         if _customer_owns(u, _OUTPUT) or (m and not negated(u.text, m)) or _claims(u) == "output":
             customer.append(Reading("customer", u.text, u.scope()))
-        elif any((owned := u.search(p)) and not negated(u.text, owned) for p in _PROVIDER_OWNS):
+        elif _provider_owns(u):
             provider.append(Reading("provider", u.text, u.scope()))
     return customer or provider

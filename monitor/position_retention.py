@@ -38,11 +38,8 @@ _NUMBER_HINTS = Hints(*sorted(NUMBER_WORDS))
 _ZDR_HINTS = Hints("zero", "zdr")
 
 
-_DIGIT = re.compile(r"\d")
-
-
 def _has_number(u: Unit) -> bool:
-    return bool(u.search(_DIGIT)) or u.mentions(_NUMBER_HINTS)
+    return u.sentence.digits or u.mentions(_NUMBER_HINTS)
 
 
 def _periods(u: Unit) -> list[Amount]:

@@ -63,6 +63,7 @@ class Sentence:
     low: str  # lower-cased: the hints are tested in it
     hints: frozenset[int]  # the ids of the registered ``Hints`` it mentions
     title: bool  # a run-in title ("4.1 Ownership.")
+    digits: bool  # it holds a digit (every period or date written in figures does)
     found: set[str] | None  # the index's literals in its words (None: run every rule)
     index: _Index
     known: dict[int, bool] = field(default_factory=dict)  # rule id → it may match
@@ -122,7 +123,8 @@ class _Index:
         )
         # lower() is not how re folds the case of a few characters: every rule is run
         safe = text.isascii() or not any(c in text for c in FOLD_UNSAFE)
-        return Sentence(text, low, hints, _title(text), found if safe else None, self)
+        digits = _DIGIT.search(text) is not None
+        return Sentence(text, low, hints, _title(text), digits, found if safe else None, self)
 
 
 def _exact(ways: tuple[tuple[Need, ...], ...]) -> bool:
@@ -162,6 +164,7 @@ def _sentences_of(text: str, hints: int, rules: int) -> tuple[Sentence, ...]:
     return tuple(index.read(s) for s in sentences(text))
 
 
+_DIGIT = re.compile(r"\d")
 _NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)]|[ivxlc]+[.)])\s+")
 _MINOR = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]

@@ -304,7 +304,7 @@ def effective_date(us: Sequence[Unit]) -> list[Reading]:
     round ("Effective 1 May, the following changes apply" is not the document's date)."""
     found: list[tuple[tuple[bool, bool, int], Reading]] = []
     for i, u in enumerate(us):
-        if not u.mentions(_DATE_HINTS):
+        if not u.mentions(_DATE_HINTS) or not u.sentence.digits:  # a date has figures
             continue
         for m in u.finditer(_DATED):
             iso = _iso(m)
