@@ -97,7 +97,7 @@ class Bits(dict[str, int]):
 
     def mask(self, text: str) -> int:
         """The bits of the literals in ``text``."""
-        return reduce(or_, map(self.__getitem__, set(text.split())), 0)
+        return reduce(or_, map(self.__getitem__, text.split()), 0)  # no set(): slower
 
 
 _WORD = re.compile(r"\w")
@@ -336,6 +336,8 @@ class PhraseIndex:
         if bits is None:
             bits = self._mask(text, low)
         met = (bits + self._bottoms) & self._guards  # the guards of the ways all met
+        if not met and not self._always:
+            return ()
         ids = set(self._always)
         while met:
             guard = met & -met

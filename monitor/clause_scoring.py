@@ -92,15 +92,19 @@ class Texts:
         self._negative_heading: dict[str, bool] = {}
 
     def low(self, text: str) -> str | None:
-        if text not in self._low:
-            self._low[text] = folding(text)
-        return self._low[text]
+        try:
+            return self._low[text]
+        except KeyError:
+            low = self._low[text] = folding(text)
+            return low
 
     def bits(self, text: str) -> int | None:
         """``PhraseIndex.bits`` of ``text``."""
-        if text not in self._bits:
-            self._bits[text] = self.phrases.bits(text, self.low(text))
-        return self._bits[text]
+        try:
+            return self._bits[text]
+        except KeyError:
+            bits = self._bits[text] = self.phrases.bits(text, self.low(text))
+            return bits
 
     def groups(self, text: str) -> dict[str, Group]:
         found = self._groups.get(text)

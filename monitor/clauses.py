@@ -152,13 +152,31 @@ class _Document:
         return out
 
     @cached_property
-    def lead_ins(self) -> list[tuple[int, list[int]]]:
-        """Paragraphs ending with a colon (no table of contents) and the list items below."""
+    def completions(self) -> list[tuple[int, list[tuple[int, str]]]]:
+        """Paragraphs ending with a colon (no table of contents) and the list items below,
+        each with the sentence it completes (the lead-in's last and its first)."""
         out = []
         for i, b in enumerate(self.blocks):
             run = self._list_after(i) if b.kind == "paragraph" and b.text.endswith(":") else []
-            if run and i not in self.toc:
-                out.append((i, run))
+            if not run or i in self.toc:
+                continue
+            lead = self.units[i][-1]
+            items = []
+            for j in run:
+                completed = f"{lead} {self.units[j][0]}"
+                self.texts.joined(completed, (lead, self.units[j][0]))
+                items.append((j, completed))
+            out.append((i, items))
+        return out
+
+    @cached_property
+    def headings(self) -> list[tuple[int, range, int]]:
+        """Each heading's index, the blocks directly under it (``own_text``) and their size."""
+        out = []
+        for h, b in enumerate(self.blocks):
+            if b.kind == "heading":
+                own = self.own_text(h)
+                out.append((h, own, sum(len(self.blocks[i].text) for i in own)))
         return out
 
     def section(self, h: int) -> range:
@@ -228,11 +246,9 @@ class _Document:
     def _pulled(self, sc: cs.Scorer) -> set[int]:
         """The short text directly under headings that are about the clause, heading included."""
         picked: set[int] = set()
-        for h, b in enumerate(self.blocks):
-            if b.kind != "heading" or not self._pulls(b.text, sc):
+        for h, own, chars in self.headings:
+            if not self._pulls(self.blocks[h].text, sc):
                 continue
-            own = self.own_text(h)
-            chars = sum(len(self.blocks[i].text) for i in own)
             small = self.size <= cr.LARGE_DOCUMENT or chars <= cr.MAX_PULL_SHARE * self.size
             if len(own) - 1 <= cr.MAX_PULL_BLOCKS and small:
                 picked.update(own)
@@ -268,8 +284,13 @@ class _Document:
         context = self._context(i, sc)
         whole = 0
         if len(units) > 1:
-            self.texts.joined(self.blocks[i].text, units)
-            whole = sc.phrase(self.blocks[i].text)
+            text = self.blocks[i].text
+            self.texts.joined(text, units)
+            # The block's score counts only where it is at least THRESHOLD and above a
+            # sentence's: not at all when what its candidates may sum to is below either.
+            highest = self.texts.bounds(text, sc.key)[1]
+            if highest >= cr.THRESHOLD and any(0 < p < highest for p in phrase):
+                whole = sc.phrase(text)
         neighbour = cr.NEIGHBOUR_BOOST if whole >= cr.THRESHOLD else 0
         out: dict[int, float] = {}
         for j, u in enumerate(units):
@@ -296,16 +317,17 @@ class _Document:
         and display your content"): an item whose completed sentence states the clause is
         picked, with its lead-in."""
         texts = self.texts
-        for i, run in self.lead_ins:
+        for i, items in self.completions:
             last = len(self.units[i]) - 1
-            lead = self.units[i][last]
-            context = self._context(i, sc)
-            for j in run:
-                completed = f"{lead} {self.units[j][0]}"
-                texts.joined(completed, (lead, self.units[j][0]))
+            context: float | None = None
+            for j, completed in items:
                 highest = texts.bounds(completed, sc.key)[1] - texts.bounds(completed, NEGATIVE)[0]
-                if highest + context < cr.THRESHOLD:
+                if highest + _MOST_CONTEXT < cr.THRESHOLD:
                     continue  # cannot reach it, whichever of its candidate phrases match
+                if context is None:
+                    context = self._context(i, sc)
+                if highest + context < cr.THRESHOLD:
+                    continue
                 score = sc.exact(completed) + context - texts.negative(completed)
                 if score >= cr.THRESHOLD:
                     picked.setdefault(j, set()).add(0)
@@ -355,6 +377,13 @@ class _Document:
         return j if b is not None and b.kind == "paragraph" and b.text.endswith(":") else None
 
 
+# The most that the headings above a block may add to its sentences' scores (``_context``).
+_MOST_CONTEXT = max(0, cr.CONTEXT_BOOST, cr.CONTEXT_BOOST * cr.PARENT_FACTOR) + max(
+    0, -cr.NEGATIVE_HEADING_PENALTY
+)
+
+
 def _units(text: str) -> list[str]:
     """A block's sentences (diff's legal splitter), enumerated limbs split apart."""
-    return [limb for s in sentences(text) for limb in _LIMB.split(s)] or [text]
+    out = [limb for s in sentences(text) for limb in (_LIMB.split(s) if ";" in s else (s,))]
+    return out or [text]
