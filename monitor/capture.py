@@ -15,6 +15,7 @@ import importlib.util
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -86,6 +87,11 @@ class Capture:
     captured_at: datetime
     origin: Origin = "live"
     delta: Delta | None = None  # packed by a worker against the snapshot before it (backfill)
+
+    @cached_property
+    def sha256(self) -> str:
+        """The SHA-256 of ``content`` (what its snapshot is stored as), hashed once."""
+        return store.sha256(self.content)
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,7 @@ def process_capture(
     when that is a neighbouring version's text; without it the page is read here.
     """
     doc_row, fresh = store.document_row(s, doc)  # fresh: no history to look up
-    digest = store.sha256(capture.content)
+    digest = capture.sha256
     row = _Row(
         doc_row.id,
         attempt,
@@ -287,7 +293,8 @@ def _put_snapshot(
     s: Session, row: _Row, capture: Capture, packed: bytes | None = None, first: bool = False
 ) -> str:
     content, kind, delta = capture.content, capture.content_type, capture.delta
-    return store.put_snapshot(s, row.document_id, content, kind, packed, delta, first)
+    digest = capture.sha256
+    return store.put_snapshot(s, row.document_id, content, kind, packed, delta, first, digest)
 
 
 def _finish(

@@ -27,13 +27,15 @@ def put_snapshot(
     packed: bytes | None = None,
     delta: snapshot_codec.Delta | None = None,
     first: bool = False,
+    digest: str | None = None,
 ) -> str:
     """Store ``content`` once (by SHA-256), as a zstd delta on the document's last snapshot;
-    ``packed``: ``content`` packed on its own already (``snapshot_codec.pack``, in a worker),
+    ``packed``: ``content`` packed on its own already (``snapshot_codec.pack_page``, in a worker),
     used when there is no snapshot to make a delta on; ``delta``: packed as a delta already,
     used when its base is that last snapshot. ``first``: the document has no snapshot yet
-    (its row was created in this transaction), so none is looked for."""
-    digest = sha256(content)
+    (its row was created in this transaction), so none is looked for. ``digest``:
+    ``content``'s SHA-256, when the caller has it already."""
+    digest = digest or sha256(content)
     if s.scalar(_EXISTS, {"sha256": digest}) is not None:
         return digest
     base = None if first else s.execute(_LAST, {"document_id": document_id}).first()
@@ -47,7 +49,7 @@ def put_snapshot(
             row["content"] = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
     else:
         row |= {"codec": "zstd", "depth": 0}
-        row["content"] = packed if packed is not None else snapshot_codec.pack(content)
+        row["content"] = packed if packed is not None else snapshot_codec.pack_page(content)
     s.execute(insert(Snapshot), [row])  # Core: nothing reads the row back as an object
     _remember(digest, content)
     return digest

@@ -97,7 +97,7 @@ class Analysis:
     error: str | None = None
     previous: str | None = None
     derived: Derived | None = None
-    packed: bytes | None = None  # the page packed on its own (``snapshot_codec.pack``)
+    packed: bytes | None = None  # the page packed on its own (``snapshot_codec.pack_page``)
 
 
 def analyse(
@@ -114,7 +114,7 @@ def analyse(
     unknown, clauses left to the recorder). A new text also gets its positions, and with
     ``basis`` (the version in force, whose text is ``previous``) its change summary.
     ``pack``: a new text's page is also packed to be stored on its own (the document's
-    first snapshot, ``snapshot_codec.pack``)."""
+    first snapshot, ``snapshot_codec.pack_page``)."""
     from .clauses import find_clauses
     from .extract import extract
 
@@ -171,9 +171,9 @@ def read_digest(
 
 
 def _pack(content: bytes) -> bytes:
-    from .snapshot_codec import pack
+    from .snapshot_codec import pack_page
 
-    return pack(content)
+    return pack_page(content)
 
 
 def _sha256(text: str) -> str:  # snapshot_codec.sha256 without importing zstandard here
