@@ -2,8 +2,9 @@
 
     documents ─┬─ fetch_attempts      every fetch (live or archive), success or not
                ├─ snapshots           raw bytes, content-addressed (SHA-256), zstd, delta-chained
-               ├─ version_texts       each distinct text once, zstd, a delta on a keyframe
-               ├─ versions ─┬─ clause_texts       normalized text when it differs from the previous
+               ├─ version_texts       each distinct version or clause text once, zstd,
+               │                      a delta on a keyframe
+               ├─ versions ─┬─ clause_texts       its clauses (their texts in version_texts)
                │            ├─ version_positions  the 11 positions read from it (JSON)
                │            └─ reextractions      how re-reading its snapshot changed its reading
                └─ changes  ── clause_changes   between consecutive versions (by captured_at)
@@ -172,7 +173,7 @@ class VersionText(Base):
 
     def raw(self) -> bytes:
         """The UTF-8 text, unpacked once per process (``_texts``, by SHA-256: never stale)."""
-        raw = _texts.get(self.sha256)
+        raw = cached_text(self.sha256)
         if raw is None:
             base = self.base.raw() if self.base is not None else None
             raw = snapshot_codec.unpack(self.content, self.size, base)
@@ -182,10 +183,12 @@ class VersionText(Base):
 
 _texts: OrderedDict[str, bytes] = OrderedDict()  # recent texts by SHA-256 (content-addressed)
 _texts_lock = threading.Lock()  # a check reads on one thread while it records on another
+TEXTS_KEPT = 16 << 20  # bytes of recent texts kept
+_texts_size = 0
 
 
 def cached_text(digest: str) -> bytes | None:
-    """A recent version text (UTF-8) by SHA-256, or ``None``."""
+    """A recent version or clause text (UTF-8) by SHA-256, or ``None``."""
     with _texts_lock:
         raw = _texts.get(digest)
         if raw is not None:
@@ -194,11 +197,22 @@ def cached_text(digest: str) -> bytes | None:
 
 
 def remember_text(digest: str, raw: bytes) -> None:
+    global _texts_size
     with _texts_lock:
+        if digest not in _texts:
+            _texts_size += len(raw)
         _texts[digest] = raw
         _texts.move_to_end(digest)
-        while len(_texts) > 32:
-            _texts.popitem(last=False)
+        while _texts_size > TEXTS_KEPT and len(_texts) > 1:
+            _texts_size -= len(_texts.popitem(last=False)[1])
+
+
+def forget_texts() -> None:
+    """Empty the recent texts (tests read them back from the database)."""
+    global _texts_size
+    with _texts_lock:
+        _texts.clear()
+        _texts_size = 0
 
 
 class Version(Base):
@@ -234,8 +248,13 @@ class ClauseText(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(50))
-    text: Mapped[str] = mapped_column(CompressedText)
+    text_id: Mapped[int] = mapped_column(ForeignKey("version_texts.id"))  # a delta on a keyframe
     source: Mapped[str] = mapped_column(String(10))  # select | heading | default
+    stored_text: Mapped[VersionText] = relationship(lazy="joined")  # with its keyframe
+
+    @property
+    def text(self) -> str:
+        return self.stored_text.text
 
 
 class Change(Base):

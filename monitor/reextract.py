@@ -178,10 +178,7 @@ def _apply(s: Session, document_id: int, version: Version, old: Reading, new: Re
         store.set_version_text(s, version, new.text)
     if dict(new.clauses) != dict(old.clauses):
         s.execute(delete(ClauseText).where(ClauseText.version_id == version.id))
-        s.add_all(
-            ClauseText(version_id=version.id, key=k, text=t, source=src)
-            for k, (t, src) in new.clauses.items()
-        )
+        store.add_clause_texts(s, version, [(k, t, src) for k, (t, src) in new.clauses.items()])
     s.add(
         Reextraction(
             document_id=document_id,

@@ -57,7 +57,7 @@ from .store_reads import (
     unsent_outbox,
 )
 from .store_snapshots import load_snapshot, put_snapshot
-from .store_texts import put_text, set_version_text
+from .store_texts import add_clause_texts, put_text, set_version_text
 
 __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-exported: store.X
     "ArchiveAttempt",
@@ -74,6 +74,7 @@ __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-expor
     "load_snapshot",
     "pending_alerts",
     "put_snapshot",
+    "add_clause_texts",
     "set_version_text",
     "sha256",
     "unsent_outbox",
@@ -315,11 +316,7 @@ def add_version(
     )
     s.add(version)
     s.flush()
-    if clauses:  # one executemany, no ORM objects: nothing reads them in this transaction
-        rows = [
-            {"version_id": version.id, "key": k, "text": t, "source": src} for k, t, src in clauses
-        ]
-        s.execute(insert(ClauseText), rows)
+    add_clause_texts(s, version, clauses)
     return version
 
 

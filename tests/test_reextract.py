@@ -46,7 +46,7 @@ def snapshot_of_tables(config: Path) -> list[list[tuple[Any, ...]]]:
     """Every stored reading: versions, clause texts, positions, changes, re-extractions."""
     return [
         query(config, "SELECT id, text_sha256, captured_at FROM versions ORDER BY id"),
-        query(config, "SELECT version_id, key, text, source FROM clause_texts ORDER BY id"),
+        query(config, "SELECT version_id, key, text_id, source FROM clause_texts ORDER BY id"),
         query(config, "SELECT version_id, positions FROM version_positions ORDER BY 1"),
         query(config, "SELECT id, kind, severity, summary, alert FROM changes ORDER BY id"),
         query(config, "SELECT change_id, key, before, after FROM clause_changes ORDER BY id"),

@@ -14,6 +14,7 @@ from monitor import models, store
 from monitor.db import alembic_config, create_db_engine, open_database
 
 BODY = "".join(f"Section {i}. We keep your data for {i} days.\n" for i in range(300))
+CLAUSE = {"retention": "We keep your data for 3 days."}
 TEXTS = [BODY + "Version one.", BODY + "Version two, reworded.", BODY + "Version one."]
 
 
@@ -75,7 +76,10 @@ def _old_database(url: str) -> None:
             )
             conn.execute(
                 clauses.insert().values(
-                    version_id=n, key="retention", source="select", text=pack.compress(b"keep")
+                    version_id=n,
+                    key="retention",
+                    source="select",
+                    text=pack.compress(CLAUSE["retention"].encode()),
                 )
             )
     engine.dispose()
@@ -86,18 +90,20 @@ def test_an_older_database_keeps_every_text_through_the_upgrade_and_back(
 ) -> None:
     """Upgraded, the versions read back their texts exactly (each distinct text stored once,
     the second a delta), their clause texts are all there; downgraded, ``versions.text``
-    holds every text again."""
+    holds every text again, and so does ``clause_texts.text``."""
     _old_database(database_url)
-    models._texts.clear()
+    models.forget_texts()
     sessions = open_database(database_url)
     with sessions() as s:
         row = store.find_document(s, "acme", "terms")
         assert row is not None
         versions = store.versions(s, row.id)
         assert [v.text for v in versions] == TEXTS
-        assert [len(store.clause_texts(s, v.id)) for v in versions] == [1, 1, 1]
+        clauses = [store.clause_texts(s, v.id) for v in versions]
+        assert [{k: c.text for k, c in found.items()} for found in clauses] == [CLAUSE] * 3
         stored = s.execute(sa.select(models.VersionText.base_id).order_by(models.VersionText.id))
-        assert [base is not None for (base,) in stored] == [False, True]
+        # the first text a keyframe, the second a delta on it, the clause text (once) too
+        assert [base is not None for (base,) in stored] == [False, True, True]
     engine = create_db_engine(database_url)
     cfg = alembic_config()
     with engine.begin() as conn:
@@ -106,6 +112,8 @@ def test_an_older_database_keeps_every_text_through_the_upgrade_and_back(
         texts = conn.exec_driver_sql("select text from versions order by id").scalars()
         unpack = zstandard.ZstdDecompressor()
         assert [unpack.decompress(t).decode() for t in texts] == TEXTS
+        clause_rows = conn.exec_driver_sql("select text from clause_texts").scalars()
+        assert {unpack.decompress(t).decode() for t in clause_rows} == {CLAUSE["retention"]}
         assert not sa.inspect(conn).has_table("version_texts")
     engine.dispose()
 
@@ -124,11 +132,11 @@ def test_a_text_reads_back_after_the_process_forgets_it(database_url: str) -> No
             ).id
             for n, t in enumerate(texts)
         ]
-    models._texts.clear()
+    models.forget_texts()
     with sessions.begin() as s:
         assert [_version(s, i).text for i in reversed(ids)] == texts[::-1]
         store.set_version_text(s, _version(s, ids[0]), "A re-read text.")
-    models._texts.clear()
+    models.forget_texts()
     with sessions() as s:
         assert [_version(s, i).text for i in ids] == ["A re-read text.", *texts[1:]]
 

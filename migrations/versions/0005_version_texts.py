@@ -7,11 +7,17 @@ Revises: 0004_alert_episodes
 
 from __future__ import annotations
 
-import sqlite3
-
 import sqlalchemy as sa
 import zstandard
 from alembic import op
+from monitor.migrations.text_tables import (
+    BASE,
+    TEXTS,
+    add_text,
+    drop_column,
+    row_packer,
+    stored_text,
+)
 
 from monitor import snapshot_codec
 from monitor.store_texts import pack_text
@@ -28,16 +34,6 @@ VERSIONS = sa.table(
     sa.column("text", sa.LargeBinary()),
     sa.column("text_sha256", sa.String()),
 )
-TEXTS = sa.table(
-    "version_texts",
-    sa.column("id", sa.Integer()),
-    sa.column("document_id", sa.Integer()),
-    sa.column("sha256", sa.String()),
-    sa.column("base_id", sa.Integer()),
-    sa.column("content", sa.LargeBinary()),
-    sa.column("size", sa.Integer()),
-)
-CONTENT_LEVEL = 12  # models.CompressedText's level, which versions.text had
 
 
 def upgrade() -> None:
@@ -76,39 +72,17 @@ def upgrade() -> None:
         keyframe = keyframes.get(document_id)
         content, on_keyframe = pack_text(raw, keyframe[1:] if keyframe else None)
         base_id = keyframe[0] if on_keyframe and keyframe else None
-        text_id = bind.execute(
-            TEXTS.insert()
-            .values(
-                document_id=document_id,
-                sha256=digest,
-                base_id=base_id,
-                content=content,
-                size=len(raw),
-            )
-            .returning(TEXTS.c.id)
-        ).scalar_one()
+        text_id = add_text(bind, document_id, digest, raw, (content, base_id))
         if base_id is None:
             keyframes[document_id] = (text_id, raw, len(content))
-    _drop_text_column(bind)
-
-
-def _drop_text_column(bind: sa.Connection) -> None:
-    """``versions.text`` dropped in place: a batch copy of ``versions`` would drop the table,
-    and with foreign keys on SQLite's implicit DELETE would cascade to its dependants."""
-    if bind.dialect.name != "sqlite":
-        op.drop_column("versions", "text")
-        return
-    if sqlite3.sqlite_version_info < (3, 35, 0):
-        raise RuntimeError(f"SQLite {sqlite3.sqlite_version} cannot drop a column: 3.35 or later")
-    op.execute("ALTER TABLE versions DROP COLUMN text")
+    drop_column(bind, "versions", "text")
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     op.add_column("versions", sa.Column("text", sa.LargeBinary(), nullable=True))  # in place
-    base = TEXTS.alias("base")
     rows = bind.execute(
-        sa.select(VERSIONS.c.id, TEXTS.c.content, TEXTS.c.size, base.c.content, base.c.size)
+        sa.select(VERSIONS.c.id, TEXTS.c.content, TEXTS.c.size, BASE.c.content, BASE.c.size)
         .join(
             TEXTS,
             sa.and_(
@@ -116,12 +90,11 @@ def downgrade() -> None:
                 TEXTS.c.sha256 == VERSIONS.c.text_sha256,
             ),
         )
-        .outerjoin(base, base.c.id == TEXTS.c.base_id)
+        .outerjoin(BASE, BASE.c.id == TEXTS.c.base_id)
     ).all()
-    pack = zstandard.ZstdCompressor(level=CONTENT_LEVEL)
-    for version_id, content, size, base_content, base_size in rows:
-        keyframe = None if base_content is None else snapshot_codec.unpack(base_content, base_size)
-        raw = snapshot_codec.unpack(content, size, keyframe)
+    pack = row_packer()
+    for version_id, *stored in rows:
+        raw = stored_text(*stored)
         bind.execute(
             VERSIONS.update().where(VERSIONS.c.id == version_id).values(text=pack.compress(raw))
         )
