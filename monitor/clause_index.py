@@ -318,9 +318,18 @@ class PhraseIndex:
     def groups(self, text: str, low: str | None, bits: int | None = None) -> dict[str, Group]:
         """The regexes that may match ``text``, by key (a key without any is absent);
         ``bits``: ``self.bits(text, low)`` when known."""
+        if low is None:  # characters that fold unlike str.lower: every phrase is tried
+            phrases: Iterable[Phrase] = self.phrases
+        else:
+            if bits is None:
+                bits = self._mask(text, low)
+            met = (bits + self._bottoms) & self._guards  # the guards of the ways all met
+            if not met and not self._always:
+                return {}
+            phrases = self._phrases(met, text, low)
         out: dict[str, Group] = {}
         ascii = plain(text)
-        for p in self.candidates(text, low, bits):
+        for p in phrases:
             regex = p.twin if ascii and p.twin is not None else p.regex
             for key, weight in p.weights:
                 group = out.get(key)
@@ -329,23 +338,18 @@ class PhraseIndex:
                 group.add(regex, weight)
         return out
 
-    def candidates(self, text: str, low: str | None, bits: int | None = None) -> Sequence[Phrase]:
-        """The phrases that may match ``text``, in index order."""
-        if low is None:  # characters that fold unlike str.lower: every phrase is tried
-            return self.phrases
-        if bits is None:
-            bits = self._mask(text, low)
-        met = (bits + self._bottoms) & self._guards  # the guards of the ways all met
-        if not met and not self._always:
-            return ()
-        ids = set(self._always)
+    def _phrases(self, met: int, text: str, low: str) -> Iterable[Phrase]:
+        """The phrases of the ways whose guards are ``met`` (their whitespace strings
+        checked), and those without requirements."""
+        phrases = self.phrases
+        found = {i: phrases[i] for i in self._always}
         while met:
             guard = met & -met
             met ^= guard
             i, checks = self._ways[guard]
-            if i not in ids and _all_hold(checks, text, low):
-                ids.add(i)
-        return [self.phrases[i] for i in sorted(ids)]
+            if (not checks or _all_hold(checks, text, low)) and i not in found:
+                found[i] = phrases[i]
+        return found.values()
 
 
 def _all_hold(checks: tuple[Check, ...], text: str, low: str) -> bool:

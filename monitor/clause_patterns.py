@@ -252,9 +252,11 @@ FOLD_UNSAFE = "\u0130\u0131\u017f\u212a"
 def folding(text: str) -> str | None:
     """The lower-cased text a case-insensitive test of ASCII literals may use (exact: a text
     without ``FOLD_UNSAFE`` characters folds as ``re.IGNORECASE`` does); None otherwise."""
-    if text.isascii() or not any(c in text for c in FOLD_UNSAFE):
-        return text.lower()
-    return None
+    if not text.isascii():
+        for c in FOLD_UNSAFE:  # a plain loop: on the hot path
+            if c in text:
+                return None
+    return text.lower()
 
 
 # What re's ASCII mode reads unlike its Unicode mode in ASCII text: ``\\s`` (the Unicode

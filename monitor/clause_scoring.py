@@ -107,10 +107,19 @@ class Texts:
             return bits
 
     def groups(self, text: str) -> dict[str, Group]:
+        """Every key's candidate regexes in ``text``."""
         found = self._groups.get(text)
         if found is None:
-            found = self._groups[text] = self.phrases.groups(text, self.low(text), self.bits(text))
+            low = self.low(text)
+            bits = self._bits.get(text)
+            if bits is None and low is not None:
+                bits = self._bits[text] = self.phrases.bits(text, low)
+            found = self._groups[text] = self.phrases.groups(text, low, bits)
         return found
+
+    def group(self, text: str, key: str) -> Group | None:
+        """``key``'s candidate regexes in ``text`` (None: none)."""
+        return self.groups(text).get(key)
 
     def joined(self, text: str, parts: Sequence[str]) -> None:
         """``text`` is ``parts`` joined by spaces (checked): its words are theirs, so its
@@ -129,18 +138,18 @@ class Texts:
         """``key``'s phrase score in ``text`` where one of its phrases of positive weight
         matches, else 0: a sum without one is at most 0, which the finder reads as no phrase
         (the phrases of negative weight are run only after a positive one matched)."""
-        group = self.groups(text).get(key)
+        group = self.group(text, key)
         return 0 if group is None else group.score(text)
 
     def exact(self, text: str, key: str) -> int:
         """The sum of the weights of ``key``'s phrases found in ``text`` (also below 0)."""
-        group = self.groups(text).get(key)
+        group = self.group(text, key)
         return 0 if group is None else group.exact(text)
 
     def bounds(self, text: str, key: str) -> tuple[int, int]:
         """The lowest and the highest sum ``key``'s phrases may give in ``text``: the
         weights of its candidates below 0, and above 0."""
-        group = self.groups(text).get(key)
+        group = self.group(text, key)
         return (0, 0) if group is None else (group.lowest, group.highest)
 
     def negative(self, text: str) -> int:
@@ -149,7 +158,7 @@ class Texts:
 
     def any_negative(self, text: str) -> bool:
         """Whether one of the negative topics' phrases is found in ``text``."""
-        group = self.groups(text).get(NEGATIVE)
+        group = self.group(text, NEGATIVE)
         return group is not None and group.found(text)
 
     def negative_heading(self, heading: str) -> bool:
