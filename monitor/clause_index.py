@@ -28,7 +28,7 @@ CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
 class _Scan:
     """The literals (strings without whitespace) inside a word: one trie regex over the
     word. A literal marked ``WORD_START`` must start a word: begin the word or follow a
-    character that is not a word character (re's own ``\\w``)."""
+    character that is not a word character (re's own ``\\w``: alphanumeric or ``_``)."""
 
     def __init__(self, literals: Iterable[str]) -> None:
         self.literals = tuple(dict.fromkeys(literals))
@@ -39,24 +39,22 @@ class _Scan:
             (starts if s.startswith(WORD_START) else anywhere).append(s)
         # At each position of a word, the longest body there ("retention"); the bodies that
         # are prefixes of it ("retent", "ret") are there too.
-        self._scan = re.compile(f"(?=({_trie(bodies)}))") if bodies else None
-        self._keys = {
-            longest: [
-                (bodies[b][0], bodies[b][0] + bodies[b][1])
-                for b in (longest[:n] for n in range(1, len(longest) + 1))
-                if b in bodies
-            ]
-            for longest in bodies
-        }
+        trie = _trie(bodies) if bodies else "(?!)"
+        self.anywhere = re.compile(f"(?=({trie}))").findall
+        self.at_start = re.compile(f"(?<!\\w)(?=({trie}))").findall  # where \\b may be
+        self.found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # longest body →
+        for longest in bodies:  # the literals there elsewhere, and at the start of a word
+            ends = (longest[:n] for n in range(1, len(longest) + 1))
+            prefixes = [bodies[b] for b in ends if b in bodies]
+            inner = frozenset(s for b in prefixes for s in b[0])
+            self.found[longest] = (inner, inner | {s for b in prefixes for s in b[1]})
 
     def inside(self, word: str) -> set[str]:
-        found: set[str] = set()
-        for m in self._scan.finditer(word) if self._scan is not None else ():
-            at = m.start()
-            start = at == 0 or _WORD.match(word, at - 1) is None
-            for anywhere, everywhere in self._keys[m.group(1)]:
-                found.update(everywhere if start else anywhere)
-        return found
+        found = self.found
+        return set().union(
+            *(found[b][0] for b in self.anywhere(word)),
+            *(found[b][1] for b in self.at_start(word)),
+        )
 
 
 class Words(dict[str, frozenset[str]]):
@@ -86,21 +84,27 @@ class Bits(dict[str, int]):
 
     def __init__(self, bits: Mapping[str, int]) -> None:
         super().__init__()
-        self._scan = _Scan(bits)
-        self._bits = dict(bits)
+        scan = _Scan(bits)
+        self._anywhere, self._at_start = scan.anywhere, scan.at_start
+        # Longest body → the bits of the literals there (elsewhere, at a word's start).
+        self._bits, self._start_bits = (
+            {b: reduce(or_, (bits[s] for s in pair[n]), 0) for b, pair in scan.found.items()}
+            for n in (0, 1)
+        )
 
     def __missing__(self, word: str) -> int:
         if len(self) >= CACHED_WORDS:
             self.clear()
-        self[word] = mask = reduce(or_, (self._bits[s] for s in self._scan.inside(word)), 0)
+        mask = reduce(or_, map(self._bits.__getitem__, self._anywhere(word)), 0)
+        starts = self._at_start(word)
+        if starts:
+            mask |= reduce(or_, map(self._start_bits.__getitem__, starts))
+        self[word] = mask
         return mask
 
     def mask(self, text: str) -> int:
         """The bits of the literals in ``text``."""
         return reduce(or_, map(self.__getitem__, text.split()), 0)  # no set(): slower
-
-
-_WORD = re.compile(r"\w")
 
 
 _Node = dict[str, "_Node"]
