@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from .clause_index import Need, Phrase, PhraseIndex, Words
-from .clause_patterns import FOLD_UNSAFE, Regex
+from .clause_patterns import FOLD_UNSAFE, WORD_START, Regex
 from .facts import Amount, amounts
 from .sentences import CACHED_TEXTS, sentences
 
@@ -55,9 +55,10 @@ class Rule(Regex):
         Rule.registered.append(self)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Sentence:
-    """A sentence of a block with what the readers test first."""
+    """A sentence of a block with what the readers test first (not frozen: one is made for
+    every sentence of a page read; only ``known`` and ``periods`` fill in as asked)."""
 
     text: str
     low: str  # lower-cased: the hints are tested in it
@@ -66,12 +67,15 @@ class Sentence:
     digits: bool  # it holds a digit (every period or date written in figures does)
     found: set[str] | None  # the index's literals in its words (None: run every rule)
     index: _Index
-    known: dict[int, bool] = field(default_factory=dict)  # rule id → it may match
+    known: dict[int, bool]  # rule id → it may match, as asked
+    periods: list[Amount] | None = None  # facts.amounts(text), once asked
 
-    @cached_property
+    @property
     def amounts(self) -> list[Amount]:
         """``facts.amounts(self.text)`` (once: several readers ask for them)."""
-        return amounts(self.text)
+        if self.periods is None:
+            self.periods = amounts(self.text)
+        return self.periods
 
     def search(self, rule: Rule | re.Pattern[str]) -> re.Match[str] | None:
         """``rule.search(self.text)``, without running the regex where no match can be."""
@@ -90,7 +94,12 @@ class Sentence:
         if may is None:
             phrase = self.index.phrases[rule.id]
             found = self.found
-            may = found is None or phrase is None or phrase.possible(found, self.text, self.low)
+            may = (
+                found is None
+                or phrase is None
+                or not found.isdisjoint(self.index.triggers[rule.id])  # one C-level test first
+                and phrase.possible(found, self.text, self.low)
+            )
             self.known[rule.id] = may
         return may
 
@@ -107,8 +116,13 @@ class _Index:
         phrases: list[Phrase | None] = [None] * len(rules)
         for p in PhraseIndex(families).phrases:
             for key, _ in p.weights:
-                phrases[int(key)] = None if p.ways is None or _exact(p.ways) else p
+                phrases[int(key)] = None if p.ways is None or _exact(p.ways) else _strong(p)
         self.phrases = phrases
+        # the words one of which a sentence meeting each way's first need holds
+        self.triggers = [
+            frozenset(w for way in p.ways or () for w in way[0].triggers) if p else frozenset()
+            for p in phrases
+        ]
         words = [w for h in hints for w in h.need.triggers]
         ways = [way for p in phrases if p is not None for way in p.ways or ()]
         words += [w for way in ways for need in way for w in need.triggers]
@@ -124,7 +138,25 @@ class _Index:
         # lower() is not how re folds the case of a few characters: every rule is run
         safe = text.isascii() or not any(c in text for c in FOLD_UNSAFE)
         digits = _DIGIT.search(text) is not None
-        return Sentence(text, low, hints, _title(text), digits, found if safe else None, self)
+        found_if = found if safe else None
+        return Sentence(text, low, hints, _title(text), digits, found_if, self, {})
+
+
+SHORT = 2  # a need told by a literal this short ("to", "\\bwe") is met in most sentences
+
+
+def _strong(p: Phrase) -> Phrase:
+    """``p`` without the needs of its ways that a short literal meets (a way with no other
+    need keeps them): fewer literals to find in each word, nearly as few regexes run."""
+    ways = []
+    for way in p.ways or ():
+        strong = tuple(n for n in way if min(map(_strength, n.triggers)) > SHORT)
+        ways.append(strong or way)
+    return Phrase(p.regex, p.weights, tuple(ways))
+
+
+def _strength(word: str) -> int:
+    return len(word) - word.startswith(WORD_START)
 
 
 def _exact(ways: tuple[tuple[Need, ...], ...]) -> bool:
