@@ -170,6 +170,7 @@ class _Run:
         self.taken: set[str] = set()
         self.known: dict[str, LastGood] = {}
         self.holders: dict[str, Holder] = {}
+        self.recorded: list[str] = []  # documents recorded one by one, their locks still held
         self.batch: list[Unchanged | SameText] = []
         self.batch_bytes = 0  # of the pages the batch holds
         self.batch_since = time.monotonic()
@@ -336,12 +337,13 @@ class _Run:
             )
         try:
             return process_fetch(self.sf, doc, result, self.content, fetched.analysis)
-        finally:
-            self.release(doc.key)
+        finally:  # its lock given back with the next batch: one transaction for many
+            self.recorded.append(doc.key)
 
     def batch_due(self, more_coming: bool) -> bool:
-        """Whether the batch is to be recorded now: full, old enough, or nothing else comes."""
-        if not self.batch:
+        """Whether the batch is to be recorded now (and the locks of the documents recorded
+        meanwhile released): full, old enough, or nothing else comes."""
+        if not self.batch and not self.recorded:
             self.batch_since = time.monotonic()
             return False
         old = time.monotonic() - self.batch_since >= BATCH_SECONDS
@@ -352,8 +354,10 @@ class _Run:
         """Record the batch of unchanged documents in one transaction (those of its
         ``SameText`` pages whose history moved on: each in its own); release their locks."""
         batch, self.batch, self.batch_bytes = self.batch, [], 0
+        recorded, self.recorded = self.recorded, []
         self.batch_since = time.monotonic()
         if not batch:
+            self.release_many(recorded)
             return []
         same = [item for item in batch if isinstance(item, SameText)]
         try:
@@ -369,13 +373,14 @@ class _Run:
             first = ", ".join(item.doc.key for item in batch[:3])
             raise StoreError(fault_message(url, exc, f"record {first} in")) from exc
         finally:
-            keys = [item.doc.key for item in batch]
-            self.taken.difference_update(keys)
-            self.guard.release_many([document_lock(key) for key in keys])
+            self.release_many([item.doc.key for item in batch] + recorded)
+
+    def release_many(self, keys: list[str]) -> None:
+        self.taken.difference_update(keys)
+        self.guard.release_many([document_lock(key) for key in keys])
 
     def release(self, key: str) -> None:
-        self.taken.discard(key)
-        self.guard.release(document_lock(key))
+        self.release_many([key])
 
     def release_all(self) -> None:
         """Release every lock still held by this run; a failing release does not stop the rest."""
