@@ -14,15 +14,23 @@ sentences meet a handful, and the answer is still the regexes' own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, reduce
 from operator import or_
 
-from .clause_patterns import WORD_START, ascii_twin, plain, requirements, word_start
+from .clause_patterns import (
+    WORD_START,
+    ascii_twin,
+    context_free,
+    plain,
+    requirements,
+    word_start,
+)
 
 EXACT = "\x00"  # prefix of a case-sensitive literal's word in a found set (folded: bare)
 CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
+TWIN_AFTER = 128  # uses of a phrase on plain text before its ASCII twin is compiled
 
 
 class _Scan:
@@ -185,6 +193,11 @@ class Phrase:
     ways: tuple[tuple[Need, ...], ...] | None
 
     @cached_property
+    def free(self) -> bool:
+        """``clause_patterns.context_free``, read at first use."""
+        return context_free(self.regex)
+
+    @cached_property
     def twin(self) -> re.Pattern[str] | None:
         """The regex for ``plain`` text (``ascii_twin``), compiled at first use."""
         return ascii_twin(self.regex)
@@ -206,55 +219,63 @@ class Phrase:
 PhraseSpec = tuple[str, int, int]  # (regex, flags, weight)
 
 
+Entry = tuple[re.Pattern[str], int, int]  # regex, weight, phrase id if context-free (else -1)
+
+
 class Group:
     """One key's candidate regexes in one text: those of positive weight, then the others,
-    and the lowest and highest sums they may give; the sums found are remembered."""
+    and the lowest and highest sums they may give; the sums found are remembered, and the
+    context-free phrases found (``hits``: then also in a text joined from this one)."""
 
-    __slots__ = ("_exact", "_score", "highest", "lowest", "negative", "positive")
+    __slots__ = ("_exact", "_score", "highest", "hits", "lowest", "negative", "positive")
 
     def __init__(self) -> None:
-        self.positive: list[tuple[re.Pattern[str], int]] = []
-        self.negative: list[tuple[re.Pattern[str], int]] = []
+        self.positive: list[Entry] = []
+        self.negative: list[Entry] = []
         self.highest = self.lowest = 0
+        self.hits: set[int] = set()
         self._score: int | None = None
         self._exact: int | None = None
 
-    def add(self, regex: re.Pattern[str], weight: int) -> None:
+    def add(self, regex: re.Pattern[str], weight: int, free: int) -> None:
         if weight > 0:
-            self.positive.append((regex, weight))
+            self.positive.append((regex, weight, free))
             self.highest += weight
         else:
-            self.negative.append((regex, weight))
+            self.negative.append((regex, weight, free))
             self.lowest += weight
 
-    def score(self, text: str) -> int:
+    def score(self, text: str, known: Collection[int] = ()) -> int:
         """The sum of the weights found in ``text`` where one of positive weight is found,
-        else 0 (the others are run only then)."""
+        else 0 (the others are run only then); ``known``: context-free phrases found in a
+        part of ``text`` (not run again)."""
         if self._score is None:
-            found = 0
-            for regex, weight in self.positive:
-                if regex.search(text):
-                    found += weight
+            found = self._sum(self.positive, text, known)
             if found:
-                for regex, weight in self.negative:
-                    if regex.search(text):
-                        found += weight
+                found += self._sum(self.negative, text, known)
             self._score = found
         return self._score
 
-    def exact(self, text: str) -> int:
+    def exact(self, text: str, known: Collection[int] = ()) -> int:
         """The sum of the weights found in ``text``."""
         if self._exact is None:
-            found = 0
-            for regex, weight in (*self.positive, *self.negative):
-                if regex.search(text):
-                    found += weight
-            self._exact = found
+            self._exact = self._sum(self.positive, text, known) + self._sum(
+                self.negative, text, known
+            )
         return self._exact
+
+    def _sum(self, entries: list[Entry], text: str, known: Collection[int]) -> int:
+        found = 0
+        for regex, weight, free in entries:
+            if free in known or regex.search(text):
+                found += weight
+                if free >= 0:
+                    self.hits.add(free)
+        return found
 
     def found(self, text: str) -> bool:
         """Whether one of the regexes is found in ``text``."""
-        for regex, _ in (*self.positive, *self.negative):  # noqa: SIM110 - on the hot path
+        for regex, _, _ in (*self.positive, *self.negative):  # noqa: SIM110 - hot path
             if regex.search(text):
                 return True
         return False
@@ -284,6 +305,8 @@ class PhraseIndex:
                 weights.setdefault((pattern, flags), []).append((key, weight))
         self.phrases = tuple(_phrase(re.compile(p, f), tuple(w)) for (p, f), w in weights.items())
         self._always = frozenset(i for i, p in enumerate(self.phrases) if p.ways is None)
+        self._plain: list[re.Pattern[str] | None] = [None] * len(self.phrases)  # for plain text
+        self._uses = [0] * len(self.phrases)  # ... until then, uses on plain text
         literals: dict[str, int] = {}  # literal → the bits of the needs it meets
         self._bottoms = self._guards = 0
         self._ways: dict[int, tuple[int, tuple[Check, ...]]] = {}  # guard → phrase, checks
@@ -323,7 +346,7 @@ class PhraseIndex:
         """The regexes that may match ``text``, by key (a key without any is absent);
         ``bits``: ``self.bits(text, low)`` when known."""
         if low is None:  # characters that fold unlike str.lower: every phrase is tried
-            phrases: Iterable[Phrase] = self.phrases
+            phrases: Iterable[tuple[int, Phrase]] = enumerate(self.phrases)
         else:
             if bits is None:
                 bits = self._mask(text, low)
@@ -333,18 +356,30 @@ class PhraseIndex:
             phrases = self._phrases(met, text, low)
         out: dict[str, Group] = {}
         ascii = plain(text)
-        for p in phrases:
-            regex = p.twin if ascii and p.twin is not None else p.regex
+        for i, p in phrases:
+            regex = self._plain[i] or self._twin(i) if ascii else p.regex
+            free = i if p.free else -1
             for key, weight in p.weights:
                 group = out.get(key)
                 if group is None:
                     group = out[key] = Group()
-                group.add(regex, weight)
+                group.add(regex, weight, free)
         return out
 
-    def _phrases(self, met: int, text: str, low: str) -> Iterable[Phrase]:
-        """The phrases of the ways whose guards are ``met`` (their whitespace strings
-        checked), and those without requirements."""
+    def _twin(self, i: int) -> re.Pattern[str]:
+        """Phrase ``i``'s regex for plain text: its ``ascii_twin`` once it has been a
+        candidate in ``TWIN_AFTER`` plain texts (compiling one costs ~130 runs' saving:
+        a process reading a few pages compiles none), the regex itself until then."""
+        p = self.phrases[i]
+        self._uses[i] += 1
+        if self._uses[i] < TWIN_AFTER:
+            return p.regex
+        plain = self._plain[i] = p.twin or p.regex
+        return plain
+
+    def _phrases(self, met: int, text: str, low: str) -> Iterable[tuple[int, Phrase]]:
+        """The phrases (with their ids) of the ways whose guards are ``met`` (their
+        whitespace strings checked), and those without requirements."""
         phrases = self.phrases
         found = {i: phrases[i] for i in self._always}
         while met:
@@ -353,7 +388,7 @@ class PhraseIndex:
             i, checks = self._ways[guard]
             if (not checks or _all_hold(checks, text, low)) and i not in found:
                 found[i] = phrases[i]
-        return found.values()
+        return found.items()
 
 
 def _all_hold(checks: tuple[Check, ...], text: str, low: str) -> bool:

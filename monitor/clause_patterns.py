@@ -36,13 +36,22 @@ except ImportError:  # pragma: no cover - another Python
 MIN_LITERAL = 2  # literal sets whose shortest member is shorter than this do not filter
 
 
-def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
-    """Strings one of which occurs in every match of ``pattern`` (None: none known)."""
+@lru_cache(maxsize=1024)
+def _parse(pattern: str, flags: int) -> tuple[tuple[Any, Any], ...] | None:
+    """The parsed items of a regex (None: no parser, or an invalid pattern), parsed once
+    for every reading of it below (the parser is Python and slow). Read, never changed."""
     if _sre_parse is None:
         return None
     try:
-        parsed = _sre_parse.parse(pattern, flags)
-    except Exception:  # an invalid pattern: re.compile reports it
+        return tuple(_sre_parse.parse(pattern, flags))
+    except Exception:  # noqa: BLE001 - an invalid pattern: re.compile reports it
+        return None
+
+
+def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Strings one of which occurs in every match of ``pattern`` (None: none known)."""
+    parsed = _parse(pattern, flags)
+    if parsed is None:
         return None
     found = _sequence(list(parsed))
     if found is None or min(map(len, found)) < MIN_LITERAL:
@@ -63,12 +72,10 @@ def requirements(pattern: str, flags: int = 0) -> tuple[Needs, ...] | None:
     ``\\bright (?:to|of) (?:access|object)|\\bexercise rights`` gives ``(("\\bright to",
     "\\bright of"), ...)`` and ``(("\\bexercise rights",),)``, far stronger than
     ``required_literals``' one set ``("right", "exercise ")``."""
-    if _sre_parse is None:
+    items = _parse(pattern, flags)
+    if items is None:
         return None
-    try:
-        parsed = list(_sre_parse.parse(pattern, flags))
-    except Exception:  # an invalid pattern: re.compile reports it
-        return None
+    parsed = list(items)
     branches = [i for i, (op, _av) in enumerate(parsed) if op is _sre.BRANCH]
     if len(branches) == 1:  # "\\bfoo...|\\bbar...": the parser put the common "\\b" first
         at = branches[0]
@@ -88,7 +95,7 @@ def requirements(pattern: str, flags: int = 0) -> tuple[Needs, ...] | None:
 
 
 def _marked(pattern: str, flags: int) -> bool:
-    literals = _candidates(list(_sre_parse.parse(pattern, flags)))
+    literals = _candidates(list(_parse(pattern, flags) or ()))
     return any(WORD_START in s for c in literals for s in c)
 
 
@@ -280,19 +287,47 @@ def ascii_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     faster (an ASCII ``\\b``, ``\\w`` and case folding test less). None where they could
     differ: a pattern holding one of ``FOLD_UNSAFE`` (which ``re.IGNORECASE`` matches with
     an ASCII letter in Unicode mode only), or already ASCII, or without a parser."""
-    if _sre_parse is None or not regex.flags & re.UNICODE:
-        return None
-    try:
-        parsed = list(_sre_parse.parse(regex.pattern, regex.flags))
-        flags = (regex.flags & ~re.UNICODE) | re.ASCII
-        twin = re.compile(regex.pattern, flags)
-    except (re.error, ValueError):  # an inline (?u): no ASCII twin
+    parsed = _parse(regex.pattern, regex.flags)
+    if parsed is None or not regex.flags & re.UNICODE:
         return None
     unsafe = [ord(c) for c in FOLD_UNSAFE]
-    for low, high in _code_points(parsed):
+    for low, high in _code_points(list(parsed)):
         if any(low <= c <= high for c in unsafe):
             return None
-    return twin
+    try:
+        return re.compile(regex.pattern, (regex.flags & ~re.UNICODE) | re.ASCII)
+    except (re.error, ValueError):  # an inline (?u): no ASCII twin
+        return None
+
+
+def context_free(regex: re.Pattern[str]) -> bool:
+    """Whether a match of ``regex`` reads nothing outside itself but the characters around
+    its ``\\b``/``\\B`` (no lookaround, no anchor): a match in a sentence is then one in
+    any text holding the sentence between non-word characters."""
+    parsed = _parse(regex.pattern, regex.flags)
+    return parsed is not None and _free(list(parsed))
+
+
+def _free(items: Sequence[tuple[Any, Any]]) -> bool:
+    for op, av in items:
+        if op is _sre.AT:
+            if av not in (_sre.AT_BOUNDARY, _sre.AT_NON_BOUNDARY):
+                return False
+        elif op is _sre.SUBPATTERN:
+            if not _free(list(av[3])):
+                return False
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            if not _free(list(av[2])):
+                return False
+        elif op is _sre.BRANCH:
+            if not all(_free(list(b)) for b in av[1]):
+                return False
+        elif op is _sre.ATOMIC_GROUP:
+            if not _free(list(av)):
+                return False
+        elif op not in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.IN, _sre.ANY, _sre.GROUPREF):
+            return False  # lookarounds, conditionals, anything else
+    return True
 
 
 def _code_points(items: Sequence[tuple[Any, Any]]) -> Iterator[tuple[int, int]]:

@@ -89,6 +89,7 @@ class Texts:
         self._low: dict[str, str | None] = {}
         self._bits: dict[str, int | None] = {}  # the literals of texts joined from others
         self._groups: dict[str, dict[str, Group]] = {}
+        self._parts: dict[str, tuple[str, ...]] = {}  # a joined text → its parts (or none)
         self._negative_heading: dict[str, bool] = {}
 
     def low(self, text: str) -> str | None:
@@ -123,8 +124,11 @@ class Texts:
 
     def joined(self, text: str, parts: Sequence[str]) -> None:
         """``text`` is ``parts`` joined by spaces (checked): its words are theirs, so its
-        literals are found from theirs."""
-        if text in self._bits or " ".join(parts) != text:
+        literals are found from theirs, and a context-free phrase found in a part is in it."""
+        if text in self._parts:
+            return
+        self._parts[text] = tuple(parts) if " ".join(parts) == text else ()
+        if text in self._bits or not self._parts[text]:
             return
         bits = 0
         for part in parts:
@@ -139,12 +143,21 @@ class Texts:
         matches, else 0: a sum without one is at most 0, which the finder reads as no phrase
         (the phrases of negative weight are run only after a positive one matched)."""
         group = self.group(text, key)
-        return 0 if group is None else group.score(text)
+        return 0 if group is None else group.score(text, self._known(text, key))
 
     def exact(self, text: str, key: str) -> int:
         """The sum of the weights of ``key``'s phrases found in ``text`` (also below 0)."""
         group = self.group(text, key)
-        return 0 if group is None else group.exact(text)
+        return 0 if group is None else group.exact(text, self._known(text, key))
+
+    def _known(self, text: str, key: str) -> set[int]:
+        """The context-free phrases of ``key`` found in the parts ``text`` is joined from."""
+        known: set[int] = set()
+        for part in self._parts.get(text, ()):
+            group = self._groups.get(part, {}).get(key)
+            if group is not None:
+                known |= group.hits
+        return known
 
     def bounds(self, text: str, key: str) -> tuple[int, int]:
         """The lowest and the highest sum ``key``'s phrases may give in ``text``: the

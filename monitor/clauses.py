@@ -130,11 +130,12 @@ class _Document:
             _units(b.text) if b.kind in ("paragraph", "item") else [b.text] for b in self.blocks
         ]
         headings = {b.text.casefold() for b in self.blocks if b.kind == "heading"}
+        longest = max(map(len, headings), default=-1)  # casefold() never shortens a text
         # Tables of contents repeat the headings as items: never clause text of their own.
         self.toc = {
             i
             for i, b in enumerate(self.blocks)
-            if b.kind != "heading" and b.text.casefold() in headings
+            if b.kind != "heading" and len(b.text) <= longest and b.text.casefold() in headings
         }
 
     @cached_property

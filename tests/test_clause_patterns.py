@@ -18,6 +18,7 @@ from monitor.clause_patterns import (
     Pattern,
     Regex,
     ascii_twin,
+    context_free,
     folding,
     plain,
     prefilter,
@@ -213,3 +214,21 @@ def test_an_ascii_twin_answers_as_its_regex_on_plain_text() -> None:
     for source in ["\u212aeep", "[\u0100-\u0200]x", "(?u)keep", "[^\u0131]"]:
         assert ascii_twin(re.compile(source, re.IGNORECASE)) is None, source
     assert ascii_twin(re.compile("keep", re.ASCII)) is None
+
+
+def test_a_context_free_pattern_found_in_a_sentence_is_found_in_any_text_holding_it() -> None:
+    """A pattern without lookarounds or anchors (``\\b`` aside) that matches a sentence
+    matches every text holding that sentence between spaces; the others are not claimed."""
+    free = [(s, f) for s, f in all_rule_patterns() if context_free(re.compile(s, f))]
+    assert len(free) > 100
+    assert not context_free(re.compile(r"(?<!\byou )\bmay\b"))
+    assert not context_free(re.compile(r"^changes$"))
+    assert not context_free(re.compile(r"\d{2}\b(?! days)"))
+    assert context_free(re.compile(r"\bretain(?:s|ed)?\b[^.;]{0,20}\Bx|(a)\1"))
+    around = [("", ""), ("Before it. ", ""), ("", " After it."), ("x_y ", " (z")]
+    for source, flags in free:
+        regex = re.compile(source, flags)
+        for text in [*TRICKY, *(t.upper() for t in TRICKY)]:
+            if regex.search(text):
+                for before, after in around:
+                    assert regex.search(before + text + after), (source, text)
