@@ -60,7 +60,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class CompressedText(TypeDecorator[str]):
-    """Text stored zstd-compressed: version texts and change summaries are large and many.
+    """Text stored zstd-compressed: change summaries and clause changes are large and many.
 
     Compression is per value and self-contained, so any row reads on its own.
     """
