@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from postgres import opened
 from procs import (
     assert_consistent,
     count,
@@ -27,7 +28,6 @@ from procs import (
 from servers import LocalServer, Reply, Request
 
 from monitor import store
-from monitor.db import open_database
 
 DOCS = ("terms", "privacy", "usage")
 
@@ -133,7 +133,6 @@ def test_two_checks_at_once_never_process_the_same_document_together(
 
 def stored_texts(url: str, slug: str) -> list[str]:
     """The texts of the versions of ``slug``, oldest first, as the store reads them."""
-    sessions = open_database(url)
-    with sessions() as s:
+    with opened(url) as sessions, sessions() as s:
         row = store.find_document(s, "acme", slug)
         return [v.text for v in store.versions(s, row.id)] if row is not None else []
