@@ -58,16 +58,18 @@ class Rule(Regex):
 @dataclass(slots=True, eq=False)
 class Sentence:
     """A sentence of a block with what the readers test first (not frozen: one is made for
-    every sentence of a page read; only ``known`` and ``periods`` fill in as asked)."""
+    every sentence of a page read; ``asked``, ``may`` and ``periods`` fill in as asked).
+    Bits rather than sets and dicts: fewer objects for the garbage collector to walk."""
 
     text: str
     low: str  # lower-cased: the hints are tested in it
-    hints: frozenset[int]  # the ids of the registered ``Hints`` it mentions
+    hints: int  # bit ``id`` set: it mentions the registered ``Hints`` of that id
     title: bool  # a run-in title ("4.1 Ownership.")
     digits: bool  # it holds a digit (every period or date written in figures does)
     found: set[str] | None  # the index's literals in its words (None: run every rule)
     index: _Index
-    known: dict[int, bool]  # rule id → it may match, as asked
+    asked: int = 0  # bit ``id`` set: the ``Rule`` of that id was tested ...
+    may: int = 0  # ... and the sentence may hold one of its matches
     periods: list[Amount] | None = None  # facts.amounts(text), once asked
 
     @property
@@ -90,18 +92,19 @@ class Sentence:
         return rule.regex.finditer(self.text) if self._may(rule) else iter(())
 
     def _may(self, rule: Rule) -> bool:
-        may = self.known.get(rule.id)
-        if may is None:
+        bit = 1 << rule.id
+        if not self.asked & bit:
             phrase = self.index.phrases[rule.id]
             found = self.found
-            may = (
+            if (
                 found is None
                 or phrase is None
                 or not found.isdisjoint(self.index.triggers[rule.id])  # one C-level test first
                 and phrase.possible(found, self.text, self.low)
-            )
-            self.known[rule.id] = may
-        return may
+            ):
+                self.may |= bit
+            self.asked |= bit
+        return bool(self.may & bit)
 
 
 class _Index:
@@ -132,14 +135,15 @@ class _Index:
     def read(self, text: str) -> Sentence:
         low = text.lower()
         found = self.words.found(low)
-        hints = frozenset(
-            i for i in _union(self.hinted, found) if self.hints[i].need.met(found, low, low)
-        )
+        hints = 0
+        for i in _union(self.hinted, found):
+            if self.hints[i].need.met(found, low, low):
+                hints |= 1 << i
         # lower() is not how re folds the case of a few characters: every rule is run
         safe = text.isascii() or not any(c in text for c in FOLD_UNSAFE)
         digits = _DIGIT.search(text) is not None
         found_if = found if safe else None
-        return Sentence(text, low, hints, _title(text), digits, found_if, self, {})
+        return Sentence(text, low, hints, _title(text), digits, found_if, self)
 
 
 SHORT = 2  # a need told by a literal this short ("to", "\\bwe") is met in most sentences

@@ -43,7 +43,7 @@ class Unit:
     def mentions(self, hints: Hints) -> bool:
         """Whether the sentence (lower-cased) contains one of the ``hints``: a cheap
         prefilter before the phrase patterns."""
-        return hints.id in self.sentence.hints
+        return bool(self.sentence.hints >> hints.id & 1)
 
     def search(self, rule: Rule | re.Pattern[str]) -> re.Match[str] | None:
         """``rule.search(self.text)`` (run only where the sentence may hold a match)."""
