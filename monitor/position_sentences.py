@@ -58,8 +58,8 @@ class Rule(Regex):
 @dataclass(slots=True, eq=False)
 class Sentence:
     """A sentence of a block with what the readers test first (not frozen: one is made for
-    every sentence of a page read; ``asked``, ``may`` and ``periods`` fill in as asked).
-    Bits rather than sets and dicts: fewer objects for the garbage collector to walk."""
+    every sentence of a page read; ``known`` and ``periods`` fill in as asked). Bits rather
+    than sets and dicts: fewer objects for the garbage collector to walk."""
 
     text: str
     low: str  # lower-cased: the hints are tested in it
@@ -68,8 +68,10 @@ class Sentence:
     digits: bool  # it holds a digit (every period or date written in figures does)
     found: set[str] | None  # the index's literals in its words (None: run every rule)
     index: _Index
-    asked: int = 0  # bit ``id`` set: the ``Rule`` of that id was tested ...
-    may: int = 0  # ... and the sentence may hold one of its matches
+    # For the ``Rule`` of each id, bit 2·id: it was tested, bit 2·id + 1: the sentence may
+    # hold one of its matches; both written at once, so a sentence read by two threads at
+    # a time may forget an answer (and test again), never keep half of one.
+    known: int = 0
     periods: list[Amount] | None = None  # facts.amounts(text), once asked
 
     @property
@@ -92,19 +94,19 @@ class Sentence:
         return rule.regex.finditer(self.text) if self._may(rule) else iter(())
 
     def _may(self, rule: Rule) -> bool:
-        bit = 1 << rule.id
-        if not self.asked & bit:
-            phrase = self.index.phrases[rule.id]
-            found = self.found
-            if (
-                found is None
-                or phrase is None
-                or not found.isdisjoint(self.index.triggers[rule.id])  # one C-level test first
-                and phrase.possible(found, self.text, self.low)
-            ):
-                self.may |= bit
-            self.asked |= bit
-        return bool(self.may & bit)
+        known = self.known >> 2 * rule.id
+        if known & 1:
+            return bool(known & 2)
+        phrase = self.index.phrases[rule.id]
+        found = self.found
+        may = (
+            found is None
+            or phrase is None
+            or not found.isdisjoint(self.index.triggers[rule.id])  # one C-level test first
+            and phrase.possible(found, self.text, self.low)
+        )
+        self.known = self.known | (3 if may else 1) << 2 * rule.id
+        return may
 
 
 class _Index:
