@@ -17,8 +17,6 @@ from . import readings, store
 from .diff import diff_sentences, unified
 from .errors import TosmonError
 from .models import Change, Document, Version
-from .positions import POSITION_KEYS, position_to_json
-from .summary import summarize
 from .timefmt import iso
 
 
@@ -135,6 +133,8 @@ def clauses_at(
             raise before_history(f"{provider}/{document}", at, first)
     if version is None:
         raise NotFound(f"no versions stored for {provider}/{document}")
+    from .positions import POSITION_KEYS, position_to_json  # not imported by `history`
+
     texts = store.clause_texts(s, version.id)
     clauses: dict[str, Any] = {k: None for k in keys}
     for key, ct in texts.items():
@@ -245,6 +245,8 @@ def version_diff(
     object: kind, severity, clauses, summary, added/removed/modified, facts), the versions
     compared, the line diff, and with ``clause`` that clause's texts and diffs.
     ``kind`` is ``None`` when the two versions have the same text."""
+    from .summary import summarize  # positions and their readers: not imported by `history`
+
     row = require_document(s, provider, document)
     versions = store.versions(s, row.id)
     old, new = version_pair(versions, from_n, to_n, f"{provider}/{document}")
