@@ -78,7 +78,8 @@ def _process_fetch(
         elif result.not_modified or result.content is None:
             report = _not_modified(s, doc, attempt)
         else:
-            capture = Capture(result.content, result.content_type, result.started_at, "live")
+            delta = analysis.delta if analysis is not None else None  # packed by the worker
+            capture = Capture(result.content, result.content_type, result.started_at, "live", delta)
             report = process_capture(s, doc, capture, attempt, content, analysis)
         track_outage(s, doc, report, result.started_at)
         return report

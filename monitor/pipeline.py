@@ -288,9 +288,7 @@ class _Run:
             unchanged = Unchanged.of(doc, result, last)
             return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
         if last is not None and last.version_sha256 is not None:
-            same = await self._same_text(doc, result, last)
-            if same is not None:
-                return _Fetched(doc, result, unchanged=same)
+            return await self._read_live(doc, result, last, last.version_sha256)
         basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
@@ -299,18 +297,25 @@ class _Run:
         analysis = await self.workers.analyse(doc, content, kind, previous, stored, basis, first)
         return _Fetched(doc, result, analysis)
 
-    async def _same_text(
-        self, doc: DocumentConfig, result: FetchResult, last: LastGood
-    ) -> SameText | None:
-        """``result``'s page as ``SameText`` when a worker reads in it the text of the
-        latest version (other bytes, same text: recorded in a batch, no version in force
-        read for it)."""
+    async def _read_live(
+        self, doc: DocumentConfig, result: FetchResult, last: LastGood, in_force_sha256: str
+    ) -> _Fetched:
+        """A page with other bytes than ``last``, read by a worker against no version and
+        packed against ``last``'s snapshot. The latest version's text is ``SameText``
+        (recorded in a batch, no version in force read for it); a new text's change is
+        summarized against the version in force, read only then."""
         assert result.content is not None
         base = await self.read_db(f"read {doc.key} from", last_snapshot, self.reads, last)
-        read = await self.workers.read_digest(doc, result.content, result.content_type, base)
-        if not isinstance(read, Digest) or read.text_sha256 != last.version_sha256:
-            return None
-        return SameText(doc, result, last, read.text_sha256, read.delta)
+        content, kind = result.content, result.content_type
+        read = await self.workers.read_live(doc, content, kind, in_force_sha256, base)
+        if isinstance(read, Digest):
+            same = SameText(doc, result, last, read.text_sha256, read.delta)
+            return _Fetched(doc, result, unchanged=same)
+        if read is not None and read.derived is not None:
+            basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
+            if basis is not None:
+                read = await self.workers.summarize_read(doc, basis, read)
+        return _Fetched(doc, result, read)
 
     async def lock_all(self, docs: Sequence[DocumentConfig]) -> dict[str, Holder]:
         """Take every document's lock at once (one transaction); those another live

@@ -16,7 +16,7 @@ import multiprocessing.forkserver
 import os
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,6 +98,7 @@ class Analysis:
     previous: str | None = None
     derived: Derived | None = None
     packed: bytes | None = None  # the page packed on its own (``snapshot_codec.pack_page``)
+    delta: Delta | None = None  # the page packed against the last good snapshot (``read_live``)
 
 
 def analyse(
@@ -139,18 +140,63 @@ def derive(basis: Basis | None, extraction: Extraction, clauses: ClauseResult) -
     """The positions of a new text and the summary of its change from ``basis`` (none
     without one: the document's first text)."""
     from .positions import read_positions
-    from .summary import summarize
 
-    texts = {key: clause.text for key, clause in clauses.clauses.items()}
-    positions = read_positions(extraction.blocks, texts)
+    positions = read_positions(extraction.blocks, _texts(clauses))
     if basis is None:
         return Derived(None, positions, None)
-    summary = summarize(
-        basis.text, extraction.text, basis.clauses, texts, basis.positions, positions
-    ).as_dict()
+    return summarized(basis, extraction.text, _texts(clauses), positions)
+
+
+def summarized(
+    basis: Basis,
+    text: str,
+    clauses: Mapping[str, str],
+    positions: Mapping[PositionKey, Position],
+) -> Derived:
+    """A new text's ``Derived``: its ``positions`` and the summary of its change from
+    ``basis`` to ``text`` with clause texts ``clauses``."""
+    from .summary import summarize
+
+    summary = summarize(basis.text, text, basis.clauses, clauses, basis.positions, positions)
     digest = _sha256(basis.text) if basis.version_id is None else ""
     clauses_before = basis.clauses if basis.version_id is None else None
-    return Derived(basis.version_id, positions, summary, digest, clauses_before)
+    return Derived(basis.version_id, positions, summary.as_dict(), digest, clauses_before)
+
+
+def read_live(
+    doc: DocumentConfig,
+    content: bytes,
+    content_type: str | None,
+    in_force_sha256: str,
+    base: bytes | None = None,
+) -> Analysis | Digest:
+    """A live page read against no previous text: only its ``Digest`` when its text is
+    the version in force's (SHA-256 ``in_force_sha256``), else its analysis with its
+    clauses and positions, the summary left to ``Workers.summarize_read`` (which needs the
+    version in force, read only then). ``base``: the last good snapshot's bytes, to pack the page
+    against (either way)."""
+    from .clauses import find_clauses
+    from .extract import extract
+    from .positions import read_positions
+    from .snapshot_codec import delta_on
+
+    try:
+        extraction = extract(content, content_type, doc)
+        delta = delta_on(content, base) if base is not None else None
+        digest = _sha256(extraction.text)
+        if digest == in_force_sha256:
+            return Digest(digest, delta)
+        clauses = find_clauses(extraction, doc.clauses, doc.custom_clauses)
+    except ExtractError as exc:
+        return Analysis(None, None, exc.kind, str(exc))
+    if clauses.misses or extraction.clause_misses:
+        return Analysis(extraction, clauses, delta=delta)
+    positions = read_positions(extraction.blocks, _texts(clauses))
+    return Analysis(extraction, clauses, derived=Derived(None, positions, None), delta=delta)
+
+
+def _texts(clauses: ClauseResult) -> dict[str, str]:
+    return {key: clause.text for key, clause in clauses.clauses.items()}
 
 
 def read_digest(
@@ -244,6 +290,32 @@ class Workers:
     ) -> Analysis | Digest | None:
         """``read_digest`` in the pool; ``None`` when the pool failed (as ``analyse``)."""
         return await self._run(doc, read_digest, doc, content, content_type, base)
+
+    async def read_live(
+        self,
+        doc: DocumentConfig,
+        content: bytes,
+        content_type: str | None,
+        in_force_sha256: str,
+        base: bytes | None = None,
+    ) -> Analysis | Digest | None:
+        """``read_live`` in the pool; ``None`` when the pool failed (as ``analyse``)."""
+        args = (doc, content, content_type, in_force_sha256, base)
+        return await self._run(doc, read_live, *args)
+
+    async def summarize_read(
+        self, doc: DocumentConfig, basis: Basis, analysis: Analysis
+    ) -> Analysis:
+        """``analysis`` (``read_live``'s, of a new text) with the summary of its change from
+        ``basis`` made in the pool (only the texts and positions sent); as it is when there
+        is none to make (an error, a clause selector's miss) or the pool failed (the
+        recorder then makes it)."""
+        derived, extraction, clauses = analysis.derived, analysis.extraction, analysis.clauses
+        if derived is None or extraction is None or clauses is None:
+            return analysis
+        args = (basis, extraction.text, _texts(clauses), derived.positions)
+        made = await self._run(doc, summarized, *args)
+        return replace(analysis, derived=made) if made is not None else analysis
 
     async def _run(self, doc: DocumentConfig, work: Callable[..., T], *args: Any) -> T | None:
         loop = asyncio.get_running_loop()
