@@ -183,6 +183,7 @@ class SameText:
     doc: DocumentConfig
     result: FetchResult
     last: LastGood
+    snapshot_sha256: str  # of the page's bytes
     text_sha256: str
     delta: Delta | None = None
 
@@ -225,7 +226,8 @@ def record_same_text(
     for item, version in ready:
         document_id, content = item.last.document_id, item.content
         kind = item.result.content_type
-        snapshot = store.put_snapshot(s, document_id, content, kind, None, item.delta)
+        delta, digest = item.delta, item.snapshot_sha256
+        snapshot = store.put_snapshot(s, document_id, content, kind, None, delta, digest=digest)
         rows.append(
             Attempt.of(item.result).fields()
             | {

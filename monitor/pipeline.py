@@ -284,11 +284,12 @@ class _Run:
         if last is not None and (result.not_modified or result.content is None):
             return _Fetched(doc, result, unchanged=Unchanged.of(doc, result, last))
         assert result.content is not None
-        if last is not None and last.snapshot_sha256 == store.sha256(result.content):
+        digest = store.sha256(result.content)
+        if last is not None and last.snapshot_sha256 == digest:
             unchanged = Unchanged.of(doc, result, last)
             return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
         if last is not None and last.version_sha256 is not None:
-            return await self._read_live(doc, result, last, last.version_sha256)
+            return await self._read_live(doc, result, digest, last, last.version_sha256)
         basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
@@ -298,18 +299,23 @@ class _Run:
         return _Fetched(doc, result, analysis)
 
     async def _read_live(
-        self, doc: DocumentConfig, result: FetchResult, last: LastGood, in_force_sha256: str
+        self,
+        doc: DocumentConfig,
+        result: FetchResult,
+        digest: str,
+        last: LastGood,
+        in_force_sha256: str,
     ) -> _Fetched:
-        """A page with other bytes than ``last``, read by a worker against no version and
-        packed against ``last``'s snapshot. The latest version's text is ``SameText``
-        (recorded in a batch, no version in force read for it); a new text's change is
-        summarized against the version in force, read only then."""
+        """A page (SHA-256 ``digest``) with other bytes than ``last``, read by a worker
+        against no version and packed against ``last``'s snapshot. The latest version's
+        text is ``SameText`` (recorded in a batch, no version in force read for it); a new
+        text's change is summarized against the version in force, read only then."""
         assert result.content is not None
         base = await self.read_db(f"read {doc.key} from", last_snapshot, self.reads, last)
         content, kind = result.content, result.content_type
         read = await self.workers.read_live(doc, content, kind, in_force_sha256, base)
         if isinstance(read, Digest):
-            same = SameText(doc, result, last, read.text_sha256, read.delta)
+            same = SameText(doc, result, last, digest, read.text_sha256, read.delta)
             return _Fetched(doc, result, unchanged=same)
         if read is not None and read.derived is not None:
             basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
