@@ -163,6 +163,22 @@ def summarized(
     return Derived(basis.version_id, positions, summary.as_dict(), digest, clauses_before)
 
 
+def _summarized_whole(
+    basis: Basis,
+    text: str,
+    clauses: Mapping[str, str],
+    positions: Mapping[PositionKey, Position],
+) -> Derived | None:
+    """``summarized``, unless ``text`` collapsed against ``basis``' text (as ``extract``
+    tells a collapse; ``None``: left to the recorder, which reports it)."""
+    from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
+
+    before = len(basis.text)
+    if before >= COLLAPSE_MIN_PREVIOUS and len(text) < COLLAPSE_RATIO * before:
+        return None
+    return summarized(basis, text, clauses, positions)
+
+
 def read_live(
     doc: DocumentConfig,
     content: bytes,
@@ -307,15 +323,18 @@ class Workers:
         self, doc: DocumentConfig, basis: Basis, analysis: Analysis
     ) -> Analysis:
         """``analysis`` (``read_live``'s, of a new text) with the summary of its change from
-        ``basis`` made in the pool (only the texts and positions sent); as it is when there
-        is none to make (an error, a clause selector's miss) or the pool failed (the
-        recorder then makes it)."""
+        ``basis`` made in the pool (only the texts and positions sent), as read against
+        ``basis``' text (checked there for a collapse). As it is when there is none to make
+        (an error, a clause selector's miss), the text collapsed, or the pool failed: the
+        recorder then checks and summarizes it."""
         derived, extraction, clauses = analysis.derived, analysis.extraction, analysis.clauses
         if derived is None or extraction is None or clauses is None:
             return analysis
         args = (basis, extraction.text, _texts(clauses), derived.positions)
-        made = await self._run(doc, summarized, *args)
-        return replace(analysis, derived=made) if made is not None else analysis
+        made = await self._run(doc, _summarized_whole, *args)
+        if made is None:
+            return analysis
+        return replace(analysis, derived=made, previous=basis.text)
 
     async def _run(self, doc: DocumentConfig, work: Callable[..., T], *args: Any) -> T | None:
         loop = asyncio.get_running_loop()
