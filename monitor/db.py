@@ -180,6 +180,14 @@ def insert_new(s: Session, model: Any, values: dict[str, Any], keys: list[str]) 
     return isinstance(result, CursorResult) and result.rowcount == 1
 
 
+def insert_new_id(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> int | None:
+    """``insert_new`` of a row with an ``id``: that new id (``RETURNING``), ``None`` when
+    another process made the row."""
+    stmt = _insert(s, model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    new_id = s.execute(stmt.returning(model.__table__.c.id)).scalar()
+    return None if new_id is None else int(new_id)
+
+
 def insert_new_many(
     s: Session, model: Any, rows: Sequence[dict[str, Any]], keys: list[str]
 ) -> None:

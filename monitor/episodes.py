@@ -25,6 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import store
 from .model import AlertRules
 from .models import Change, Document, Episode, Version
 
@@ -156,6 +157,8 @@ def after_failure(
 
 def after_success(s: Session, document_id: int, at: datetime, text_changed: bool) -> None:
     """A good live check ends the open outage; "recovered" is due if "broken" was."""
+    if store.created_here(s, document_id):
+        return  # the document's first check: no outage to end
     episode = open_episode(s, document_id, "outage")
     if episode is None:
         return

@@ -26,9 +26,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from .db import insert_new
+from .db import insert_new_id
 from .errors import StoreError
 from .model import DocumentConfig
 from .models import (
@@ -105,14 +105,32 @@ def document_row(s: Session, doc: DocumentConfig) -> tuple[Document, bool]:
     created = False
     if row is None:
         values = {"provider": doc.provider, "slug": doc.id, "url": doc.url, "created_at": utcnow()}
-        created = insert_new(s, Document, values, ["provider", "slug"])
-        row = find_document(s, doc.provider, doc.id)
-        if row is None:  # the insert, or the other process, made it
+        new_id = insert_new_id(s, Document, values, ["provider", "slug"])
+        created = new_id is not None
+        row = _made(s, Document(id=new_id, **values)) if created else None
+        row = row or find_document(s, doc.provider, doc.id)  # the other process made it
+        if row is None:
             raise StoreError(f"cannot create the document row of {doc.key}")
+        if created:
+            s.info.setdefault("created_documents", set()).add(row.id)
     known[(doc.provider, doc.id)] = row
     if row.url != doc.url:
         row.url = doc.url
     return row, created
+
+
+def _made(s: Session, row: Document) -> Document:
+    """``row``, just inserted with these values, in the session without reading it back."""
+    make_transient_to_detached(row)
+    s.add(row)
+    return row
+
+
+def created_here(s: Session, document_id: int) -> bool:
+    """Whether document ``document_id``'s row was created in this session, i.e. this
+    transaction (``sf.begin()``: one each), so it had no history: no attempt, snapshot,
+    version or episode before it."""
+    return document_id in s.info.get("created_documents", ())
 
 
 _FIND_DOCUMENT = select(Document).where(
