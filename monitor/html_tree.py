@@ -145,11 +145,11 @@ class LxmlTree:
         return None if el is None else " ".join(el.itertext())
 
     def blocks(self, regions: Sequence[etree._Element]) -> list[Block]:
-        return walk(self.nodes, regions)
+        return walk(LxmlNodes(), regions)
 
     def body_blocks(self, max_chars: int | None = None) -> list[Block]:
         body = next(self.root.iter("body"), None)
-        return walk(self.nodes, [self.root if body is None else body], max_chars)
+        return walk(LxmlNodes(), [self.root if body is None else body], max_chars)
 
 
 class SoupTree:

@@ -101,7 +101,16 @@ def _boxed_by(classes: object, style: object) -> bool:
 
 
 class LxmlNodes:
-    """lxml elements: text is ``el.text`` and each child's ``tail``."""
+    """lxml elements: text is ``el.text`` and each child's ``tail``.
+
+    lxml's attribute look-ups are dear next to its other calls (a ``get`` costs ~4× a
+    ``tag``): a walk asks each child for its attribute names once (``keys``), remembers
+    the children that have none (``bare``: one instance per walk) and never asks those for
+    an attribute again; an element without children is not iterated.
+    """
+
+    def __init__(self) -> None:
+        self.bare: set[etree._Element] = set()
 
     def is_element(self, item: object) -> bool:
         return isinstance(item, etree._Element)
@@ -111,6 +120,8 @@ class LxmlNodes:
         return tag
 
     def attr(self, node: etree._Element, key: str) -> str | None:
+        if node in self.bare:
+            return None
         value: str | None = node.get(key)  # lxml's values are strings
         return value
 
@@ -121,17 +132,28 @@ class LxmlNodes:
         return style is not None and _HIDDEN_STYLE.search(style) is not None
 
     def boxed(self, node: etree._Element) -> bool:
+        if node in self.bare:
+            return False
         attrib = node.attrib
         return bool(attrib) and _boxed_by(attrib.get("class"), attrib.get("style"))
 
     def children(self, node: etree._Element) -> list[str | etree._Element]:
         text = node.text
         items: list[str | etree._Element] = [text] if text else []
-        hidden = self.hidden
+        if not len(node):  # no child elements, comments or their tails
+            return items
+        bare = self.bare
         for child in node:
             tag = child.tag
-            if tag.__class__ is str and tag not in SKIP and not hidden(child):
-                items.append(child)
+            if tag.__class__ is str and tag not in SKIP:
+                keys = child.keys()
+                if not keys:
+                    bare.add(child)
+                    items.append(child)
+                elif "hidden" not in keys and (
+                    "style" not in keys or _HIDDEN_STYLE.search(child.get("style")) is None
+                ):
+                    items.append(child)
             tail = child.tail
             if tail:  # text after a child (comments and skipped elements included)
                 items.append(tail)
