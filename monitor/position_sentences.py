@@ -3,7 +3,7 @@ Pure: no I/O.
 
 Every reader first asks of a sentence whether it holds one of its hint words (``Hints``)
 and then runs its patterns (``Rule``, made by ``position_units.rx``). A sentence's words
-are looked up once for all of them (``clause_index.Words``: the literals inside each word),
+are looked up once for all of them (``clause_words.Words``: the literals inside each word),
 which tells the hints it mentions and the rules whose matches it may hold: what any match
 of a rule requires (``clause_patterns.requirements``, as the clause finder's phrase index
 reads it) must be in the sentence. A rule the sentence cannot hold is answered without
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
-from .clause_index import Need, Phrase, PhraseIndex, Words
+from .clause_index import Need, Phrase, PhraseIndex
 from .clause_patterns import FOLD_UNSAFE, WORD_START, Regex
+from .clause_words import Words
 from .facts import Amount, amounts
 from .sentences import CACHED_TEXTS, sentences
 
