@@ -248,7 +248,7 @@ def history_rows(hi: dict[str, Any]) -> list[str]:
         f"{verdict(hi['view_one_doc_ms'] < 200)} | |",
         f"| `tosmon history --clause training` (all documents), end to end | "
         f"{cli_json.wall * 1000:.0f} ms `--json`, {cli_text.wall * 1000:.0f} ms text | | "
-        f"{cli_json.cpu * 1000:.0f} ms | {cli_json.rss_mb:.0f} MB | | process startup "
+        f"{cli_json.cpu * 1000:.0f} ms | {rss_cell(cli_json)} | | process startup "
         f"included; load {hi['load']} |",
     ]
 
