@@ -1,15 +1,21 @@
-"""What migrations 0005 and 0006 share: the version_texts table as they see it, texts
-packed per row as models.CompressedText did, unpacking a stored text, dropping a column."""
+"""What migrations 0005 and 0006 share: the version_texts table as they see it, a text
+stored in it on its document's keyframe, texts written back packed per row as
+models.CompressedText did, unpacking a stored text, dropping a column."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 import zstandard
 from alembic import op
 
 from monitor import snapshot_codec
+from monitor.store_texts import pack_text
+
+Keyframes = dict[int, tuple[int, bytes, int]]  # document → (row id, raw text, packed size)
 
 TEXTS = sa.table(
     "version_texts",
@@ -24,8 +30,15 @@ BASE = TEXTS.alias("base")  # a text's keyframe
 ROW_LEVEL = 12  # models.CompressedText's zstd level: what a text column held per row
 
 
-def row_packer() -> zstandard.ZstdCompressor:
-    return zstandard.ZstdCompressor(level=ROW_LEVEL)
+def restore_texts(bind: sa.Connection, table: sa.TableClause, rows: Sequence[Any]) -> None:
+    """Write back ``table.text`` (added again by a downgrade) packed per row: ``rows`` are
+    (row id, content, size, keyframe content, keyframe size) of each row's stored text."""
+    pack = zstandard.ZstdCompressor(level=ROW_LEVEL)
+    for row_id, content, size, base_content, base_size in rows:
+        packed = pack.compress(stored_text(content, size, base_content, base_size))
+        bind.execute(table.update().where(table.c.id == row_id).values(text=packed))
+    if bind.dialect.name != "sqlite":
+        op.alter_column(table.name, "text", nullable=False)
 
 
 def stored_text(
@@ -38,12 +51,21 @@ def stored_text(
     return snapshot_codec.unpack(content, size, keyframe)
 
 
-def add_text(
-    bind: sa.Connection, document_id: int, digest: str, raw: bytes, packed: tuple[bytes, int | None]
+def put_text(
+    bind: sa.Connection,
+    keyframes: Keyframes,
+    document_id: int,
+    digest: str,
+    raw: bytes,
+    new_keyframes: bool = True,
 ) -> int:
-    """A new version_texts row (``packed``: its content and keyframe id); its id."""
-    content, base_id = packed
-    return int(
+    """A new version_texts row for ``raw`` packed as the application packs it
+    (``store_texts.pack_text``) on the document's keyframe in ``keyframes``, which it
+    becomes when stored on its own; its id."""
+    keyframe = keyframes.get(document_id)
+    content, on_keyframe = pack_text(raw, keyframe[1:] if keyframe else None, new_keyframes)
+    base_id = keyframe[0] if on_keyframe and keyframe else None
+    text_id = int(
         bind.execute(
             TEXTS.insert()
             .values(
@@ -56,6 +78,9 @@ def add_text(
             .returning(TEXTS.c.id)
         ).scalar_one()
     )
+    if base_id is None:
+        keyframes[document_id] = (text_id, raw, len(content))
+    return text_id
 
 
 def drop_column(bind: sa.Connection, table: str, column: str) -> None:

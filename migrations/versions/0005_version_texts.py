@@ -13,14 +13,13 @@ from alembic import op
 from monitor.migrations.text_tables import (
     BASE,
     TEXTS,
-    add_text,
+    Keyframes,
     drop_column,
-    row_packer,
-    stored_text,
+    put_text,
+    restore_texts,
 )
 
 from monitor import snapshot_codec
-from monitor.store_texts import pack_text
 
 revision = "0005_version_texts"
 down_revision = "0004_alert_episodes"
@@ -52,7 +51,7 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     unpack = zstandard.ZstdDecompressor()
-    keyframes: dict[int, tuple[int, bytes, int]] = {}  # document → (id, raw, packed size)
+    keyframes: Keyframes = {}
     stored: set[tuple[int, str]] = set()
     rows = bind.execute(
         sa.select(
@@ -69,12 +68,7 @@ def upgrade() -> None:
         if (document_id, digest) in stored:
             continue
         stored.add((document_id, digest))
-        keyframe = keyframes.get(document_id)
-        content, on_keyframe = pack_text(raw, keyframe[1:] if keyframe else None)
-        base_id = keyframe[0] if on_keyframe and keyframe else None
-        text_id = add_text(bind, document_id, digest, raw, (content, base_id))
-        if base_id is None:
-            keyframes[document_id] = (text_id, raw, len(content))
+        put_text(bind, keyframes, document_id, digest, raw)
     drop_column(bind, "versions", "text")
 
 
@@ -92,12 +86,5 @@ def downgrade() -> None:
         )
         .outerjoin(BASE, BASE.c.id == TEXTS.c.base_id)
     ).all()
-    pack = row_packer()
-    for version_id, *stored in rows:
-        raw = stored_text(*stored)
-        bind.execute(
-            VERSIONS.update().where(VERSIONS.c.id == version_id).values(text=pack.compress(raw))
-        )
-    if bind.dialect.name != "sqlite":
-        op.alter_column("versions", "text", nullable=False)
+    restore_texts(bind, VERSIONS, rows)
     op.drop_table("version_texts")

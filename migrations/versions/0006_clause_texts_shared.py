@@ -13,14 +13,14 @@ from alembic import op
 from monitor.migrations.text_tables import (
     BASE,
     TEXTS,
-    add_text,
+    Keyframes,
     drop_column,
-    row_packer,
+    put_text,
+    restore_texts,
     stored_text,
 )
 
 from monitor import snapshot_codec
-from monitor.store_texts import pack_text
 
 revision = "0006_clause_texts_shared"
 down_revision = "0005_version_texts"
@@ -66,11 +66,8 @@ def upgrade() -> None:
         raw = unpack.decompress(packed)
         digest = snapshot_codec.sha256(raw)
         text_id = known.get((document_id, digest))
-        if text_id is None:
-            keyframe = keyframes.get(document_id)
-            content, on_keyframe = pack_text(raw, keyframe[1:] if keyframe else None, False)
-            base_id = keyframe[0] if on_keyframe and keyframe else None
-            text_id = add_text(bind, document_id, digest, raw, (content, base_id))
+        if text_id is None:  # a delta on the keyframe, like clause texts stored from now on
+            text_id = put_text(bind, keyframes, document_id, digest, raw, new_keyframes=False)
             known[(document_id, digest)] = text_id
         bind.execute(CLAUSES.update().where(CLAUSES.c.id == clause_id).values(text_id=text_id))
     drop_column(bind, "clause_texts", "text")
@@ -78,7 +75,7 @@ def upgrade() -> None:
         op.alter_column("clause_texts", "text_id", nullable=False)
 
 
-def _keyframes(bind: sa.Connection) -> dict[int, tuple[int, bytes, int]]:
+def _keyframes(bind: sa.Connection) -> Keyframes:
     """document → (id, raw text, packed size) of its latest keyframe."""
     latest = {
         document_id: (text_id, content, size)
@@ -102,14 +99,7 @@ def downgrade() -> None:
         .join(TEXTS, TEXTS.c.id == CLAUSES.c.text_id)
         .outerjoin(BASE, BASE.c.id == TEXTS.c.base_id)
     ).all()
-    pack = row_packer()
-    for clause_id, *stored in rows:
-        raw = stored_text(*stored)
-        bind.execute(
-            CLAUSES.update().where(CLAUSES.c.id == clause_id).values(text=pack.compress(raw))
-        )
-    if bind.dialect.name != "sqlite":
-        op.alter_column("clause_texts", "text", nullable=False)
+    restore_texts(bind, CLAUSES, rows)
     drop_column(bind, "clause_texts", "text_id")
     bind.execute(  # texts that no version uses any more (nor as a keyframe)
         TEXTS.delete().where(
