@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import store
 from .errors import CollapsedError, ExtractError
 from .fetch import FetchResult
-from .limits import require_text_within
+from .limits import collapse, require_text_within
 from .model import ContentSettings, DocumentConfig, Extraction
 from .models import FetchAttempt
 from .record import (
@@ -349,16 +349,8 @@ def _valid_for(
     extraction = analysis.extraction
     if analysis.previous is not None or extraction is None or previous is None:
         return analysis
-    from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
-
-    if len(previous) >= COLLAPSE_MIN_PREVIOUS and len(extraction.text) < (
-        COLLAPSE_RATIO * len(previous)
-    ):
-        message = (
-            f"{doc.key}: text collapsed to {len(extraction.text)} characters "
-            f"from {len(previous)} in the previous version"
-        )
-        return Analysis(None, None, CollapsedError.kind, message, previous)
+    if (why := collapse(doc.key, extraction.text, previous)) is not None:
+        return Analysis(None, None, CollapsedError.kind, why, previous)
     return analysis
 
 

@@ -23,6 +23,7 @@ from .extract_charset import bom_of, decode, decode_page
 from .extract_pdf import pdf_blocks, plain_blocks
 from .html_tree import LxmlTree, SoupTree, parse_html
 from .html_walk import normalize
+from .limits import collapse
 
 # Block, Extraction and blocks_from_text live in model.py; re-exported for older imports.
 from .model import Block as Block
@@ -36,8 +37,6 @@ _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b
 
 # -- limits and patterns ---------------------------------------------------------------------
 
-COLLAPSE_RATIO = 0.25  # new text shorter than this share of the previous one has collapsed
-COLLAPSE_MIN_PREVIOUS = 2000  # ...when the previous text had at least this many characters
 CHALLENGE_MAX_CHARS = 3000  # challenge/error wording only counts on pages this short
 
 _CHALLENGE = re.compile(
@@ -266,9 +265,5 @@ def _check_quality(result: Extraction, doc: DocumentConfig, previous_text: str |
         raise CollapsedError(
             f"{doc.key}: looks like a bot challenge or error page ({m.group(0)!r})"
         )
-    long_before = previous_text is not None and len(previous_text) >= COLLAPSE_MIN_PREVIOUS
-    if long_before and previous_text and len(text) < COLLAPSE_RATIO * len(previous_text):
-        raise CollapsedError(
-            f"{doc.key}: text collapsed to {len(text)} characters "
-            f"from {len(previous_text)} in the previous version"
-        )
+    if (why := collapse(doc.key, text, previous_text)) is not None:
+        raise CollapsedError(why)

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ExtractError
+from .limits import collapsed
 from .model import DocumentConfig, Extraction
 
 if TYPE_CHECKING:  # the stages load when a page is read: a 304 or unchanged run needs none
@@ -169,12 +170,9 @@ def _summarized_whole(
     clauses: Mapping[str, str],
     positions: Mapping[PositionKey, Position],
 ) -> Derived | None:
-    """``summarized``, unless ``text`` collapsed against ``basis``' text (as ``extract``
-    tells a collapse; ``None``: left to the recorder, which reports it)."""
-    from .extract import COLLAPSE_MIN_PREVIOUS, COLLAPSE_RATIO
-
-    before = len(basis.text)
-    if before >= COLLAPSE_MIN_PREVIOUS and len(text) < COLLAPSE_RATIO * before:
+    """``summarized``, unless ``text`` collapsed against ``basis``' text (``limits``, as
+    ``extract`` tells a collapse; ``None``: left to the recorder, which reports it)."""
+    if collapsed(text, basis.text):
         return None
     return summarized(basis, text, clauses, positions)
 
