@@ -113,20 +113,10 @@ class Unchanged:
         return cls(doc, Attempt.of(result), "unchanged", len(result.content), last)
 
     def row(self) -> dict[str, object]:
-        last, attempt = self.last, self.attempt
-        return (
-            attempt.fields()
-            | {
-                "document_id": last.document_id,
-                "origin": "live",
-                "outcome": self.outcome,
-                "bytes": self.size,
-                "snapshot_sha256": last.snapshot_sha256,
-                "settings_sha256": last.settings_sha256,
-                "text_sha256": last.text_sha256 if self.outcome == "unchanged" else None,
-            }
-            | (self._kept_validators() if self.outcome == "not_modified" else {})
-        )
+        last = self.last
+        text = last.text_sha256 if self.outcome == "unchanged" else None
+        row = _attempt_row(self.attempt, last, self.outcome, self.size, last.snapshot_sha256, text)
+        return row | (self._kept_validators() if self.outcome == "not_modified" else {})
 
     def _kept_validators(self) -> dict[str, object]:
         """A 304 may omit the validators: the last good fetch's stay current."""
@@ -148,6 +138,26 @@ def record_unchanged(s: Session, items: Sequence[Unchanged]) -> list[DocumentRep
     s.execute(insert(FetchAttempt), [item.row() for item in items])
     _end_outages(s, [(item.last.document_id, item.attempt) for item in items])
     return [item.report() for item in items]
+
+
+def _attempt_row(
+    attempt: Attempt,
+    last: LastGood,
+    outcome: Literal["not_modified", "unchanged"],
+    size: int,
+    snapshot_sha256: str,
+    text_sha256: str | None,
+) -> dict[str, object]:
+    """The live attempt row of a batched check of ``last``'s document."""
+    return attempt.fields() | {
+        "document_id": last.document_id,
+        "origin": "live",
+        "outcome": outcome,
+        "bytes": size,
+        "snapshot_sha256": snapshot_sha256,
+        "settings_sha256": last.settings_sha256,
+        "text_sha256": text_sha256,
+    }
 
 
 def _end_outages(s: Session, checks: Sequence[tuple[int, Attempt]]) -> None:
@@ -195,9 +205,8 @@ class SameText:
 
 @dataclass(frozen=True)
 class _Latest:
-    """A document's latest version: its id, text and start."""
+    """A document's latest version: its text and start."""
 
-    version_id: int
     text_sha256: str
     captured_at: datetime
 
@@ -221,25 +230,18 @@ def record_same_text(
             ready.append((item, version))
         else:
             rest.append(item)
-    rows, reports = [], []
+    rows, reports, checks = [], [], []
     numbers = _version_counts(s, sorted({item.last.document_id for item, _ in ready}))
     for item, version in ready:
         document_id, content = item.last.document_id, item.content
         kind = item.result.content_type
         delta, digest = item.delta, item.snapshot_sha256
         snapshot = store.put_snapshot(s, document_id, content, kind, None, delta, digest=digest)
+        attempt = Attempt.of(item.result)
         rows.append(
-            Attempt.of(item.result).fields()
-            | {
-                "document_id": document_id,
-                "origin": "live",
-                "outcome": "unchanged",
-                "bytes": len(content),
-                "snapshot_sha256": snapshot,
-                "settings_sha256": item.last.settings_sha256,
-                "text_sha256": item.text_sha256,
-            }
+            _attempt_row(attempt, item.last, "unchanged", len(content), snapshot, item.text_sha256)
         )
+        checks.append((document_id, attempt))
         doc = item.doc
         report = DocumentReport(doc.provider, doc.id, "unchanged", url=doc.url)
         # the latest version's number (``store.version_number``) is the count of versions
@@ -248,7 +250,7 @@ def record_same_text(
         reports.append(report)
     if rows:
         s.execute(insert(FetchAttempt), rows)
-        _end_outages(s, [(item.last.document_id, Attempt.of(item.result)) for item, _ in ready])
+        _end_outages(s, checks)
     return reports, rest
 
 
@@ -265,11 +267,11 @@ def _latest_versions(s: Session, document_ids: Sequence[int]) -> dict[int, _Late
             .scalar_subquery()
         )
         chosen = select(latest).where(Document.id.in_(chunk))
-        query = select(
-            Version.document_id, Version.id, Version.text_sha256, Version.captured_at
-        ).where(Version.id.in_(chosen))
-        for document_id, version_id, text, at in s.execute(query):
-            out[document_id] = _Latest(version_id, text, at)
+        query = select(Version.document_id, Version.text_sha256, Version.captured_at).where(
+            Version.id.in_(chosen)
+        )
+        for document_id, text, at in s.execute(query):
+            out[document_id] = _Latest(text, at)
     return out
 
 
