@@ -154,7 +154,33 @@ def cycle_rows(chk: dict[str, Any], mem: dict[str, Any] | None = None) -> list[s
             f"CPU {t.run.cpu / u.run.cpu:.2f}× (tosmon CPU ÷ urlwatch CPU); exit {u.run.code}; "
             f"{_outcomes(u)}; load {u.load} |"
         )
+    floor: Run | None = chk.get("floor")
+    if floor is not None:
+        n = chk["cycles"][0].n
+        rows.append(
+            f"| floor: fetching the {n} pages with httpx alone | {floor.wall:.1f} s | "
+            f"{n / floor.wall:.1f} docs/s | {1000 * floor.cpu / n:.1f} ms/doc | "
+            f"{floor.rss_mb:.0f} MB | | {floor_note(chk)}; load {chk['floor_load']} |"
+        )
     return rows
+
+
+def floor_note(chk: dict[str, Any]) -> str:
+    """What the fetch-only floor says of the urlwatch targets: the wall time each target
+    leaves for a whole check, against the fetching alone."""
+    floor: Run = chk["floor"]
+    parts = [
+        "no reading or storing, a process of its own (start-up included) after the churn "
+        "cycles, same server and bytes, cheapest of 3"
+    ]
+    for u in chk["urlwatch"]:
+        want = URLWATCH_RATIOS.get(u.name, 3.0)
+        budget = u.run.wall / want
+        parts.append(
+            f"{want:g}× urlwatch's {u.name} leaves {budget:.2f} s for a whole check: "
+            f"the fetching alone takes {floor.wall / budget:.2f}× that"
+        )
+    return "; ".join(parts)
 
 
 def stages_rows(sg: dict[str, Any]) -> list[str]:
@@ -322,7 +348,7 @@ def load_saved(path: Path) -> tuple[dict[str, Any], dict[str, str], int]:
     data = json.loads(path.read_text(encoding="utf-8"))
     chk = data.get("check")
     if chk:
-        for key in ("startup", "status", "check_startup"):
+        for key in ("startup", "status", "check_startup", "floor"):
             if chk.get(key):
                 chk[key] = Run(**chk[key])
         for key in ("cycles", "urlwatch"):
@@ -372,6 +398,13 @@ def readme_rows(res: dict[str, Any], n: int) -> list[str]:
                     f"{u.cpu_ms_per_doc:.1f} ms CPU/doc)"
                 )
             rows.append(f"| check, {c.name} ({_outcomes(c)}) | {result} | {target} |")
+        floor: Run | None = chk.get("floor")
+        if floor is not None:
+            rows.append(
+                f"| floor: the {chk['cycles'][0].n} pages fetched with httpx alone | "
+                f"{floor.wall:.2f} s, {1000 * floor.cpu / chk['cycles'][0].n:.1f} ms CPU/doc | "
+                f"{floor_note(chk)} |"
+            )
     sg = res.get("stages")
     if sg:
         parts = ", ".join(

@@ -417,6 +417,9 @@ def check_cycles(
         cycle("churn")
         if with_urlwatch:
             urlwatch("churn")
+        floor = [sys.executable, str(HERE / "fetch_floor.py"), base, "--concurrency"]
+        result["floor"] = cheapest([*floor, str(concurrency)], 3)
+        result["floor_load"] = load()
         if with_status:
             result["status"] = cheapest(tosmon("status", "--config", str(sources)))
             result["status_load"] = load()
