@@ -42,7 +42,6 @@ _MARKER = re.compile(r"^\s*(?:#{1,6}\s+|-\s+)")
 # A sentence may end at . ! or ? (plus closing quotes/brackets) followed by whitespace and
 # something that can start a sentence: a capital, a digit, an opening quote or bracket.
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-_LAST_TOKEN = re.compile(r"(\S+)\s*$")
 # Words that end with a period without ending the sentence ("e.g. OpenAI", "Inc. The").
 ABBREVIATIONS = _names(
     "e.g i.e cf vs v viz al approx inc ltd llc co corp plc pbc gmbh sas bv nv sec secs art "
@@ -140,8 +139,8 @@ def _keeps_going(head: str, following_text: str) -> bool:
     """Whether the period ending ``head`` belongs to a word rather than ending a sentence."""
     if not head.endswith("."):
         return False
-    last = _LAST_TOKEN.search(head)
-    token = last.group(1).lstrip("\"'“‘([") if last else ""
+    last = head.rsplit(None, 1)  # its last word (a regex search for it backtracks: ~10 µs)
+    token = last[-1].lstrip("\"'“‘([") if last else ""
     bare = token[:-1].casefold()
     if bare in ABBREVIATIONS or token.casefold() in ABBREVIATIONS:
         return True
