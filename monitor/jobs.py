@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from apscheduler.triggers.cron import CronTrigger
-
+from .cron import Cron
 from .errors import ConfigError
 from .model import Config, DocumentConfig
 from .triggers import parse_cron, parse_digest, parse_timezone
@@ -19,7 +18,7 @@ class CheckJob:
 
     id: str
     expression: str
-    trigger: CronTrigger
+    trigger: Cron  # APScheduler's: ``trigger.trigger()``
     documents: tuple[DocumentConfig, ...]
 
 
@@ -50,7 +49,7 @@ def check_jobs(config: Config, jitter: bool = True) -> list[CheckJob]:
     return jobs
 
 
-def digest_trigger(config: Config) -> CronTrigger:
+def digest_trigger(config: Config) -> Cron:
     try:
         return parse_digest(config.schedule.digest, timezone_of(config))
     except ValueError as exc:

@@ -112,8 +112,8 @@ class Daemon:
             if missed_run(job, last_checks(self.sessions, job.documents), now):
                 log.info("%s: a scheduled run was missed while stopped; running now", job.id)
                 extra["next_run_time"] = now
-            scheduler.add_job(self._check, job.trigger, args=(job,), id=job.id, **extra)
-        scheduler.add_job(self._digest, self.digest_trigger, id="digest")
+            scheduler.add_job(self._check, job.trigger.trigger(), args=(job,), id=job.id, **extra)
+        scheduler.add_job(self._digest, self.digest_trigger.trigger(), id="digest")
         with Locks(self.sessions) as self.locks:
             scheduler.start()
             self._log_plan(scheduler)

@@ -1,4 +1,5 @@
-"""The schedule grammar of sources.toml, turned into APScheduler 3 cron triggers.
+"""The schedule grammar of sources.toml, turned into cron schedules as APScheduler 3's
+cron triggers read them (``cron.Cron``: computed without importing APScheduler).
 
 * ``check`` (and a document's ``schedule``): a crontab expression with standard cron
   meanings: 5 fields ``minute hour day month weekday`` (weekday 0 or 7 = Sunday, or
@@ -9,9 +10,10 @@
   ``HH:MM`` (daily), or a crontab expression as above.
 * ``timezone``: an IANA name (``Europe/Paris``, ``UTC``).
 
-Pure functions, no scheduler: config.py validates with them, schedule.py and
-status.py build triggers with them. Errors are ``ValueError``s whose message says
-what is allowed; callers add the file and key.
+Pure functions, no scheduler: config.py validates with them, status.py computes next
+runs with them, schedule.py turns them into APScheduler triggers (``Cron.trigger``).
+Errors are ``ValueError``s whose message says what is allowed; callers add the file and
+key.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from .cron import Cron
 
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron numbering: 0 = Sunday
 MACROS = {
@@ -43,7 +45,7 @@ def parse_timezone(name: str) -> ZoneInfo:
         ) from None
 
 
-def parse_cron(expr: str, tz: tzinfo, jitter: int = 0) -> CronTrigger:
+def parse_cron(expr: str, tz: tzinfo, jitter: int = 0) -> Cron:
     """A trigger for crontab ``expr`` (5 fields, or 6 with seconds first, or a @macro)."""
     fields = MACROS.get(expr.strip().lower(), expr).split()
     if len(fields) == 5:
@@ -55,21 +57,21 @@ def parse_cron(expr: str, tz: tzinfo, jitter: int = 0) -> CronTrigger:
         )
     second, minute, hour, day, month, weekday = fields
     try:
-        return CronTrigger(
+        return Cron.of(
+            tz,
+            jitter or None,
             second=second,
             minute=minute,
             hour=hour,
             day=day,
             month=month,
             day_of_week=cron_weekdays(weekday),
-            timezone=tz,
-            jitter=jitter or None,
         )
     except ValueError as exc:
         raise ValueError(f"{expr!r} is not a valid cron expression: {exc}") from None
 
 
-def parse_digest(spec: str, tz: tzinfo) -> CronTrigger:
+def parse_digest(spec: str, tz: tzinfo) -> Cron:
     """A trigger for ``mon 08:00``, ``08:00`` (daily) or a crontab expression."""
     match = _DIGEST.match(spec.strip())
     if match is None:
@@ -84,7 +86,7 @@ def parse_digest(spec: str, tz: tzinfo) -> CronTrigger:
     if hour > 23 or minute > 59:
         raise ValueError(f"{spec!r}: {hour:02d}:{minute:02d} is not a time of day")
     days = cron_weekdays(match["days"]) if match["days"] else "*"
-    return CronTrigger(day_of_week=days, hour=hour, minute=minute, second=0, timezone=tz)
+    return Cron.of(tz, day_of_week=days, hour=hour, minute=minute, second=0)
 
 
 def cron_weekdays(field: str) -> str:
@@ -113,13 +115,14 @@ def cron_weekdays(field: str) -> str:
     return ",".join(DAYS[d] for d in sorted(days))
 
 
-def next_fire_times(trigger: CronTrigger, now: datetime, count: int) -> list[datetime]:
-    """The next ``count`` times ``trigger`` fires after ``now`` (jitter ignored)."""
+def next_fire_times(trigger: Cron, now: datetime, count: int) -> list[datetime]:
+    """The next ``count`` times ``trigger`` fires after ``now`` (jitter ignored), as
+    APScheduler's ``CronTrigger.get_next_fire_time`` gives them."""
     times: list[datetime] = []
     previous: datetime | None = None
     moment = now
     for _ in range(count):
-        fire = trigger.get_next_fire_time(previous, moment)
+        fire = trigger.next_fire_time(previous, moment)
         if fire is None:
             break
         times.append(fire)
