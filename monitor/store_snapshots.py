@@ -70,7 +70,8 @@ def load_snapshot(s: Session, digest: str) -> bytes:
     if digest in _raw_cache:
         _raw_cache.move_to_end(digest)
         return _raw_cache[digest]
-    rows = {row.sha256: row for row in s.execute(_chain(digest))}
+    chain = s.connection().execute(_CHAIN, {"digest": digest})  # Core: plain rows
+    rows = {row.sha256: row for row in chain}
     path, link = [], rows.get(digest)
     while link is not None and link.sha256 not in _raw_cache:
         path.append(link)
@@ -87,14 +88,18 @@ def load_snapshot(s: Session, digest: str) -> bytes:
     return raw
 
 
-def _chain(digest: str) -> Select[tuple[str, str, str | None, bytes, int]]:
-    """Snapshot ``digest`` and every snapshot its delta chain rests on (recursive CTE)."""
+def _chain() -> Select[tuple[str, str, str | None, bytes, int]]:
+    """Snapshot ``:digest`` and every snapshot its delta chain rests on (recursive CTE;
+    built once, the digest a bound parameter, so SQLAlchemy compiles it once too)."""
     columns = (Snapshot.sha256, Snapshot.codec, Snapshot.base_sha256, Snapshot.content)
-    first = select(*columns, Snapshot.size).where(Snapshot.sha256 == digest)
+    first = select(*columns, Snapshot.size).where(Snapshot.sha256 == bindparam("digest"))
     chain = first.cte("chain", recursive=True)
     nxt = select(*columns, Snapshot.size).join(chain, Snapshot.sha256 == chain.c.base_sha256)
     chain = chain.union_all(nxt.where(chain.c.codec == "zstd-delta"))
     return select(chain.c.sha256, chain.c.codec, chain.c.base_sha256, chain.c.content, chain.c.size)
+
+
+_CHAIN = _chain()
 
 
 def _remember(digest: str, raw: bytes) -> None:
