@@ -73,6 +73,13 @@ def index(custom: tuple[ClauseDefinition, ...] = ()) -> PhraseIndex:
     return PhraseIndex(families)
 
 
+def warm() -> None:
+    """Compile the built-in rules and their index now (``warmup``), as a first page would."""
+    for phrase in index(()).phrases:  # as find_clauses asks: the key, not the default
+        _ = phrase.free
+    _negative_headings()
+
+
 @cache
 def _negative_headings() -> tuple[tuple[Pattern, ...], Literals | None]:
     patterns = tuple(Pattern.compile(p, re.IGNORECASE) for p in cv.NEGATIVE_HEADINGS)

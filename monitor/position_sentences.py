@@ -191,6 +191,11 @@ def _index(hints: int, rules: int) -> _Index:
     return _Index(Hints.registered[:hints], Rule.registered[:rules])
 
 
+def warm() -> None:
+    """Build the index of the hints and rules registered so far (``warmup``)."""
+    _index(len(Hints.registered), len(Rule.registered))
+
+
 def sentences_of(text: str) -> tuple[Sentence, ...]:
     """``text``'s sentences (``sentences.sentences``) as the readers test them, computed
     once per distinct text (bounded, as the sentences are)."""

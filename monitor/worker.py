@@ -34,6 +34,8 @@ T = TypeVar("T")
 POOL_MIN_PAGES = 16  # fewer pages to read than this: a thread (starting processes costs more)
 # what a worker runs, imported once by the fork server (its workers inherit them)
 STAGES = ("monitor.extract", "monitor.clauses", "monitor.positions", "monitor.summary")
+# ... and then this one, which builds the stages' rule indexes for all workers at once
+WARMUP = "monitor.warmup"
 
 
 @dataclass(frozen=True)
@@ -272,9 +274,10 @@ class Workers:
             # forked from a server that imported this module and the stages once. With
             # "__main__" the server also imports the main script (the `tosmon` console
             # script: the CLI's few modules) once, as multiprocessing does for every worker
-            # otherwise; under `python -m` there is none to import.
+            # otherwise; under `python -m` there is none to import. ``WARMUP`` builds the
+            # clause and position indexes in the server: each worker inherits them built.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["__main__", __name__, *STAGES])
+            context.set_forkserver_preload(["__main__", __name__, *STAGES, WARMUP])
             self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._pool
 

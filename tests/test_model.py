@@ -16,6 +16,7 @@ PURE_STAGES = (
     "monitor.diff",
     "monitor.summary",
     "monitor.position_changes",
+    "monitor.warmup",  # the fork server imports it: the stages built, nothing heavier
 )
 # What only the loader (config.py: tomllib, soupsieve via config_reader), extraction (bs4,
 # lxml) or scheduling (APScheduler) needs.
