@@ -90,6 +90,14 @@ def _last_good_of(s: Session, document_ids: Sequence[int]) -> dict[int, LastGood
     return out
 
 
+def without_row(sessions: SessionFactory, docs: Sequence[DocumentConfig]) -> set[str]:
+    """The keys of ``docs`` that have no document row yet, so no version to read a page
+    against (``pipeline.in_force`` would find none)."""
+    with sessions() as s:
+        rows = {(provider, slug) for _, provider, slug, _ in _documents(s)}
+    return {doc.key for doc in docs if (doc.provider, doc.id) not in rows}
+
+
 def _documents(s: Session) -> list[tuple[int, str, str, str]]:
     rows = s.execute(select(Document.id, Document.provider, Document.slug, Document.url))
     return [(i, p, slug, url) for i, p, slug, url in rows]

@@ -277,6 +277,7 @@ def process_capture(
         clauses={k: (c.text, c.source) for k, c in clauses.clauses.items()},
         misses=tuple(sorted(set(clauses.misses) | set(extraction.clause_misses))),
         blocks=extraction.blocks,
+        texts=analysis.texts,
     )
     recorded = record_observation(
         s, row.document_id, obs, rules=doc.alerting, around=around, derived=analysis.derived

@@ -35,6 +35,7 @@ from .bookkeeping import (
     last_snapshot,
     record_same_text,
     record_unchanged,
+    without_row,
 )
 from .capture import (
     RULES_VERSION,
@@ -129,6 +130,7 @@ async def check_documents(
         pool = workers if workers is not None else stack.enter_context(Workers(len(docs)))
         run = _Run(sf, guard, fetcher, config.content, pool)
         run.known = await run.read_db("read", last_good, reader(sf), docs)
+        run.new = await run.read_db("read", without_row, reader(sf), docs)
         run.holders = await run.lock_all(docs)
         try:
             await run.fetch_all(docs, stop, done)
@@ -169,6 +171,7 @@ class _Run:
         self.workers = workers
         self.taken: set[str] = set()
         self.known: dict[str, LastGood] = {}
+        self.new: set[str] = set()  # documents with no row at the start of the run
         self.holders: dict[str, Holder] = {}
         self.recorded: list[str] = []  # documents recorded one by one, their locks still held
         self.batch: list[Unchanged | SameText] = []
@@ -290,7 +293,9 @@ class _Run:
             return _Fetched(doc, replace(result, content=None), unchanged=unchanged)
         if last is not None and last.version_sha256 is not None:
             return await self._read_live(doc, result, digest, last, last.version_sha256)
-        basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
+        basis = None
+        if doc.key not in self.new:  # a document with no row has no version in force
+            basis = await self.read_db(f"read {doc.key} from", in_force, self.sf, doc)
         previous = basis.text if basis else None
         stored = frozenset({store.sha256(previous)}) if previous is not None else frozenset()
         content, kind = result.content, result.content_type

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import episodes, readings, store
 from .model import AlertRules, Block, blocks_from_text
 from .models import Change, Version
+from .text_codec import PackedTexts
 from .worker import Derived
 
 DEFAULT_RULES = AlertRules()
@@ -37,6 +38,7 @@ class Observation:
     clauses: Mapping[str, tuple[str, str]]  # key → (text, source)
     misses: tuple[str, ...] = ()  # clause keys whose selectors matched nothing
     blocks: tuple[Block, ...] = ()  # the extraction's blocks (default: parsed from ``text``)
+    texts: PackedTexts | None = None  # ``text`` and its clause texts packed by a worker
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def record_observation(
         obs.snapshot,
         obs.origin,
         [(key, text, source) for key, (text, source) in clauses.items()],
+        obs.texts,
     )
     ready = derived if derived is not None and not obs.misses else None
     if ready is not None:

@@ -57,7 +57,8 @@ from .store_reads import (
     unsent_outbox,
 )
 from .store_snapshots import load_snapshot, put_snapshot
-from .store_texts import add_clause_texts, put_text, set_version_text
+from .store_texts import add_clause_texts, new_document, put_text, set_version_text
+from .text_codec import PackedTexts
 
 __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-exported: store.X
     "ArchiveAttempt",
@@ -113,6 +114,7 @@ def document_row(s: Session, doc: DocumentConfig) -> tuple[Document, bool]:
             raise StoreError(f"cannot create the document row of {doc.key}")
         if created:
             s.info.setdefault("created_documents", set()).add(row.id)
+            new_document(s, row.id)
     known[(doc.provider, doc.id)] = row
     if row.url != doc.url:
         row.url = doc.url
@@ -323,18 +325,20 @@ def add_version(
     snapshot: str,
     origin: str,
     clauses: Sequence[tuple[str, str, str]],
+    packed: PackedTexts | None = None,
 ) -> Version:
-    """A new version with its clause texts (key, text, source)."""
+    """A new version with its clause texts (key, text, source); ``packed``: its texts packed
+    already (``store_texts.put_texts``)."""
     version = Version(
         document_id=document_id,
         captured_at=captured_at,
-        text_sha256=put_text(s, document_id, text),
+        text_sha256=put_text(s, document_id, text, packed),
         snapshot_sha256=snapshot,
         origin=origin,
     )
     s.add(version)
     s.flush()
-    add_clause_texts(s, version, clauses)
+    add_clause_texts(s, version, clauses, packed)
     return version
 
 

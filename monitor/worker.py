@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the stages load when a page is read: a 304 or unchanged run
     from .clauses import ClauseResult
     from .positions import Position, PositionKey
     from .snapshot_codec import Delta
+    from .text_codec import PackedTexts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,6 +103,7 @@ class Analysis:
     derived: Derived | None = None
     packed: bytes | None = None  # the page packed on its own (``snapshot_codec.pack_page``)
     delta: Delta | None = None  # the page packed against the last good snapshot (``read_live``)
+    texts: PackedTexts | None = None  # with ``packed``: the text and clause texts packed too
 
 
 def analyse(
@@ -118,7 +120,8 @@ def analyse(
     unknown, clauses left to the recorder). A new text also gets its positions, and with
     ``basis`` (the version in force, whose text is ``previous``) its change summary.
     ``pack``: a new text's page is also packed to be stored on its own (the document's
-    first snapshot, ``snapshot_codec.pack_page``)."""
+    first snapshot, ``snapshot_codec.pack_page``), and its text and clause texts as the
+    document's first (``text_codec.pack_first``)."""
     from .clauses import find_clauses
     from .extract import extract
 
@@ -135,8 +138,10 @@ def analyse(
     if known or misses or (basis is not None and basis.text != previous):
         return Analysis(extraction, clauses, previous=previous)
     derived = derive(basis, extraction, clauses)
-    packed = _pack(content) if pack else None
-    return Analysis(extraction, clauses, previous=previous, derived=derived, packed=packed)
+    if not pack:
+        return Analysis(extraction, clauses, previous=previous, derived=derived)
+    packed, texts = _pack(content), _pack_texts(extraction.text, clauses)
+    return Analysis(extraction, clauses, None, None, previous, derived, packed, texts=texts)
 
 
 def derive(basis: Basis | None, extraction: Extraction, clauses: ClauseResult) -> Derived:
@@ -236,6 +241,12 @@ def _pack(content: bytes) -> bytes:
     from .snapshot_codec import pack_page
 
     return pack_page(content)
+
+
+def _pack_texts(text: str, clauses: ClauseResult) -> PackedTexts:
+    from .text_codec import pack_first
+
+    return pack_first(text, (clause.text for clause in clauses.clauses.values()))
 
 
 def _sha256(text: str) -> str:  # snapshot_codec.sha256 without importing zstandard here

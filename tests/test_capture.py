@@ -16,12 +16,12 @@ from servers import LocalServer, Reply
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from monitor import store
+from monitor import models, readings, store
 from monitor.capture import Attempt, Capture, DocumentReport, process_capture
 from monitor.config import load_config
 from monitor.db import SessionFactory, open_database
 from monitor.model import DocumentConfig
-from monitor.models import CompressedText, FetchAttempt
+from monitor.models import CompressedText, FetchAttempt, VersionText
 from monitor.pipeline import check_documents
 from monitor.snapshot_codec import Delta, delta_on
 from monitor.worker import Analysis, Digest, Workers, analyse, read_digest
@@ -141,6 +141,66 @@ def test_pages_packed_by_a_worker_read_back_whatever_they_were_packed_against(
     with watched.sessions() as s:
         stored = [store.load_snapshot(s, store.sha256(p)) for p in pages]
     assert stored == pages
+
+
+def test_texts_packed_by_the_reading_worker_are_stored_as_the_recorder_packs_them(
+    tmp_path: Path,
+) -> None:
+    """A first page's text and clause texts packed by the worker that read it (as a first
+    live check does) are stored byte for byte as the recorder packs them itself; packed so
+    but recorded once the document has a text (another capture came first), they are
+    packed again on its keyframe: every text reads back from the database alone."""
+    pages = [_terms(300, "Version one."), _terms(301, "Version two.")]
+    by_worker, by_recorder = Watched(_folder(tmp_path, "a")), Watched(_folder(tmp_path, "b"))
+    clauses: list[dict[str, str]] = []
+    try:
+        for content in pages:
+            packed = analyse(by_worker.doc, content, "text/html", None, frozenset(), None, True)
+            assert packed.texts is not None and packed.clauses is not None
+            clauses.append({k: c.text for k, c in packed.clauses.clauses.items()})
+            assert by_worker.record(content, packed).outcome == "new_version"
+            plain = analyse(by_recorder.doc, content, "text/html", None, frozenset())
+            assert plain.texts is None
+            assert by_recorder.record(content, plain).outcome == "new_version"
+        rows = _text_rows(by_worker)
+        assert rows == _text_rows(by_recorder) and len(rows) > 2
+        models.forget_texts()
+        texts = by_worker.versions()
+        assert [("Version one" in t, "Version two" in t) for t in texts] == [
+            (True, False),
+            (False, True),
+        ]
+        assert _clause_texts(by_worker) == clauses and clauses[0]
+    finally:
+        by_recorder.sessions.kw["bind"].dispose()
+        by_worker.sessions.kw["bind"].dispose()
+
+
+def _terms(paragraphs: int, extra: str) -> bytes:
+    """A page whose lines all differ (a text that packs as a delta on its predecessor's)."""
+    body = "".join(
+        f"<p>We retain the inputs of project {i} for {i + 30} days, then delete them.</p>"
+        for i in range(paragraphs)
+    )
+    return f"<html><body><main><h1>Terms</h1>{body}<p>{extra}</p></main></body></html>".encode()
+
+
+def _folder(tmp_path: Path, name: str) -> Path:
+    (tmp_path / name).mkdir()
+    return tmp_path / name
+
+
+def _clause_texts(watched: Watched) -> list[dict[str, str]]:
+    with watched.sessions() as s:
+        row = store.find_document(s, "acme", "terms")
+        assert row is not None
+        return [readings.clause_map(s, v) for v in store.versions(s, row.id)]
+
+
+def _text_rows(watched: Watched) -> list[tuple[Any, ...]]:
+    with watched.sessions() as s:
+        query = select(VersionText.id, VersionText.sha256, VersionText.base_id, VersionText.content)
+        return [tuple(row) for row in s.execute(query.order_by(VersionText.id))]
 
 
 def test_worker_processes_read_pages_as_the_recorder_does(watched: Watched) -> None:
