@@ -54,7 +54,14 @@ def _rules_version() -> str:
     Part of every settings fingerprint, so upgrading tos-monitor with new extraction or
     clause rules re-parses unchanged pages once instead of trusting the old result.
     """
-    extraction = ("extract", "extract_charset", "extract_pdf", "html_tree", "html_walk")
+    extraction = (
+        "extract",
+        "extract_charset",
+        "extract_pdf",
+        "html_tree",
+        "html_walk",
+        "html_preorder",
+    )
     names = (*extraction, "clauses", "clause_rules", "clause_vocab")
     # their files, found without importing them (a run that reads no page loads none)
     specs = [importlib.util.find_spec(f"{__package__}.{name}") for name in names]

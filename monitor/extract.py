@@ -154,7 +154,7 @@ def _html_extraction(
         if _CHALLENGE.search(title) and not reads_as_policy(blocks):
             raise CollapsedError(f"{doc.key}: looks like a bot challenge or error page ({title!r})")
     clause_blocks, misses = _clauses(tree, regions, doc.clauses, ignore)
-    names = {tree.nodes.name(r) for r in regions} if doc.select else set()
+    names = {tree.name(r) for r in regions} if doc.select else set()
     return Extraction(blocks, clause_blocks, misses, _unclosed(html, names))
 
 

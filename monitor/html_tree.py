@@ -23,7 +23,8 @@ from cssselect import HTMLTranslator, SelectorError, parse
 from cssselect import parser as css
 from lxml import etree
 
-from .html_walk import LxmlNodes, SoupNodes, walk, word_set
+from .html_preorder import preorder_blocks
+from .html_walk import SoupNodes, walk, word_set
 from .model import Block
 
 # Attributes whose selector values soupsieve matches without case in HTML, or that
@@ -102,12 +103,14 @@ def _outermost(found: list[etree._Element]) -> list[etree._Element]:
 
 
 class LxmlTree:
-    """A page as lxml's tree, selected by compiled XPath."""
-
-    nodes = LxmlNodes()
+    """A page as lxml's tree, selected by compiled XPath, read by ``html_preorder``."""
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
+
+    def name(self, el: etree._Element) -> str:
+        tag: str = el.tag  # an element's (selectors match elements only)
+        return tag
 
     def remove(self, selectors: tuple[str, ...]) -> None:
         """Drop every element matching ``selectors`` (the text after each stays)."""
@@ -145,11 +148,11 @@ class LxmlTree:
         return None if el is None else " ".join(el.itertext())
 
     def blocks(self, regions: Sequence[etree._Element]) -> list[Block]:
-        return walk(LxmlNodes(), regions)
+        return preorder_blocks(regions)
 
     def body_blocks(self, max_chars: int | None = None) -> list[Block]:
         body = next(self.root.iter("body"), None)
-        return walk(LxmlNodes(), [self.root if body is None else body], max_chars)
+        return preorder_blocks([self.root if body is None else body], max_chars)
 
 
 class SoupTree:
@@ -161,6 +164,9 @@ class SoupTree:
         with warnings.catch_warnings():  # advisory warnings (XML-looking input, ...) are noise
             warnings.simplefilter("ignore")
             self.root = BeautifulSoup(html, "lxml")
+
+    def name(self, tag: Tag) -> str:
+        return tag.name
 
     def remove(self, selectors: tuple[str, ...]) -> None:
         for tag in self.root.select(", ".join(selectors)):

@@ -1,8 +1,11 @@
-"""An HTML tree → blocks of visible text, for either tree the extractor builds. Pure: no I/O.
+"""An HTML tree → blocks of visible text: what a reader sees, and the walk of a BeautifulSoup
+tree. Pure: no I/O.
 
-The walker reads a tree through a small adapter (``Nodes``): lxml elements on the fast
-path, BeautifulSoup tags when a selector needs soupsieve. Both trees come from the same
-lxml (libxml2) parse, so the same walk gives the same blocks.
+``walk`` reads a tree through a small adapter (``Nodes``): BeautifulSoup tags when a
+selector needs soupsieve (``SoupNodes``). lxml's tree, the fast path, is read in one
+preorder pass by ``html_preorder`` with the same rules (what is skipped, where blocks end),
+which are defined here. Both trees come from the same lxml (libxml2) parse, so both give
+the same blocks.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from bs4.element import NavigableString, PreformattedString, Tag
-from lxml import etree
 
 from .model import Block, BlockKind, block_of_line
 
@@ -98,69 +100,6 @@ def _boxed_by(classes: object, style: object) -> bool:
     if isinstance(classes, list) and not _BOX_CLASSES.isdisjoint(classes):
         return True
     return isinstance(style, str) and _BOX_STYLE.search(style) is not None
-
-
-class LxmlNodes:
-    """lxml elements: text is ``el.text`` and each child's ``tail``.
-
-    lxml's attribute look-ups are dear next to its other calls (a ``get`` costs ~4× a
-    ``tag``): a walk asks each child for its attribute names once (``keys``), remembers
-    the children that have none (``bare``: one instance per walk) and never asks those for
-    an attribute again; an element without children is not iterated.
-    """
-
-    def __init__(self) -> None:
-        self.bare: set[etree._Element] = set()
-
-    def is_element(self, item: object) -> bool:
-        return isinstance(item, etree._Element)
-
-    def name(self, node: etree._Element) -> str:
-        tag: str = node.tag  # an element's (comments and the like are never walked)
-        return tag
-
-    def attr(self, node: etree._Element, key: str) -> str | None:
-        if node in self.bare:
-            return None
-        value: str | None = node.get(key)  # lxml's values are strings
-        return value
-
-    def hidden(self, node: etree._Element) -> bool:
-        if node.get("hidden") is not None:
-            return True
-        style = node.get("style")
-        return style is not None and _HIDDEN_STYLE.search(style) is not None
-
-    def boxed(self, node: etree._Element) -> bool:
-        if node in self.bare:
-            return False
-        attrib = node.attrib
-        return bool(attrib) and _boxed_by(attrib.get("class"), attrib.get("style"))
-
-    def children(self, node: etree._Element) -> list[str | etree._Element]:
-        text = node.text
-        items: list[str | etree._Element] = [text] if text else []
-        if not len(node):  # no child elements, comments or their tails
-            return items
-        bare = self.bare
-        for child in node:
-            tag = child.tag
-            if tag.__class__ is str and tag not in SKIP:
-                keys = child.keys()
-                if not keys:
-                    bare.add(child)
-                    items.append(child)
-                elif "hidden" not in keys and (
-                    "style" not in keys or _HIDDEN_STYLE.search(child.get("style")) is None
-                ):
-                    items.append(child)
-            tail = child.tail
-            if tail:  # text after a child (comments and skipped elements included)
-                items.append(tail)
-        return items
-
-    def cells(self, tr: etree._Element) -> list[etree._Element]:
-        return [c for c in tr if c.tag in ("td", "th") and not self.hidden(c)]
 
 
 class SoupNodes:

@@ -134,3 +134,37 @@ def test_a_missed_selector_is_a_challenge_only_on_a_short_page(
     page = f"<html><head><title>Terms</title></head><body>{body}</body></html>"
     with pytest.raises(error):
         extract(page.encode("utf-8"), "text/html; charset=utf-8", DOC)
+
+
+TRICKY_PAGE = (
+    "<html><body><main>"
+    "<div><span>Updated</span><span>March 14, 2023</span></div>"
+    "<div> <b>Bold</b> text <i>glued</i>to words <!-- a comment -->after it</div>"
+    "<p>Before<script>var x = 1;</script> after<svg><text>drawn</text></svg>tail"
+    "<span hidden>hidden words</span> and<span style='display: none'>gone</span> more</p>"
+    "<ul><li>One<ul><li>One.a</li><li role=heading aria-level=3>Aria item</li></ul></li>"
+    "<li>Two<br>lines</li></ul>"
+    "<table><tr><td>A<ul><li>in a cell</li></ul>B</td><td hidden>x</td><td>C <p>D</p></td>"
+    "</tr><tr><td>Lone cell <b>bold</b></td></tr>"
+    "<tr>row text<td><span role=heading>Head in cell</span> after</td><th>H</th>tail</tr>"
+    "</table>"
+    "<section><em class='inline-block'>Boxed</em>next<h3>Heading <a href=x>link</a></h3>"
+    "<div role=heading>Two</div><nav><a>Home</a><a>Terms</a></nav></section>"
+    "<noscript>Enable scripts</noscript><template><p>Later</p></template>"
+    "</main></body></html>"
+)
+
+
+def test_lxml_and_beautifulsoup_trees_read_tricky_markup_alike() -> None:
+    """lxml's tree, read in one pass, gives the blocks the BeautifulSoup walk gives: boxes
+    read apart, skipped and hidden elements with the text after them kept, rows of cells,
+    lists and headings inside cells, nested items."""
+    fast = parse_html(TRICKY_PAGE, [("main",)])
+    assert isinstance(fast, LxmlTree)
+    slow = SoupTree(TRICKY_PAGE)
+    lines = [[b.line() for b in t.blocks(t.select(("main",)))] for t in (fast, slow)]
+    assert lines[0] == lines[1]
+    assert "Updated March 14, 2023" in lines[0]
+    assert "Before aftertail and more" in lines[0]  # an svg is skipped, the text after kept
+    assert "### Aria item" in lines[0]
+    assert "Home Terms" in lines[0]
