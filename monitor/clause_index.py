@@ -217,9 +217,22 @@ class PhraseIndex:
                 self._guards |= guard
                 self._ways[guard] = (i, tuple(_check(n) for n in way if n.spanning))
                 at += len(way) + 1
-        self._folded = Bits({w: b for w, b in literals.items() if not w.startswith(EXACT)})
+        # the bits of the folded literals (``words``: a ``Bits`` of them, or a ``Lexicon``
+        # with them at offset 0), and how many bits the slots take
+        self.literals = {w: b for w, b in literals.items() if not w.startswith(EXACT)}
+        self.width = at
         exact = {w[1:]: b for w, b in literals.items() if w.startswith(EXACT)}
         self._exact = Bits(exact) if exact else None
+
+    @cached_property
+    def words(self) -> Bits:
+        """The folded literals' ``Bits``, built at first use (``clause_scoring`` reads
+        the built-in index's through a ``Lexicon`` shared with the position readers)."""
+        return Bits(self.literals)
+
+    def exact_bits(self, text: str) -> int:
+        """The bits of the case-sensitive literals in ``text`` (0: the index has none)."""
+        return 0 if self._exact is None else self._exact.mask(text)
 
     def scores(self, text: str, low: str | None) -> dict[str, int]:
         """Each key's summed phrase weights in ``text`` (``low`` = ``folding(text)``); a key
@@ -233,7 +246,7 @@ class PhraseIndex:
         return None if low is None else self._mask(text, low)
 
     def _mask(self, text: str, low: str) -> int:
-        bits = self._folded.mask(low)
+        bits = self.words.mask(low)
         if self._exact is not None:
             bits |= self._exact.mask(text)
         return bits

@@ -13,7 +13,7 @@ regexes themselves, only found with less work.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -86,6 +86,17 @@ def _negative_headings() -> tuple[tuple[Pattern, ...], Literals | None]:
     return patterns, prefilter(patterns)
 
 
+def _words(phrases: PhraseIndex) -> Callable[[str], int]:
+    """The bits of the folded literals of ``phrases`` in a lower-cased text: for the
+    built-in rules' index, through the lexicon it shares with the position readers (a
+    sentence's words looked up once for both stages, ``position_sentences.lexicon``)."""
+    if phrases is index(()):
+        from .position_sentences import lexicon  # imported here: it imports this module
+
+        return lexicon().mask
+    return phrases.words.mask
+
+
 class Texts:
     """What one document's texts give every key: each text folded once and its candidate
     phrases picked once for all keys (``PhraseIndex.groups``); a key's regexes run only when
@@ -93,6 +104,7 @@ class Texts:
 
     def __init__(self, phrases: PhraseIndex) -> None:
         self.phrases = phrases
+        self._words = _words(phrases)
         self._low: dict[str, str | None] = {}
         self._bits: dict[str, int | None] = {}  # the literals of texts joined from others
         self._groups: dict[str, dict[str, Group]] = {}
@@ -111,8 +123,12 @@ class Texts:
         try:
             return self._bits[text]
         except KeyError:
-            bits = self._bits[text] = self.phrases.bits(text, self.low(text))
+            low = self.low(text)
+            bits = self._bits[text] = None if low is None else self._mask(text, low)
             return bits
+
+    def _mask(self, text: str, low: str) -> int:
+        return self._words(low) | self.phrases.exact_bits(text)
 
     def groups(self, text: str) -> dict[str, Group]:
         """Every key's candidate regexes in ``text``."""
@@ -121,7 +137,7 @@ class Texts:
             low = self.low(text)
             bits = self._bits.get(text)
             if bits is None and low is not None:
-                bits = self._bits[text] = self.phrases.bits(text, low)
+                bits = self._bits[text] = self._mask(text, low)
             found = self._groups[text] = self.phrases.groups(text, low, bits)
         return found
 

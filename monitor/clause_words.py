@@ -2,21 +2,24 @@
 
 A text's words are found by ``str.split``; each distinct word is scanned once per process
 for the literals (strings without whitespace) it contains, with one trie regex
-(``_Scan``), and the answer is remembered: as a set of literals (``Words``) or as the bits
-of those literals (``Bits``), so that a text's literals are a C-level union or OR over its
-words.
+(``_Scan``), and the answer is remembered as the bits of those literals (``Bits``), so that
+a text's literals are a C-level OR over its words. ``Lexicon`` does it once for several
+readers of the same sentences (the clause finder and the position readers): each has its
+own range of bits in one int, a word is scanned once for all, and a text's bits are
+remembered for the next reader.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import reduce
 from operator import or_
 
 from .clause_patterns import WORD_START
 
 CACHED_WORDS = 1 << 16  # distinct words remembered before starting afresh
+CACHED_TEXTS = 1 << 14  # texts' bits remembered by a Lexicon before starting afresh
 
 
 class _Scan:
@@ -43,38 +46,11 @@ class _Scan:
             inner = frozenset(s for b in prefixes for s in b[0])
             self.found[longest] = (inner, inner | {s for b in prefixes for s in b[1]})
 
-    def inside(self, word: str) -> set[str]:
-        found = self.found
-        return set().union(
-            *(found[b][0] for b in self.anywhere(word)),
-            *(found[b][1] for b in self.at_start(word)),
-        )
-
-
-class Words(dict[str, frozenset[str]]):
-    """Word → which of ``literals`` (strings without whitespace, ``_Scan``) it contains;
-    computed at the first lookup of each word, so a text's found set is a C-level union
-    over its words."""
-
-    def __init__(self, literals: Iterable[str]) -> None:
-        super().__init__()
-        self._scan = _Scan(literals)
-        self.literals = self._scan.literals
-
-    def __missing__(self, word: str) -> frozenset[str]:
-        if len(self) >= CACHED_WORDS:
-            self.clear()
-        self[word] = frozen = frozenset(self._scan.inside(word))
-        return frozen
-
-    def found(self, text: str) -> set[str]:
-        """``{s for s in literals if s in text}``: such a literal lies inside one word."""
-        return set().union(*map(self.__getitem__, set(text.split())))
-
 
 class Bits(dict[str, int]):
-    """Word → the bits (``bits``: literal → its bit) of the literals it contains, like
-    ``Words``; a text's mask is a C-level OR over its words (``mask``)."""
+    """Word → the bits (``bits``: literal → its bits) of the literals it contains, found
+    at its first lookup (``_Scan``); a text's mask is a C-level OR over its words
+    (``mask``)."""
 
     def __init__(self, bits: Mapping[str, int]) -> None:
         super().__init__()
@@ -99,6 +75,35 @@ class Bits(dict[str, int]):
     def mask(self, text: str) -> int:
         """The bits of the literals in ``text``."""
         return reduce(or_, map(self.__getitem__, text.split()), 0)  # no set(): slower
+
+
+class Lexicon:
+    """The bits of several literal maps (``parts``: each a literal → its bits and the
+    number of bits it uses) in one int: part ``n``'s bits shifted by ``offsets[n]``, above
+    those of the parts before it. A text's bits (``mask``) are computed once per text for
+    every part, its new words scanned once for all literals."""
+
+    def __init__(self, parts: Sequence[tuple[Mapping[str, int], int]]) -> None:
+        merged: dict[str, int] = {}
+        self.offsets: list[int] = []
+        at = 0
+        for bits, width in parts:
+            self.offsets.append(at)
+            for literal, b in bits.items():
+                merged[literal] = merged.get(literal, 0) | b << at
+            at += width
+        self._words = Bits(merged)
+        self._texts: dict[str, int] = {}
+
+    def mask(self, text: str) -> int:
+        """``Bits.mask(text)`` for every part at once, remembered per text."""
+        try:
+            return self._texts[text]
+        except KeyError:
+            if len(self._texts) >= CACHED_TEXTS:
+                self._texts.clear()
+            bits = self._texts[text] = self._words.mask(text)
+            return bits
 
 
 _Node = dict[str, "_Node"]

@@ -3,25 +3,27 @@ Pure: no I/O.
 
 Every reader first asks of a sentence whether it holds one of its hint words (``Hints``)
 and then runs its patterns (``Rule``, made by ``position_units.rx``). A sentence's words
-are looked up once for all of them (``clause_words.Words``: the literals inside each word),
-which tells the hints it mentions and the rules whose matches it may hold: what any match
-of a rule requires (``clause_patterns.requirements``, as the clause finder's phrase index
-reads it) must be in the sentence. A rule the sentence cannot hold is answered without
-running its regex; any other is the regex's own answer. Text that is not a whole sentence
-(a slice, a heading's context) is tested with the rule's literals (``Regex``).
+are looked up once for all of them, and for the clause finder (``lexicon``: the literals
+inside each word, as bits), which tells the hints it mentions and the rules whose matches
+it may hold: what any match of a rule requires (``clause_patterns.requirements``, as the
+clause finder's phrase index reads it) must be in the sentence. A rule the sentence cannot
+hold is answered without running its regex; any other is the regex's own answer. Text
+that is not a whole sentence (a slice, a heading's context) is tested with the rule's
+literals (``Regex``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
+from . import clause_scoring
 from .clause_index import Need, Phrase, PhraseIndex
 from .clause_patterns import FOLD_UNSAFE, WORD_START, Regex
-from .clause_words import Words
+from .clause_words import Lexicon
 from .facts import Amount, amounts
 from .sentences import CACHED_TEXTS, sentences
 
@@ -59,20 +61,17 @@ class Rule(Regex):
 @dataclass(slots=True, eq=False)
 class Sentence:
     """A sentence of a block with what the readers test first (not frozen: one is made for
-    every sentence of a page read; ``known`` and ``periods`` fill in as asked). Bits rather
-    than sets and dicts: fewer objects for the garbage collector to walk."""
+    every sentence of a page read; ``periods`` fills in as asked). Bits rather than sets
+    and dicts: fewer objects for the garbage collector to walk."""
 
     text: str
     low: str  # lower-cased: the hints are tested in it
     hints: int  # bit ``id`` set: it mentions the registered ``Hints`` of that id
     title: bool  # a run-in title ("4.1 Ownership.")
     digits: bool  # it holds a digit (every period or date written in figures does)
-    found: set[str] | None  # the index's literals in its words (None: run every rule)
+    bits: int  # the bits (``_Index``) of the literals in its words
+    met: int | None  # the guards of the rules' ways it meets the needs of (None: run all)
     index: _Index
-    # For the ``Rule`` of each id, bit 2·id: it was tested, bit 2·id + 1: the sentence may
-    # hold one of its matches; both written at once, so a sentence read by two threads at
-    # a time may forget an answer (and test again), never keep half of one.
-    known: int = 0
     periods: list[Amount] | None = None  # facts.amounts(text), once asked
 
     @property
@@ -95,58 +94,118 @@ class Sentence:
         return rule.regex.finditer(self.text) if self._may(rule) else iter(())
 
     def _may(self, rule: Rule) -> bool:
-        known = self.known >> 2 * rule.id
-        if known & 1:
-            return bool(known & 2)
-        phrase = self.index.phrases[rule.id]
-        found = self.found
-        may = (
-            found is None
-            or phrase is None
-            or not found.isdisjoint(self.index.triggers[rule.id])  # one C-level test first
-            and phrase.possible(found, self.text, self.low)
-        )
-        self.known = self.known | (3 if may else 1) << 2 * rule.id
-        return may
+        """Whether the sentence meets every need of one of the rule's ways: a way's guard
+        met, and a need with whitespace in a string met by one of its words or strings."""
+        met = self.met
+        guards = self.index.guards[rule.id]
+        if met is None or guards is None:
+            return True
+        met &= guards
+        checks = self.index.checks
+        while met:
+            guard = met & -met
+            met ^= guard
+            check = checks.get(guard.bit_length())
+            if check is None or _holds(check, self.bits, self.low):
+                return True
+        return False
+
+
+# A way's needs with whitespace in a string: the bits of its words, and its strings.
+Check = tuple[tuple[int, tuple[str, ...]], ...]
+
+
+def _holds(check: Check, bits: int, low: str) -> bool:
+    for words, strings in check:  # plain loops: on the hot path
+        if bits & words:
+            continue
+        for s in strings:
+            if s in low:
+                break
+        else:
+            return False
+    return True
 
 
 class _Index:
-    """The literals that the hints and the rules' matches need, looked up once for each
-    word of a sentence; a hint or rule is then tested in the words it needs."""
+    """The literals that the hints and the rules' matches need, as bits: the sentence's
+    words looked up once (``lexicon``, with the clause finder's), a hint or rule is then
+    told by its bits. Hint ``i`` is bit ``i``; every way of a rule (an alternative of its
+    needs, ``clause_index.PhraseIndex``) a slot of a bit per need and a guard bit, which
+    one addition sets where every need is met."""
 
     def __init__(self, hints: Sequence[Hints], rules: Sequence[Rule]) -> None:
-        self.hints = hints
         self.count = len(rules)
-        # Flags as the rules were compiled with (re's cache): case-insensitive, Unicode.
-        families = {str(r.id): [(r.pattern, re.IGNORECASE, 1)] for r in rules}
-        phrases: list[Phrase | None] = [None] * len(rules)
-        for p in PhraseIndex(families).phrases:
-            for key, _ in p.weights:
-                phrases[int(key)] = None if p.ways is None or _exact(p.ways) else _strong(p)
-        self.phrases = phrases
-        # the words one of which a sentence meeting each way's first need holds
-        self.triggers = [
-            frozenset(w for way in p.ways or () for w in way[0].triggers) if p else frozenset()
-            for p in phrases
-        ]
-        words = [w for h in hints for w in h.need.triggers]
-        ways = [way for p in phrases if p is not None for way in p.ways or ()]
-        words += [w for way in ways for need in way for w in need.triggers]
-        self.words = Words(words)
-        self.hinted = _triggered((w, h.id) for h in hints for w in h.need.triggers)
+        literals: dict[str, int] = {}
+        self.hint_words = (1 << len(hints)) - 1
+        at = len(hints)
+        spans = []  # a hint's strings with whitespace: its bit, its gate word's, the string
+        for h in hints:
+            _add(literals, h.need.words, 1 << h.id)
+            for gate, string, _ in h.need.spanning:
+                _add(literals, (gate,), 1 << at)
+                spans.append((1 << h.id, 1 << at, string))
+                at += 1
+        self.spans = tuple(spans)
+        self.guards: list[int | None] = [None] * len(rules)  # None: always run
+        self.bottoms = self.all_guards = 0
+        spanning: list[tuple[int, tuple[Need, ...]]] = []
+        for rid, p in enumerate(_phrases(rules)):
+            if p is None:
+                continue
+            guards = 0
+            for way in p.ways or ():
+                for n, need in enumerate(way):
+                    _add(literals, need.triggers, 1 << (at + n))
+                self.bottoms |= 1 << at
+                at += len(way)
+                guards |= 1 << at
+                if any(need.spanning for need in way):
+                    spanning.append((at, way))
+                at += 1
+            self.guards[rid] = guards
+            self.all_guards |= guards
+        self.checks: dict[int, Check] = {}  # a guard's bit_length → its way's checks
+        for guard, way in spanning:
+            check = []
+            for need in (n for n in way if n.spanning):
+                words = 1 << at if need.words else 0  # set by its words alone
+                _add(literals, need.words, words)
+                at += words > 0
+                check.append((words, tuple(s for _, s, _ in need.spanning)))
+            self.checks[guard + 1] = tuple(check)
+        self.literals = literals
+        self.width = at
 
-    def read(self, text: str) -> Sentence:
+    def read(self, text: str, words: Lexicon, offset: int) -> Sentence:
+        """``text`` as the readers test it; its words' bits are ``words``' from ``offset``."""
         low = text.lower()
-        found = self.words.found(low)
-        hints = 0
-        for i in _union(self.hinted, found):
-            if self.hints[i].need.met(found, low, low):
-                hints |= 1 << i
+        bits = words.mask(low) >> offset
+        hints = bits & self.hint_words
+        for hint, gate, string in self.spans:
+            if bits & gate and string in low:
+                hints |= hint
         # lower() is not how re folds the case of a few characters: every rule is run
         safe = text.isascii() or not any(c in text for c in FOLD_UNSAFE)
+        met = (bits + self.bottoms) & self.all_guards if safe else None
         digits = _DIGIT.search(text) is not None
-        found_if = found if safe else None
-        return Sentence(text, low, hints, _title(text), digits, found_if, self)
+        return Sentence(text, low, hints, _title(text), digits, bits, met, self)
+
+
+def _add(literals: dict[str, int], words: Iterable[str], bits: int) -> None:
+    for w in words:
+        literals[w] = literals.get(w, 0) | bits
+
+
+def _phrases(rules: Sequence[Rule]) -> list[Phrase | None]:
+    """Each rule's phrase as the index reads it (None: always run)."""
+    # Flags as the rules were compiled with (re's cache): case-insensitive, Unicode.
+    families = {str(r.id): [(r.pattern, re.IGNORECASE, 1)] for r in rules}
+    phrases: list[Phrase | None] = [None] * len(rules)
+    for p in PhraseIndex(families).phrases:
+        for key, _ in p.weights:
+            phrases[int(key)] = None if p.ways is None or _exact(p.ways) else _strong(p)
+    return phrases
 
 
 SHORT = 2  # a need told by a literal this short ("to", "\\bwe") is met in most sentences
@@ -171,20 +230,6 @@ def _exact(ways: tuple[tuple[Need, ...], ...]) -> bool:
     return any(w.startswith("\x00") for way in ways for n in way for w in n.triggers)
 
 
-def _triggered(pairs: Iterator[tuple[str, int]]) -> dict[str, frozenset[int]]:
-    out: dict[str, set[int]] = {}
-    for word, i in pairs:
-        out.setdefault(word, set()).add(i)
-    return {w: frozenset(ids) for w, ids in out.items()}
-
-
-def _union(triggered: dict[str, frozenset[int]], found: set[str]) -> set[int]:
-    out: set[int] = set()
-    for w in found & triggered.keys():
-        out |= triggered[w]
-    return out
-
-
 @lru_cache(maxsize=1)
 def _index(hints: int, rules: int) -> _Index:
     """The first ``hints`` and ``rules`` registered (all of them: rebuilt if more come)."""
@@ -192,8 +237,21 @@ def _index(hints: int, rules: int) -> _Index:
 
 
 def warm() -> None:
-    """Build the index of the hints and rules registered so far (``warmup``)."""
-    _index(len(Hints.registered), len(Rule.registered))
+    """Build the index of the hints and rules registered so far and the lexicon
+    (``warmup``)."""
+    lexicon()
+
+
+def lexicon() -> Lexicon:
+    """The words' bits of the built-in clause rules' index (at offset 0: the clause finder)
+    and of the readers' index (``offsets[1]``): a word is scanned once for both stages, and
+    a sentence's bits are remembered for the second."""
+    return _lexicon(clause_scoring.index(()), _index(len(Hints.registered), len(Rule.registered)))
+
+
+@lru_cache(maxsize=1)
+def _lexicon(clauses: PhraseIndex, readers: _Index) -> Lexicon:
+    return Lexicon([(clauses.literals, clauses.width), (readers.literals, readers.width)])
 
 
 def sentences_of(text: str) -> tuple[Sentence, ...]:
@@ -205,7 +263,9 @@ def sentences_of(text: str) -> tuple[Sentence, ...]:
 @lru_cache(maxsize=CACHED_TEXTS)
 def _sentences_of(text: str, hints: int, rules: int) -> tuple[Sentence, ...]:
     index = _index(hints, rules)
-    return tuple(index.read(s) for s in sentences(text))
+    words = _lexicon(clause_scoring.index(()), index)
+    offset = words.offsets[1]
+    return tuple(index.read(s, words, offset) for s in sentences(text))
 
 
 _DIGIT = re.compile(r"\d")
