@@ -140,7 +140,7 @@ class Snapshot(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    codec: Mapped[str] = mapped_column(String(20))  # zstd | zstd-delta
+    codec: Mapped[str] = mapped_column(String(20))  # zstd | zstd-delta | patch
     base_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshots.sha256"))
     depth: Mapped[int] = mapped_column(Integer, default=0)  # delta-chain length
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -318,7 +318,8 @@ class _Run:
         assert result.content is not None
         base = await self.read_db(f"read {doc.key} from", last_snapshot, self.reads, last)
         content, kind = result.content, result.content_type
-        read = await self.workers.read_live(doc, content, kind, in_force_sha256, base)
+        based = last.snapshot_sha256  # the digest of ``base``
+        read = await self.workers.read_live(doc, content, kind, in_force_sha256, base, based)
         if isinstance(read, Digest):
             same = SameText(doc, result, last, digest, read.text_sha256, read.delta)
             return _Fetched(doc, result, unchanged=same)

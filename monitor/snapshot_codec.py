@@ -1,6 +1,8 @@
-"""How raw snapshots are packed: zstd on their own, or as a delta against the document's
-previous snapshot (its raw bytes are the compression dictionary). No database here, so a
-worker process can pack a page while the main process records others."""
+"""How raw snapshots are packed: zstd on their own (codec ``zstd``), or as a delta against
+the document's previous snapshot: copies from it and the bytes that differ when the page
+is near-identical (``patch``, ``snapshot_patch``), else zstd with its raw bytes as the
+compression dictionary (``zstd-delta``). No database here, so a worker process can pack a
+page while the main process records others."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import threading
 from dataclasses import dataclass
 
 import zstandard
+
+from . import snapshot_patch
 
 LEVEL = 10  # a text on its own (version texts' keyframes)
 # a page on its own (a document's first snapshot, read in a worker): level 6 takes 3.1 ms for
@@ -49,12 +53,25 @@ def pack_delta(content: bytes, base: bytes) -> bytes:
     return zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=dictionary).compress(content)
 
 
+def pack_page_delta(content: bytes, base: bytes) -> tuple[str, bytes]:
+    """A page's raw bytes as a delta against ``base``, the snapshot before it: (codec,
+    packed), a ``patch`` when the page is near-identical to ``base``, else ``zstd-delta``."""
+    ops = snapshot_patch.diff(base, content)
+    if ops is not None:
+        return PATCH, snapshot_patch.encode(ops)
+    return ZSTD_DELTA, pack_delta(content, base)
+
+
+ZSTD, ZSTD_DELTA, PATCH = "zstd", "zstd-delta", "patch"  # Snapshot.codec
+
+
 @dataclass(frozen=True)
 class Delta:
-    """Content packed as a delta against the snapshot ``base_sha256`` (``pack_delta``)."""
+    """Content packed as a delta against the snapshot ``base_sha256`` (``pack_page_delta``)."""
 
     base_sha256: str
     packed: bytes
+    codec: str = ZSTD_DELTA
 
 
 def sha256(data: bytes | str) -> str:
@@ -62,10 +79,12 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def delta_on(content: bytes, base: bytes) -> Delta:
-    """``content`` packed against ``base`` (a worker's part of storing a backfill capture:
-    the recorder uses it when ``base`` is the document's last snapshot)."""
-    return Delta(sha256(base), pack_delta(content, base))
+def delta_on(content: bytes, base: bytes, base_sha256: str | None = None) -> Delta:
+    """``content`` packed against ``base`` (a worker's part of storing a capture: the
+    recorder uses it when ``base`` is the document's last snapshot); ``base_sha256``:
+    ``base``'s digest, when the caller has it already."""
+    codec, packed = pack_page_delta(content, base)
+    return Delta(base_sha256 or sha256(base), packed, codec)
 
 
 def unpack(packed: bytes, size: int, base: bytes | None = None) -> bytes:
@@ -74,3 +93,17 @@ def unpack(packed: bytes, size: int, base: bytes | None = None) -> bytes:
         return _CODECS.unpacker.decompress(packed, max_output_size=size)
     dictionary = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
     return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(packed, max_output_size=size)
+
+
+def unpack_page(codec: str, packed: bytes, size: int, base: bytes | None = None) -> bytes:
+    """The raw bytes (``size`` of them) of a snapshot stored as ``codec``; ``base``: the
+    raw bytes of the snapshot it is a delta on (``None`` for codec ``zstd``)."""
+    if codec == ZSTD:
+        return unpack(packed, size)
+    if base is None:
+        raise ValueError(f"a {codec} snapshot without its base")
+    if codec == PATCH:
+        return snapshot_patch.decode(packed, base, size)
+    if codec == ZSTD_DELTA:
+        return unpack(packed, size, base)
+    raise ValueError(f"unknown snapshot codec {codec!r}")

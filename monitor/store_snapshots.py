@@ -1,6 +1,7 @@
 """Raw snapshots: the fetched bytes of every capture, content-addressed by SHA-256 and
-stored with zstd as a delta against the document's previous snapshot (the previous
-snapshot is the compression dictionary), so months of near-identical captures cost little.
+stored as a delta against the document's previous snapshot (``snapshot_codec``: copies
+from it and the bytes that differ, or zstd with it as the compression dictionary), so
+months of near-identical captures cost little.
 Re-exported by ``store``; callers own transactions, nothing here commits.
 """
 
@@ -42,13 +43,12 @@ def put_snapshot(
     row = {"sha256": digest, "document_id": document_id, "size": len(content)}
     row["content_type"] = content_type
     if base is not None and base.depth < MAX_DELTA_DEPTH:
-        row |= {"codec": "zstd-delta", "base_sha256": base.sha256, "depth": base.depth + 1}
-        if delta is not None and delta.base_sha256 == base.sha256:
-            row["content"] = delta.packed
-        else:
-            row["content"] = snapshot_codec.pack_delta(content, load_snapshot(s, base.sha256))
+        row |= {"base_sha256": base.sha256, "depth": base.depth + 1}
+        if delta is None or delta.base_sha256 != base.sha256:
+            delta = snapshot_codec.delta_on(content, load_snapshot(s, base.sha256), base.sha256)
+        row |= {"codec": delta.codec, "content": delta.packed}
     else:
-        row |= {"codec": "zstd", "depth": 0}
+        row |= {"codec": snapshot_codec.ZSTD, "depth": 0}
         row["content"] = packed if packed is not None else snapshot_codec.pack_page(content)
     s.execute(insert(Snapshot), [row])  # Core: nothing reads the row back as an object
     _remember(digest, content)
@@ -75,14 +75,13 @@ def load_snapshot(s: Session, digest: str) -> bytes:
     path, link = [], rows.get(digest)
     while link is not None and link.sha256 not in _raw_cache:
         path.append(link)
-        base = link.base_sha256 if link.codec == "zstd-delta" else None
+        base = link.base_sha256 if link.codec != snapshot_codec.ZSTD else None
         link = rows[base] if base else None  # KeyError: a broken chain
     if not path:
         raise KeyError(digest)
     raw = _raw_cache[link.sha256] if link is not None else None
     for row in reversed(path):
-        delta = row.codec == "zstd-delta" and row.base_sha256
-        raw = snapshot_codec.unpack(row.content, row.size, raw if delta else None)
+        raw = snapshot_codec.unpack_page(row.codec, row.content, row.size, raw)
     assert raw is not None
     _remember(digest, raw)
     return raw
@@ -95,7 +94,7 @@ def _chain() -> Select[tuple[str, str, str | None, bytes, int]]:
     first = select(*columns, Snapshot.size).where(Snapshot.sha256 == bindparam("digest"))
     chain = first.cte("chain", recursive=True)
     nxt = select(*columns, Snapshot.size).join(chain, Snapshot.sha256 == chain.c.base_sha256)
-    chain = chain.union_all(nxt.where(chain.c.codec == "zstd-delta"))
+    chain = chain.union_all(nxt.where(chain.c.codec != snapshot_codec.ZSTD))
     return select(chain.c.sha256, chain.c.codec, chain.c.base_sha256, chain.c.content, chain.c.size)
 
 

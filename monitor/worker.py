@@ -190,12 +190,13 @@ def read_live(
     content_type: str | None,
     in_force_sha256: str,
     base: bytes | None = None,
+    base_sha256: str | None = None,
 ) -> Analysis | Digest:
     """A live page read against no previous text: only its ``Digest`` when its text is
     the version in force's (SHA-256 ``in_force_sha256``), else its analysis with its
     clauses and positions, the summary left to ``Workers.summarize_read`` (which needs the
-    version in force, read only then). ``base``: the last good snapshot's bytes, to pack the page
-    against (either way)."""
+    version in force, read only then). ``base``: the last good snapshot's bytes (SHA-256
+    ``base_sha256``), to pack the page against (either way)."""
     from .clauses import find_clauses
     from .extract import extract
     from .positions import read_positions
@@ -203,7 +204,7 @@ def read_live(
 
     try:
         extraction = extract(content, content_type, doc)
-        delta = delta_on(content, base) if base is not None else None
+        delta = delta_on(content, base, base_sha256) if base is not None else None
         digest = _sha256(extraction.text)
         if digest == in_force_sha256:
             return Digest(digest, delta)
@@ -326,9 +327,10 @@ class Workers:
         content_type: str | None,
         in_force_sha256: str,
         base: bytes | None = None,
+        base_sha256: str | None = None,
     ) -> Analysis | Digest | None:
         """``read_live`` in the pool; ``None`` when the pool failed (as ``analyse``)."""
-        args = (doc, content, content_type, in_force_sha256, base)
+        args = (doc, content, content_type, in_force_sha256, base, base_sha256)
         return await self._run(doc, read_live, *args)
 
     async def summarize_read(
