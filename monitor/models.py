@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import zstandard
@@ -73,6 +74,12 @@ class CompressedText(TypeDecorator[str]):
 
     def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
         return None if value is None else _zstd().decompressor.decompress(value).decode("utf-8")
+
+
+def unpacker() -> Callable[[bytes], bytes]:
+    """This thread's unpacking of ``CompressedText`` values read raw (``type_coerce(column,
+    LargeBinary)``: their UTF-8 bytes), for reading many rows at once."""
+    return _zstd().decompressor.decompress
 
 
 class _Zstd(threading.local):
@@ -291,6 +298,9 @@ class ClauseChange(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     before: Mapped[str | None] = mapped_column(CompressedText)
     after: Mapped[str | None] = mapped_column(CompressedText)
+    # JSON of what a clause history shows of the change for this clause
+    # (``store_reads.history_part``), so a history parses no whole summary (migration 0007)
+    detail: Mapped[str | None] = mapped_column(CompressedText)
 
 
 class VersionPositions(Base):

@@ -207,5 +207,5 @@ def _recompute_change(s: Session, before: Version, after: Version) -> tuple[int,
     change.summary = json.dumps(summary)
     if change.kind == "cosmetic" and change.alert == "pending":
         change.alert = "none"
-    store.set_clause_changes(s, change, pairs)
+    store.set_clause_changes(s, change, pairs, summary)
     return 1, became_cosmetic

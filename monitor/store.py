@@ -9,7 +9,7 @@ commits.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,7 @@ from .store_reads import (
     count_clause_changes,
     digest_changes,
     due_outbox,
+    history_part,
     last_digest_end,
     pending_alerts,
     unsent_outbox,
@@ -379,14 +380,18 @@ def add_change(
     )
     s.add(change)
     s.flush()
-    set_clause_changes(s, change, clause_pairs)
+    set_clause_changes(s, change, clause_pairs, summary)
     return change
 
 
 def set_clause_changes(
-    s: Session, change: Change, clause_pairs: Sequence[tuple[str, str | None, str | None]]
+    s: Session,
+    change: Change,
+    clause_pairs: Sequence[tuple[str, str | None, str | None]],
+    summary: Mapping[str, Any],
 ) -> None:
-    """Make ``clause_pairs`` (key, old, new) the clause texts that ``change`` changed."""
+    """Make ``clause_pairs`` (key, old, new) the clause texts that ``change`` (whose summary
+    is ``summary``) changed, each with its part of the summary for histories."""
     s.execute(delete(ClauseChange).where(ClauseChange.change_id == change.id))
     s.add_all(
         ClauseChange(
@@ -396,6 +401,7 @@ def set_clause_changes(
             captured_at=change.captured_at,
             before=old,
             after=new,
+            detail=json.dumps(history_part(summary, key)),
         )
         for key, old, new in clause_pairs
     )
