@@ -43,6 +43,10 @@ _READ, _SKIPPED, _ROW = 0, 1, 2
 # What closing a frame does.
 _NOTHING, _SPACE, _FLUSH, _RESTORE, _LIST, _CELL, _ROW_DONE = range(7)
 
+# Elements read as plain text unless their attributes say otherwise (a role, a box).
+_PLAIN = frozenset({"a", "b", "strong", "i", "em", "span", "u", "s", "small", "sup", "sub", "code"})
+_PLAIN = _PLAIN | {"abbr", "cite", "q", "mark", "time", "label", "font", "kbd", "var", "del", "ins"}
+
 # A frame: (element, what its children are, a space after each visible child, what
 # closing it does, that step's argument, whether it is a visible child of its parent).
 _Frame = tuple[etree._Element, int, bool, int, object, bool]
@@ -166,6 +170,11 @@ class _Pass:
             count = len(node)
             if hidden:
                 frame = (node, _SKIPPED, False, _NOTHING, None, False)
+            elif tag in _PLAIN and not ("role" in keys or "class" in keys or "style" in keys):
+                text = node.text  # an inline element read as text: nothing to start
+                if text:
+                    buf.append(text)
+                frame = (node, _READ, False, _NOTHING, None, True)
             else:
                 frame = self.open(node, keys, count, tag)
             if count:

@@ -66,8 +66,8 @@ def normalize(text: str) -> str:
     if text.isascii():
         if "\x00" in text:
             text = text.replace("\x00", "")
-    else:
-        text = _INVISIBLE.sub("", text)
+    else:  # NFKC reads NBSP as a space: replaced first, most texts need no NFKC pass
+        text = _INVISIBLE.sub("", text).replace("\xa0", " ")
         if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     return " ".join(text.split())
