@@ -15,16 +15,8 @@ from dataclasses import dataclass
 
 from .facts import Amount
 from .model import Block
+from .position_model import Reading as Reading  # defined there: unpickled without the rules
 from .position_sentences import Hints, Rule, Sentence, sentences_of
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One value a sentence states, with its scope (tier/product) if it names one."""
-
-    value: bool | int | str
-    evidence: str
-    scope: str | None = None
 
 
 @dataclass(slots=True)

@@ -20,14 +20,14 @@ from . import store
 from .models import Document, Reextraction, Version, VersionPositions
 
 if TYPE_CHECKING:  # the position rules load when positions are read or written (not for a 304)
-    from .positions import Position, PositionKey
+    from .position_model import Position, PositionKey
 
 Positions = Mapping["PositionKey", "Position"]
 
 
 def dumps(positions: Positions) -> str:
     """All 11 positions as JSON, in ``POSITION_KEYS`` order."""
-    from .positions import POSITION_KEYS, Position, position_to_json
+    from .position_model import POSITION_KEYS, Position, position_to_json
 
     return json.dumps(
         {k: position_to_json(positions.get(k, Position(k, None))) for k in POSITION_KEYS}
@@ -35,7 +35,7 @@ def dumps(positions: Positions) -> str:
 
 
 def loads(data: str) -> dict[PositionKey, Position]:
-    from .positions import POSITION_KEYS, position_from_json
+    from .position_model import POSITION_KEYS, position_from_json
 
     raw = json.loads(data)
     return {k: position_from_json(k, raw.get(k) or {"value": None}) for k in POSITION_KEYS}
@@ -71,10 +71,12 @@ def clause_map(s: Session, version: Version) -> dict[str, str]:
 
 def of_version(s: Session, version: Version) -> dict[PositionKey, Position]:
     """The stored positions of ``version``, or (release 0.1 data) read from its text."""
-    from .summary import read_version
-
     found = stored(s, version.id)
-    return found if found is not None else read_version(version.text, clause_map(s, version))
+    if found is not None:
+        return found
+    from .summary import read_version  # the position rules: only for such a version
+
+    return read_version(version.text, clause_map(s, version))
 
 
 def reextractions(s: Session, document_id: int) -> list[Reextraction]:
