@@ -27,7 +27,6 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -282,6 +281,8 @@ def memento_timestamp(value: str | None) -> str | None:
     """The 14-digit timestamp of a ``Memento-Datetime`` header (an HTTP date), if valid."""
     if not value:
         return None
+    from email.utils import parsedate_to_datetime  # email and socket: not for every command
+
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

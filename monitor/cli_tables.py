@@ -16,6 +16,7 @@ from typing import Literal
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -85,25 +86,28 @@ def _print_blocks(
     out: Console,
 ) -> None:
     out.print(Text(title, style="bold") if isinstance(title, str) else title)
-    ready: list[Text] = []  # blocks drawn without rich's layout, printed together
+    width, plain = out.width, not out.is_terminal
+    headers = [strip_control_codes(col.header) for col in cols[key:]]
+    ready: list[Text | str] = []  # blocks drawn without rich's layout, printed together
     for row in rows:
-        head = Text("  ").join(row[:key])
-        head.stylize("bold")
-        cells = [(col.header, cell) for col, cell in zip(cols[key:], row[key:], strict=True)]
-        lines = _block_lines([(h, c) for h, c in cells if c.plain], out.width)
-        if lines is not None:
-            ready.append(Text("\n").join([head, *lines]))
+        cells = [(h, c) for h, c in zip(headers, row[key:], strict=True) if c.plain]
+        if plain:  # rich would print the blocks' plain text: written as strings
+            block: Text | str | None = _plain_block(row[:key], cells, width)
+        else:
+            lines = _block_lines(cells, width)
+            block = None if lines is None else Text("\n").join([_head(row, key), *lines])
+        if block is not None:
+            ready.append(block)
             continue
         if ready:
             _print_ready(ready, out)
             ready = []
-        out.print(head)
+        out.print(_head(row, key))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True, style="dim")
         grid.add_column(overflow="fold")  # a token longer than the line folds, never cut
         for header, cell in cells:
-            if cell.plain:
-                grid.add_row(header, cell)
+            grid.add_row(header, cell)
         out.print(Padding(grid, (0, 0, 0, 2), expand=False))
     if ready:
         _print_ready(ready, out)
@@ -111,13 +115,36 @@ def _print_blocks(
         out.print(Text(caption, style="dim"))
 
 
-def _print_ready(blocks: list[Text], out: Console) -> None:
-    """Blocks drawn by ``_block_lines``: styled on a terminal; elsewhere (a pipe, a file)
-    rich would print their plain text, which is written as it is."""
+def _head(row: Sequence[Text], key: int) -> Text:
+    head = Text("  ").join(row[:key])
+    head.stylize("bold")
+    return head
+
+
+def _print_ready(blocks: list[Text | str], out: Console) -> None:
+    """Blocks drawn by ``_block_lines`` (styled, on a terminal) or ``_plain_block``
+    (elsewhere: a pipe, a file)."""
     if out.is_terminal:
-        out.print(Text("\n").join(blocks))
+        out.print(Text("\n").join(_text(block) for block in blocks))
     else:
-        out.file.write("\n".join(block.plain for block in blocks) + "\n")
+        out.file.write("\n".join(_text(block).plain for block in blocks) + "\n")
+
+
+def _plain_block(key: Sequence[Text], cells: Sequence[tuple[str, Text]], width: int) -> str | None:
+    """The plain text of ``_block_lines``' block (its key line first), made as strings:
+    hundreds of rows print at once, and rich's Text appends cost ~¾ of a status."""
+    values = [(h, c.plain) for h, c in cells]
+    if not values or any("\n" in v or "\t" in v for _, v in values):
+        return None
+    left = max(cell_len(h) for h, _ in values)
+    right = max(cell_len(v) for _, v in values)
+    if 2 + left + 2 + right > width:
+        return None
+    lines = ["  ".join(k.plain for k in key)]
+    for header, value in values:
+        pad, fill = " " * (left - cell_len(header)), " " * (right - cell_len(value))
+        lines.append(f"  {header}{pad}  {value}{fill}")
+    return "\n".join(lines)
 
 
 def _block_lines(cells: Sequence[tuple[str, Text]], width: int) -> list[Text] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from .urls import url_problem
 
@@ -45,6 +44,8 @@ def email_problem(value: str) -> str | None:
     """Why ``value`` is not one email address (``a@b.example`` or ``Name <a@b.example>``)."""
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         return "contains a line break or control character"
+    from email.utils import parseaddr  # email and socket: only for an [email] table
+
     name, address = parseaddr(value)
     if not address or address.count("@") != 1:
         return "is not an email address (user@domain)"
