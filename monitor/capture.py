@@ -58,6 +58,7 @@ def _rules_version() -> str:
         "extract",
         "extract_charset",
         "extract_pdf",
+        "pdf_content",
         "html_tree",
         "html_walk",
         "html_preorder",
