@@ -142,8 +142,16 @@ class _Pass:
             top = stack[-1]
             while top[0] is not parent:  # the elements before this node are done
                 pop()
-                self.close(top, stack[-1])
-                top = stack[-1]
+                below = stack[-1]
+                if top[3] != _NOTHING:
+                    self.close(top, below)
+                elif below[1] == _READ:  # nothing to close: the text after it
+                    if top[5] and below[2]:
+                        buf.append(" ")
+                    tail = top[0].tail
+                    if tail:
+                        buf.append(tail)
+                top = below
             mode = top[1]
             if mode == _SKIPPED:
                 if len(node):

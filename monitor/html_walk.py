@@ -20,9 +20,10 @@ from bs4.element import NavigableString, PreformattedString, Tag
 
 from .model import Block, BlockKind, block_of_line
 
-_INVISIBLE = re.compile(
-    "[\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
-    "\u2066\u2067\u2068\u2069\x00]"
+# Characters a reader never sees (soft hyphen, zero-width, bidirectional controls, NUL).
+_INVISIBLE_CHARS = tuple(
+    "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069\x00"
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # An inline element styled as a box of its own (a line, a badge, a flex item): a reader sees
@@ -67,9 +68,16 @@ def normalize(text: str) -> str:
         if "\x00" in text:
             text = text.replace("\x00", "")
     else:  # NFKC reads NBSP as a space: replaced first, most texts need no NFKC pass
-        text = _INVISIBLE.sub("", text).replace("\xa0", " ")
+        for char in _INVISIBLE_CHARS:  # a text without wide characters has none of most
+            if char in text:
+                text = text.replace(char, "")
+        text = text.replace("\xa0", " ")
         if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
+    # Every whitespace character but the space is unprintable: a printable text without
+    # two spaces in a row or at its ends is what the split and join would make of it.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
