@@ -41,18 +41,22 @@ from pypdf.generic._utils import StreamParsingBudget
 # The pypdf versions this reading was compared with (parser and layout steps).
 VERIFIED = pypdf.__version__.startswith("7.1.")
 
-_DELIMITER = rb"[\s()<>\[\]{}/%]"  # pypdf's NameObject.delimiter_pattern (one byte)
+_DELIMITER = rb"[\s()<>\[\]{}/%]|\Z"  # pypdf's NameObject.delimiter_pattern (or the end)
+_NOT_NUMBER = rb"[^+,\-.0-9]|\Z"  # what ends a number: NumberObject.NumberPattern
 _TOKEN = re.compile(
     rb"[\x00\t\n\x0c\r ]*(?:"  # pypdf's whitespace between tokens (not \x0b)
-    rb"(?P<op>[A-Za-z'\"][^\s()<>\[\]{}/%]{0,99})(?=" + _DELIMITER + rb"|\Z)"
-    rb"|(?P<num>[+,\-.0-9]{1,15})(?=[^+,\-.0-9]|\Z)"  # NumberObject.NumberPattern's run
-    rb"|(?P<name>/[^\s()<>\[\]{}/%#\x80-\xff]{0,99})(?=" + _DELIMITER + rb"|\Z)"
-    rb"|<(?P<hex>[0-9A-Fa-f]*)>"
-    rb"|\((?P<str>[^()\\]*)\)"
-    rb"|(?P<comment>%[^\r\n]*[\r\n]?)"
-    rb"|(?P<end>\Z))"
+    rb"([+-]?[0-9]{1,15})(?=" + _NOT_NUMBER + rb")"  # 1: an integer int() reads
+    rb"|([+-]?(?:[0-9]{1,15}\.[0-9]{0,15}|\.[0-9]{1,15}))(?=" + _NOT_NUMBER + rb")"  # 2: a float
+    rb"|([A-Za-z'\"][^\s()<>\[\]{}/%]{0,99})(?=" + _DELIMITER + rb")"  # 3: an operator
+    rb"|(/[^\s()<>\[\]{}/%#\x80-\xff]{0,99})(?=" + _DELIMITER + rb")"  # 4: a plain name
+    rb"|<([0-9A-Fa-f]*)>"  # 5: a hex string
+    rb"|\(([^()\\]*)\)"  # 6: a literal string without escapes or parentheses
+    rb"|([+,\-.0-9]{1,15})(?=" + _NOT_NUMBER + rb")"  # 7: any other number (malformed)
+    rb"|%[^\r\n]*[\r\n]?"  # a comment
+    rb"|(\Z))"  # 8: the end
 )
 _SPACE = re.compile(rb"[\x00\t\n\x0c\r ]*")
+_new_int, _new_float = int.__new__, float.__new__
 
 
 def operations(data: bytes, forced_encoding: Any) -> list[tuple[Any, bytes]] | None:
@@ -64,45 +68,61 @@ def operations(data: bytes, forced_encoding: Any) -> list[tuple[Any, bytes]] | N
         return None
     ops: list[tuple[Any, bytes]] = []
     operands: list[Any] = []
-    stream: BytesIO | None = None
-    match, pos = _TOKEN.match, 0
+    add = operands.append
+    pos = 0
     while True:
-        m = match(data, pos)
-        if m is None:  # an operand only pypdf reads, or what only its loop handles
-            start = _SPACE.match(data, pos).end()  # type: ignore[union-attr]
-            first = data[start : start + 1]
-            if first.isalpha() or first in (b"'", b'"'):
-                return None
-            if stream is None:
-                stream = BytesIO(data)
-            stream.seek(start)
-            share = StreamParsingBudget(remaining_budget=budget)
-            operands.append(read_object(stream, None, forced_encoding, parsing_budget=share))
-            pos = stream.tell()
-            if pos == start:  # nothing read: pypdf's loop runs until its budget is spent
-                return None
-            continue
-        pos = m.end()
-        kind = m.lastgroup
-        if kind == "op":
-            operator = m["op"]
-            if operator == b"BI":  # an inline image: pypdf's own reading
-                return None
-            ops.append((operands, operator))
-            operands = []
-        elif kind == "num":
-            number = m["num"]
-            operands.append(FloatObject(number) if b"." in number else NumberObject(number))
-        elif kind == "name":
-            operands.append(NameObject(m["name"].decode("ascii")))
-        elif kind == "hex":
-            digits = m["hex"]
-            pair = digits + b"0" if len(digits) % 2 else digits
-            operands.append(create_string_object(unhexlify(pair), forced_encoding))
-        elif kind == "str":
-            operands.append(create_string_object(m["str"], forced_encoding))
-        elif kind == "end":
-            return ops
+        for m in _TOKEN.finditer(data, pos):
+            if m.start() != pos:
+                break  # what is at pos is not read here
+            pos = m.end()
+            kind = m.lastindex
+            if kind == 1:  # NumberObject(token), as it makes it
+                add(_new_int(NumberObject, int(m[1])))
+            elif kind == 3:
+                operator = m[3]
+                if operator == b"BI":  # an inline image: pypdf's own reading
+                    return None
+                ops.append((operands, operator))
+                operands = []
+                add = operands.append
+            elif kind == 2:  # FloatObject(token), as it makes it
+                add(_new_float(FloatObject, float(m[2])))
+            elif kind == 4:
+                add(NameObject(m[4].decode("ascii")))
+            elif kind == 5:
+                digits = m[5]
+                pair = digits + b"0" if len(digits) % 2 else digits
+                add(create_string_object(unhexlify(pair), forced_encoding))
+            elif kind == 6:
+                add(create_string_object(m[6], forced_encoding))
+            elif kind == 7:
+                number = m[7]
+                add(FloatObject(number) if number.find(b".") >= 0 else NumberObject(number))
+            elif kind == 8:
+                return ops
+        read = _pypdf_operand(data, pos, forced_encoding, budget)
+        if read is None:
+            return None
+        operand, pos = read
+        add(operand)
+
+
+def _pypdf_operand(
+    data: bytes, pos: int, forced_encoding: Any, budget: int
+) -> tuple[Any, int] | None:
+    """The operand at ``pos`` (after whitespace) read by pypdf's ``read_object``, and
+    where it ends; None for what only pypdf's loop reads (an operator, or nothing read:
+    its loop runs until its budget is spent)."""
+    start = _SPACE.match(data, pos).end()  # type: ignore[union-attr]
+    first = data[start : start + 1]
+    if first.isalpha() or first == b"'" or first == b'"':
+        return None
+    stream = BytesIO(data)
+    stream.seek(start)
+    share = StreamParsingBudget(remaining_budget=budget)
+    operand = read_object(stream, None, forced_encoding, parsing_budget=share)
+    end = stream.tell()
+    return None if end == start else (operand, end)
 
 
 def _may_refer(data: bytes) -> bool:

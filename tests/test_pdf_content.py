@@ -23,7 +23,8 @@ ATOMS = (
     b"BT ET Tj TJ Td q Q cm ' \" BDC EMC BI ID EI true false null endobj T* W* d0 Tf\x00x "
     b"1 -2 .5 3. +4 1,2 - . 12345678901234567890 1.2.3 0 007 /F1 /A#20B /\xc3\xa9 / /a\x00b "
     b"/x#zz /\xff <0012> <abc> <a\tb> <> <</MCID\t0>> <zz> < > >> (abc) (a\\(b) (a(b)c) "
-    b"(\\n\\101) (abc () (%) (a\rb) [1\t(a)\t2] [ ] [<00>\t-3.5] { } ) %c\n % %\tx\r R"
+    b"(\\n\\101) (abc () (%) (a\rb) [1\t(a)\t2] [ ] [<00>\t-3.5] { } ) %c\n % %\tx\r R "
+    b"1. -.5 +. 1.2 +1.25 123456789012345 1234567890123456 .1. --1 +- 0.000001 1e5"
 ).split(b" ") + [b"1 0 R", b"0 0 R ", b"2 0 RG", b"\n", b"\r\n", b"\x00", b"\x0b", b"\x0c"]
 SEPARATORS = (b" ", b"\n", b"", b"\x00", b"\t")
 
