@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .facts import NUMBER_WORDS, Amount
 from .position_sentences import Hints
-from .position_units import APOS, CONTENT, Reading, Unit, rx
+from .position_units import APOS, CONTENT, Reading, Unit, presence_rx, rx
 
 # -- retention ------------------------------------------------------------------------------------
 
@@ -18,7 +18,9 @@ _KEEP = rx(
     r"|maintain(?:s|ed)? (?:\w+ )?(?:records|logs|backups|copies)"
     r"|no longer (?:be )?(?:accessible|available|stored|retained))"
 )
-_KEPT = rx(rf"\b(?:{CONTENT}|data|information|logs?|backups?|records?|copies|accounts?|history)\b")
+_KEPT = presence_rx(
+    rf"\b(?:{CONTENT}|data|information|logs?|backups?|records?|copies|accounts?|history)\b"
+)
 _RETENTION_HEADING = rx(
     r"\bretention\b|\bretain|\bhow long\b|\bdelet|\bstorage (?:period|limitation)"
 )

@@ -15,12 +15,13 @@ literals (``Regex``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
 from . import clause_scoring
+from . import position_presence as presence
 from .clause_index import Need, Phrase, PhraseIndex
 from .clause_patterns import FOLD_UNSAFE, WORD_START, Regex
 from .clause_words import Lexicon
@@ -49,13 +50,43 @@ class Rule(Regex):
     the document (``Sentence.search``) runs only when it may hold a match. Registered, so
     that a sentence's words are looked up once for all rules."""
 
-    __slots__ = ("id",)
+    __slots__ = ("find", "id")
     registered: ClassVar[list[Rule]] = []
 
     def __init__(self, pattern: str) -> None:
         super().__init__(pattern, re.IGNORECASE)
+        # what a sentence that may hold a match runs (``Sentence.search``)
+        self.find: Callable[[str], re.Match[str] | None] = self.regex.search
         self.id = len(Rule.registered)
         Rule.registered.append(self)
+
+
+class Presence(Rule):
+    """A ``Rule`` whose readers keep only whether a text holds a match (``search``'s
+    truth): ``search`` runs ``position_presence.tests``, which match the same texts faster,
+    and returns their match (not the pattern's span and groups); ``match``, ``finditer``
+    and ``sub`` are the pattern's own."""
+
+    __slots__ = ("tests",)
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(pattern)
+        self.tests: tuple[re.Pattern[str], ...] = ()
+        self.find = self._first  # compiled at first use, not at import
+
+    def _first(self, text: str) -> re.Match[str] | None:
+        self.tests = presence.tests(self.pattern, re.IGNORECASE)
+        self.find = self.tests[0].search if len(self.tests) == 1 else self._any
+        return self.find(text)
+
+    def _any(self, text: str) -> re.Match[str] | None:
+        for test in self.tests:
+            if m := test.search(text):
+                return m
+        return None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return None if self._absent(text) else self.find(text)
 
 
 @dataclass(slots=True, eq=False)
@@ -85,7 +116,7 @@ class Sentence:
         """``rule.search(self.text)``, without running the regex where no match can be."""
         if not isinstance(rule, Rule) or rule.id >= self.index.count:
             return rule.search(self.text)
-        return rule.regex.search(self.text) if self._may(rule) else None
+        return rule.find(self.text) if self._may(rule) else None
 
     def finditer(self, rule: Rule | re.Pattern[str]) -> Iterator[re.Match[str]]:
         """``rule.finditer(self.text)``, likewise."""
@@ -188,7 +219,7 @@ class _Index:
         # lower() is not how re folds the case of a few characters: every rule is run
         safe = text.isascii() or not any(c in text for c in FOLD_UNSAFE)
         met = (bits + self.bottoms) & self.all_guards if safe else None
-        digits = _DIGIT.search(text) is not None
+        digits = _digits(text)
         return Sentence(text, low, hints, _title(text), digits, bits, met, self)
 
 
@@ -276,12 +307,29 @@ _MINOR = frozenset(
 TITLE_WORDS = 12  # words of a run-in title at most, its numbering and a trailing "." included
 
 
+def _digits(text: str) -> bool:
+    """``\\d`` is in ``text``: in ASCII text only 0-9 are, and ten substring scans are about
+    half the regex's walk."""
+    if not text.isascii():
+        return _DIGIT.search(text) is not None
+    return (
+        "0" in text or "1" in text or "2" in text or "3" in text or "4" in text
+        or "5" in text or "6" in text or "7" in text or "8" in text or "9" in text
+    )  # fmt: skip
+
+
 def _title(sentence: str) -> bool:
     """A run-in title ("(c) Use of Content to Improve Services."): short, every word capitalized."""
     if len(sentence.split(None, TITLE_WORDS)) > TITLE_WORDS:
         return False
-    words = _NUMBERING.sub("", sentence).rstrip(".:").split()
-    major = [w for w in words if w.lower() not in _MINOR]
-    if not 0 < len(words) <= 10 or len(major) < 2 or sentence.isupper():
+    numbering = _NUMBERING.match(sentence)  # the pattern is anchored: sub() replaced this
+    words = (sentence[numbering.end() :] if numbering else sentence).rstrip(".:").split()
+    if not 0 < len(words) <= 10 or sentence.isupper():
         return False
-    return all(w[:1].isupper() for w in major)
+    major = 0
+    for w in words:  # every word not minor is capitalized, two at least
+        if w.lower() not in _MINOR:
+            if not w[:1].isupper():
+                return False
+            major += 1
+    return major >= 2

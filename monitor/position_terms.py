@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from .facts import Amount
 from .position_sentences import Hints
-from .position_units import APOS, PARTY, Reading, Unit, negated, rx
+from .position_units import APOS, PARTY, Reading, Unit, negated, presence_rx, rx
 
 # -- notice periods -------------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ def change_notice_days(us: Sequence[Unit]) -> list[Reading]:
 # -- subprocessors ---------------------------------------------------------------------------------
 
 _SUBPROCESSOR_HINTS = Hints("sub", "processor", "provider", "vendor")
-_SUBPROCESSOR = rx(
+_SUBPROCESSOR = presence_rx(
     r"\bsub-?\s?processors?\b|\bsub-?contractors?\b|\bsub-?processing\b|\bsub-service providers?\b"
     r"|\b(?:another|new|additional|replacement) (?:third[- ]party )?"
     r"(?:processors?|service providers?|vendors?)\b"

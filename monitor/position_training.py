@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .position_sentences import Hints, Rule
-from .position_units import APOS, CONTENT, PARTY, Reading, Unit, rx, scope
+from .position_units import APOS, CONTENT, PARTY, Reading, Unit, presence_rx, rx, scope
 
-_CONTENT = rx(rf"\b{CONTENT}\b")
+_CONTENT = presence_rx(rf"\b{CONTENT}\b")
 
 # -- training -------------------------------------------------------------------------------------
 
-_TRAIN = rx(
+_TRAIN = presence_rx(
     r"\btrain(?:s|ed|ing)?\b|\bfine[- ]tun\w*|\bmodel (?:improvement|development)"
     r"|\bimprov\w* (?:\w+ ){0,3}(?:models?|AI|artificial intelligence|machine learning"
     r"|model performance)\b"
@@ -26,7 +26,7 @@ _STAFF_TRAINING = rx(
     r"\b(?:security|privacy|compliance|employees?|staff|personnel|awareness|confidentiality"
     r"|data protection) training\b|\breceive (?:\w+ )?training\b|\btrained (?:personnel|staff)"
 )
-_NOT_OURS = rx(
+_NOT_OURS = presence_rx(
     r"\bcompet\w*|\bdistill\w*|\bindemn\w*|\breverse[- ]engineer|\bpublicly available\b"
     r"|\bthe internet\b"
     r"|\bthird[- ]party (?:data|sources|datasets)\b|\blicensed data\b"
@@ -72,7 +72,7 @@ _OPT_IN = rx(
     r"|\bif (?:you|customers?|users?) (?:explicitly |expressly )?(?:choose|decide|elect|agree"
     r"|consent) to\b"
 )
-_NEG_USE = rx(
+_NEG_USE = presence_rx(
     rf"(?:\bnot|\bnever|\bno longer|n{APOS}t)\s+(?:(?!but\b|however\b|except\b|unless\b)"
     r"[\w’'-]+\s+){0,6}?(?:use|used|train|trained|using|training)\b"
     r"|\bno\b(?: \w+){0,3} (?:will be|is|are|shall be|may be) used\b"

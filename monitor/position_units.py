@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .facts import Amount
 from .model import Block
 from .position_model import Reading as Reading  # defined there: unpickled without the rules
-from .position_sentences import Hints, Rule, Sentence, sentences_of
+from .position_sentences import Hints, Presence, Rule, Sentence, sentences_of
 
 
 @dataclass(slots=True)
@@ -61,6 +61,12 @@ def rx(pattern: str) -> Rule:
     """A case-insensitive pattern of the readers, with its literal prefilter (a sentence of
     the document runs it only where it may match: ``Unit.search``)."""
     return Rule(pattern)
+
+
+def presence_rx(pattern: str) -> Presence:
+    """A pattern of the readers asked only whether a text holds a match (``search``'s
+    truth, never its span or groups): run as faster regexes of the same answers."""
+    return Presence(pattern)
 
 
 def negated(text: str, m: re.Match[str]) -> bool:
@@ -169,9 +175,12 @@ _SCOPES = (
     rx(r"\b(?:from|in|via|through) (?P<s>(?:connected|third[- ]party|linked) (?:apps|applications"
        r"|services|integrations|accounts|sources))\b"),
 )  # fmt: skip
-# A product named before its content ("Copilot Health conversations"), or after "in".
+# A product named before its content ("Copilot Health conversations"), or after "in". The
+# first: a product not after "your", "our", "the", its first word not a defined term; its
+# capital letter is matched first (re scans for one), the tests of it in a look-behind.
+_FIRST_CAP = rf"[A-Z](?<=(?<![Yy]our )(?<![Oo]ur )(?<![Tt]he )\b(?!{_TERM_WORD})[A-Z])"
 _PRODUCT_SCOPES = (
-    re.compile(rf"(?<![Yy]our )(?<![Oo]ur )(?<![Tt]he )\b(?P<s>{_PRODUCT})"
+    re.compile(rf"(?P<s>{_FIRST_CAP}[\w-]*(?: {_CAP})+)"
                r"(?= (?:conversations|chats|content|data|prompts|inputs|outputs|messages"
                r"|files)\b)"),  # lower case: "Customer Data", "Training Data" are defined terms
     re.compile(rf"\b(?:in|from|on|via|through) (?P<s>{_PRODUCT})\b"),
