@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import store
-from .models import Document, Reextraction, Version, VersionPositions
+from .models import Base, Document, Reextraction, Version, VersionPositions
 
 if TYPE_CHECKING:  # the position rules load when positions are read or written (not for a 304)
     from .position_model import Position, PositionKey
@@ -57,7 +57,11 @@ def save(s: Session, version_id: int, positions: Positions) -> bool:
 
 def add(s: Session, version_id: int, positions: Positions) -> None:
     """Store the positions of a version just recorded (it has none yet)."""
-    s.execute(insert(VersionPositions).values(version_id=version_id, positions=dumps(positions)))
+    s.execute(_INSERT, [{"version_id": version_id, "positions": dumps(positions)}])
+
+
+# on the table, not the model: no ORM bulk-insert path (~75 µs a statement)
+_INSERT = insert(Base.metadata.tables[VersionPositions.__tablename__])
 
 
 def stored(s: Session, version_id: int) -> dict[PositionKey, Position] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -122,7 +122,10 @@ def document_row(s: Session, doc: DocumentConfig) -> tuple[Document, bool]:
     return row, created
 
 
-def _made(s: Session, row: Document) -> Document:
+_Row = TypeVar("_Row", Document, Version)
+
+
+def _made(s: Session, row: _Row) -> _Row:
     """``row``, just inserted with these values, in the session without reading it back."""
     make_transient_to_detached(row)
     s.add(row)
@@ -330,17 +333,24 @@ def add_version(
 ) -> Version:
     """A new version with its clause texts (key, text, source); ``packed``: its texts packed
     already (``store_texts.put_texts``)."""
-    version = Version(
-        document_id=document_id,
-        captured_at=captured_at,
-        text_sha256=put_text(s, document_id, text, packed),
-        snapshot_sha256=snapshot,
-        origin=origin,
-    )
-    s.add(version)
-    s.flush()
+    values = {
+        "document_id": document_id,
+        "captured_at": captured_at,
+        "text_sha256": put_text(s, document_id, text, packed),
+        "snapshot_sha256": snapshot,
+        "origin": origin,
+        "created_at": utcnow(),
+    }
+    # a Core insert (its id returned) and the object put in the session as inserted: no
+    # unit-of-work flush for one new row (the rows it refers to are inserted already)
+    new_id = s.execute(_INSERT_VERSION, values).scalar_one()
+    version = _made(s, Version(id=new_id, **values))
     add_clause_texts(s, version, clauses, packed)
     return version
+
+
+_VERSIONS = Version.metadata.tables[Version.__tablename__]
+_INSERT_VERSION = insert(_VERSIONS).returning(_VERSIONS.c.id)
 
 
 # -- changes -----------------------------------------------------------------------------

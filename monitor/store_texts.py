@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from .models import ClauseText, Version, VersionText, remember_text
+from .models import Base, ClauseText, Version, VersionText, remember_text
 from .snapshot_codec import sha256
 from .text_codec import KEYFRAME_SHARE, PackedTexts, pack_text
 
@@ -96,8 +96,7 @@ def put_texts(
             _row(document_id, digest, raw, keyframe, keyframes, packed)
             for digest, raw in missing.items()
         ]
-        returning = insert(VersionText).returning(VersionText.sha256, VersionText.id)
-        new = {digest: text_id for digest, text_id in s.execute(returning, rows)}
+        new = {digest: text_id for digest, text_id in s.execute(_INSERT_TEXTS, rows)}
         known.update(new)
         if here is not None:
             here.ids.update(new)
@@ -107,6 +106,11 @@ def put_texts(
     return [(digest, known[digest]) for digest in digests]
 
 
+# Core statements on the tables (no ORM bulk-insert path: nothing reads these rows back as
+# objects in the transaction; ~75 µs less per statement)
+_TEXTS = Base.metadata.tables[VersionText.__tablename__]
+_INSERT_TEXTS = insert(_TEXTS).returning(_TEXTS.c.sha256, _TEXTS.c.id)
+_INSERT_CLAUSE_TEXTS = insert(Base.metadata.tables[ClauseText.__tablename__])
 _KNOWN = select(VersionText.sha256, VersionText.id).where(
     VersionText.document_id == bindparam("document_id"),
     VersionText.sha256.in_(bindparam("digests", expanding=True)),
@@ -185,7 +189,7 @@ def add_clause_texts(
         {"version_id": version.id, "key": key, "text_id": text_id, "source": source}
         for (key, _, source), (_, text_id) in zip(clauses, stored, strict=True)
     ]
-    s.execute(insert(ClauseText), rows)
+    s.execute(_INSERT_CLAUSE_TEXTS, rows)
 
 
 def set_version_text(s: Session, version: Version, text: str) -> None:
