@@ -32,6 +32,7 @@ try:
     _sre_parse = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover - another Python
     _sre = _sre_parse = None
+_iscased: Any = importlib.import_module("_sre").unicode_iscased  # the engine's own test
 
 MIN_LITERAL = 2  # literal sets whose shortest member is shorter than this do not filter
 
@@ -272,14 +273,26 @@ _UNICODE_SPACES = "\x1c\x1d\x1e\x1f"
 
 
 def plain(text: str) -> bool:
-    """Whether ``text`` is read alike by a regex and its ``ascii_twin``: ASCII without
-    ``\\x1c``-``\\x1f``."""
-    if not text.isascii():
-        return False
-    for c in _UNICODE_SPACES:  # noqa: SIM110 - a plain loop, on the hot path
+    """Whether ``text`` is read alike by a regex and its ``ascii_twin``: no ``\\x1c``-``\\x1f``
+    and no non-ASCII character but those neither mode reads as a word character, a space
+    or a cased letter (’, “, —, …: ``_Inert``)."""
+    for c in _UNICODE_SPACES:
         if c in text:
             return False
-    return True
+    return text.isascii() or all(map(_INERT.__getitem__, _NON_ASCII.findall(text)))
+
+
+class _Inert(dict[str, bool]):
+    """A non-ASCII character → whether both modes read it alike: not alphanumeric (``\\w``,
+    ``\\b``, ``\\d``), not a space (``\\s``), no case (``re.IGNORECASE``: itself only)."""
+
+    def __missing__(self, c: str) -> bool:
+        inert = self[c] = not (c.isalnum() or c.isspace() or _iscased(ord(c)))
+        return inert
+
+
+_INERT = _Inert()
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def ascii_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:

@@ -70,7 +70,10 @@ def index(custom: tuple[ClauseDefinition, ...] = ()) -> PhraseIndex:
     rules = {**builtin(), **{d.key: compile_custom(d) for d in custom}}
     families = {key: r.phrases for key, r in rules.items()}
     families[NEGATIVE] = tuple((p, re.IGNORECASE, w) for p, w in cv.NEGATIVE_PHRASES)
-    return PhraseIndex(families)
+    built = PhraseIndex(families)
+    if not custom:  # the built-in index: read for every page, its twins pay at once
+        built.compile_twins()
+    return built
 
 
 def warm() -> None:
