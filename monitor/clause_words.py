@@ -37,8 +37,9 @@ class _Scan:
         # At each position of a word, the longest body there ("retention"); the bodies that
         # are prefixes of it ("retent", "ret") are there too.
         trie = _trie(bodies) if bodies else "(?!)"
-        self.anywhere = re.compile(f"(?=({trie}))").findall
-        self.at_start = re.compile(f"(?<!\\w)(?=({trie}))").findall  # where \\b may be
+        # One scan: at each position, the longest body there as (body, "") where a word
+        # starts (no \\w before it: where \\b may be), as ("", body) elsewhere.
+        self.scan = re.compile(f"(?<!\\w)(?=({trie}))|(?=({trie}))").findall
         self.found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # longest body →
         for longest in bodies:  # the literals there elsewhere, and at the start of a word
             ends = (longest[:n] for n in range(1, len(longest) + 1))
@@ -55,21 +56,17 @@ class Bits(dict[str, int]):
     def __init__(self, bits: Mapping[str, int]) -> None:
         super().__init__()
         scan = _Scan(bits)
-        self._anywhere, self._at_start = scan.anywhere, scan.at_start
-        # Longest body → the bits of the literals there (elsewhere, at a word's start).
-        self._bits, self._start_bits = (
-            {b: reduce(or_, (bits[s] for s in pair[n]), 0) for b, pair in scan.found.items()}
-            for n in (0, 1)
-        )
+        self._scan = scan.scan
+        # A scan's find (longest body at a word's start, or elsewhere) → the bits there.
+        self._bits: dict[tuple[str, str], int] = {}
+        for b, (inner, at_start) in scan.found.items():
+            self._bits[b, ""] = reduce(or_, (bits[s] for s in at_start), 0)
+            self._bits["", b] = reduce(or_, (bits[s] for s in inner), 0)
 
     def __missing__(self, word: str) -> int:
         if len(self) >= CACHED_WORDS:
             self.clear()
-        mask = reduce(or_, map(self._bits.__getitem__, self._anywhere(word)), 0)
-        starts = self._at_start(word)
-        if starts:
-            mask |= reduce(or_, map(self._start_bits.__getitem__, starts))
-        self[word] = mask
+        mask = self[word] = reduce(or_, map(self._bits.__getitem__, self._scan(word)), 0)
         return mask
 
     def mask(self, text: str) -> int:
