@@ -26,6 +26,7 @@ from .db import SessionFactory
 from .fetch import FetchResult
 from .model import DocumentConfig
 from .models import Document, Episode, FetchAttempt, Version
+from .store_snapshots import NewSnapshot
 from .timefmt import iso
 
 if TYPE_CHECKING:
@@ -210,6 +211,11 @@ class SameText:
         assert self.result.content is not None
         return self.result.content
 
+    def snapshot(self) -> NewSnapshot:
+        """The page as the snapshot to store."""
+        kind, delta = self.result.content_type, self.delta
+        return NewSnapshot(self.last.document_id, self.content, kind, delta, self.snapshot_sha256)
+
 
 @dataclass(frozen=True)
 class _Latest:
@@ -240,11 +246,9 @@ def record_same_text(
             rest.append(item)
     rows, reports, checks = [], [], []
     numbers = _version_counts(s, sorted({item.last.document_id for item, _ in ready}))
-    for item, version in ready:
+    snapshots = store.put_snapshots(s, [item.snapshot() for item, _ in ready])
+    for (item, version), snapshot in zip(ready, snapshots, strict=True):
         document_id, content = item.last.document_id, item.content
-        kind = item.result.content_type
-        delta, digest = item.delta, item.snapshot_sha256
-        snapshot = store.put_snapshot(s, document_id, content, kind, None, delta, digest=digest)
         attempt = Attempt.of(item.result)
         rows.append(
             _attempt_row(attempt, item.last, "unchanged", len(content), snapshot, item.text_sha256)

@@ -57,12 +57,13 @@ from .store_reads import (
     pending_alerts,
     unsent_outbox,
 )
-from .store_snapshots import load_snapshot, put_snapshot
+from .store_snapshots import NewSnapshot, load_snapshot, put_snapshot, put_snapshots
 from .store_texts import add_clause_texts, new_document, put_text, set_version_text
 from .text_codec import PackedTexts
 
 __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-exported: store.X
     "ArchiveAttempt",
+    "NewSnapshot",
     "CheckHealth",
     "ClauseHistoryRow",
     "archive_attempts",
@@ -76,6 +77,7 @@ __all__ = [  # store_reads.py's history reads and store_snapshots.py's, re-expor
     "load_snapshot",
     "pending_alerts",
     "put_snapshot",
+    "put_snapshots",
     "add_clause_texts",
     "set_version_text",
     "sha256",

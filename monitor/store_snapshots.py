@@ -8,15 +8,18 @@ Re-exported by ``store``; callers own transactions, nothing here commits.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from . import snapshot_codec
-from .models import Base, Snapshot
+from .models import Base, Document, Snapshot
 from .snapshot_codec import sha256
 
 MAX_DELTA_DEPTH = 100  # a full snapshot every so often, so reading one never unpacks a long chain
+_CHUNK = 500  # documents or digests per query (SQLite bound parameters)
 _raw_cache: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, so never stale
 
 
@@ -53,6 +56,88 @@ def put_snapshot(
     s.execute(_INSERT, [row])  # Core: nothing reads the row back as an object
     _remember(digest, content)
     return digest
+
+
+@dataclass(frozen=True)
+class NewSnapshot:
+    """A page to store with ``put_snapshots``: ``put_snapshot``'s arguments (no ``packed``,
+    not ``first``), its ``digest`` known."""
+
+    document_id: int
+    content: bytes
+    content_type: str | None
+    delta: snapshot_codec.Delta | None
+    digest: str
+
+
+def put_snapshots(s: Session, items: Sequence[NewSnapshot]) -> list[str]:
+    """Store each of ``items`` as ``put_snapshot`` would, one after the other, with the
+    existing digests and each document's last snapshot read for all of them at once
+    (two queries per chunk) and the new rows in one insert; each item's digest."""
+    known = _existing(s, [item.digest for item in items])
+    last = _last_of(s, sorted({item.document_id for item in items}))
+    rows: list[dict[str, object]] = []
+    for item in items:
+        if item.digest in known:
+            continue
+        known.add(item.digest)
+        row = {"sha256": item.digest, "document_id": item.document_id, "size": len(item.content)}
+        row["content_type"] = item.content_type
+        base = last.get(item.document_id)
+        depth = base[1] + 1 if base is not None and base[1] < MAX_DELTA_DEPTH else 0
+        if base is not None and depth:
+            row |= {"base_sha256": base[0], "depth": depth}
+            delta = item.delta
+            if delta is None or delta.base_sha256 != base[0]:
+                _insert(s, rows)  # the base may be a row of this batch
+                raw = load_snapshot(s, base[0])
+                delta = snapshot_codec.delta_on(item.content, raw, base[0])
+            row |= {"codec": delta.codec, "content": delta.packed}
+        else:
+            row |= {"codec": snapshot_codec.ZSTD, "depth": 0}
+            row["content"] = snapshot_codec.pack_page(item.content)
+        last[item.document_id] = (item.digest, depth)
+        rows.append(row)
+        _remember(item.digest, item.content)
+    _insert(s, rows)
+    return [item.digest for item in items]
+
+
+def _insert(s: Session, rows: list[dict[str, object]]) -> None:
+    """Insert ``rows`` (Core, one statement) and empty the list."""
+    if rows:
+        s.execute(insert(Snapshot), list(rows))
+        rows.clear()
+
+
+def _existing(s: Session, digests: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    listed = sorted(set(digests))
+    for start in range(0, len(listed), _CHUNK):
+        chunk = listed[start : start + _CHUNK]
+        found.update(s.scalars(select(Snapshot.sha256).where(Snapshot.sha256.in_(chunk))))
+    return found
+
+
+def _last_of(s: Session, document_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+    """Each document's last snapshot (``_LAST``'s), its digest and depth, by document id."""
+    out: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(document_ids), _CHUNK):
+        chunk = document_ids[start : start + _CHUNK]
+        latest = (
+            select(Snapshot.sha256)
+            .where(Snapshot.document_id == Document.id)
+            .order_by(Snapshot.created_at.desc(), Snapshot.sha256)
+            .limit(1)
+            .scalar_subquery()
+        )
+        chosen = select(latest).where(Document.id.in_(chunk))
+        query = select(Snapshot.document_id, Snapshot.sha256, Snapshot.depth).where(
+            Snapshot.sha256.in_(chosen)
+        )
+        for document_id, digest, depth in s.execute(query):
+            out[document_id] = (digest, depth)
+    return out
 
 
 # on the table, not the model: no ORM bulk-insert path (~75 µs a statement)
