@@ -201,3 +201,47 @@ def test_a_missed_clause_selector_keeps_the_clause(sessions: SessionFactory) -> 
         assert latest is not None
         assert store.clause_texts(s, latest.id)["training"].text == "We train on data."
         assert store.clause_history(s, "training") == []
+
+
+def test_put_snapshots_stores_what_put_snapshot_does_one_by_one(
+    sessions: SessionFactory,
+) -> None:
+    """A batch (a page seen twice, one document twice, a delta made on another base, one
+    on the right base) gives the rows ``put_snapshot`` gives called in turn."""
+    from monitor.snapshot_codec import delta_on
+
+    other = DocumentConfig("acme", "privacy", "Privacy", "Acme", "https://a.test/p", ("main",))
+    base = "<html><main>" + "".join(f"<p>Clause {i} text.</p>" for i in range(300)) + "</main>"
+    pages = [(base + f"<!-- build {n} --></html>").encode() for n in range(4)]
+
+    def rows(batched: bool) -> list[tuple[object, ...]]:
+        with sessions.begin() as s:
+            s.connection().exec_driver_sql("delete from snapshots")
+            ids = [store.ensure_document(s, d).id for d in (DOC, other)]
+            for document_id in ids:
+                store.put_snapshot(s, document_id, pages[0], "text/html")
+            good = delta_on(pages[1], pages[0])
+            stale = delta_on(pages[2], pages[3])  # not on the document's last snapshot
+            todo = [
+                (ids[0], pages[1], good),
+                (ids[1], pages[2], stale),
+                (ids[1], pages[1], None),  # the bytes another document stored just before
+                (ids[0], pages[3], None),  # on the row made in this batch
+                (ids[0], pages[3], None),  # the same bytes again
+            ]
+            batch = [store.NewSnapshot(i, p, "text/html", d, store.sha256(p)) for i, p, d in todo]
+            if batched:
+                digests = store.put_snapshots(s, batch)
+            else:
+                digests = [
+                    store.put_snapshot(s, i, p, "text/html", None, d, digest=store.sha256(p))
+                    for i, p, d in todo
+                ]
+            assert digests == [store.sha256(p) for _, p, _ in todo]
+            query = (
+                "select sha256, document_id, codec, base_sha256, depth, content, size,"
+                " content_type from snapshots order by sha256"
+            )
+            return [tuple(row) for row in s.connection().exec_driver_sql(query)]
+
+    assert rows(True) == rows(False)
