@@ -8,8 +8,9 @@ Re-exported by ``store``; callers own transactions, nothing here commits.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -42,17 +43,9 @@ def put_snapshot(
     digest = digest or sha256(content)
     if s.scalar(_EXISTS, {"sha256": digest}) is not None:
         return digest
-    base = None if first else s.execute(_LAST, {"document_id": document_id}).first()
-    row = {"sha256": digest, "document_id": document_id, "size": len(content)}
-    row["content_type"] = content_type
-    if base is not None and base.depth < MAX_DELTA_DEPTH:
-        row |= {"base_sha256": base.sha256, "depth": base.depth + 1}
-        if delta is None or delta.base_sha256 != base.sha256:
-            delta = snapshot_codec.delta_on(content, load_snapshot(s, base.sha256), base.sha256)
-        row |= {"codec": delta.codec, "content": delta.packed}
-    else:
-        row |= {"codec": snapshot_codec.ZSTD, "depth": 0}
-        row["content"] = packed if packed is not None else snapshot_codec.pack_page(content)
+    last = None if first else s.execute(_LAST, {"document_id": document_id}).first()
+    base = None if last is None else (last.sha256, last.depth)
+    row = _row(s, NewSnapshot(document_id, content, content_type, delta, digest), base, packed)
     s.execute(_INSERT, [row])  # Core: nothing reads the row back as an object
     _remember(digest, content)
     return digest
@@ -81,32 +74,44 @@ def put_snapshots(s: Session, items: Sequence[NewSnapshot]) -> list[str]:
         if item.digest in known:
             continue
         known.add(item.digest)
-        row = {"sha256": item.digest, "document_id": item.document_id, "size": len(item.content)}
-        row["content_type"] = item.content_type
         base = last.get(item.document_id)
-        depth = base[1] + 1 if base is not None and base[1] < MAX_DELTA_DEPTH else 0
-        if base is not None and depth:
-            row |= {"base_sha256": base[0], "depth": depth}
-            delta = item.delta
-            if delta is None or delta.base_sha256 != base[0]:
-                _insert(s, rows)  # the base may be a row of this batch
-                raw = load_snapshot(s, base[0])
-                delta = snapshot_codec.delta_on(item.content, raw, base[0])
-            row |= {"codec": delta.codec, "content": delta.packed}
-        else:
-            row |= {"codec": snapshot_codec.ZSTD, "depth": 0}
-            row["content"] = snapshot_codec.pack_page(item.content)
-        last[item.document_id] = (item.digest, depth)
+        row = _row(s, item, base, None, lambda: _insert(s, rows))  # a base may be in rows
+        last[item.document_id] = (item.digest, cast(int, row["depth"]))
         rows.append(row)
         _remember(item.digest, item.content)
     _insert(s, rows)
     return [item.digest for item in items]
 
 
+def _row(
+    s: Session,
+    item: NewSnapshot,
+    base: tuple[str, int] | None,
+    packed: bytes | None,
+    before_load: Callable[[], None] = lambda: None,
+) -> dict[str, object]:
+    """The snapshot row of ``item``: a delta on ``base`` (its document's last snapshot, digest
+    and depth) unless there is none or its chain is long; ``item.delta`` used when made on
+    that base, else made here (``before_load`` first: what the base's bytes may need);
+    ``packed``: the page packed on its own already."""
+    row: dict[str, object] = {"sha256": item.digest, "document_id": item.document_id}
+    row |= {"size": len(item.content), "content_type": item.content_type}
+    if base is not None and base[1] < MAX_DELTA_DEPTH:
+        base_sha, delta = base[0], item.delta
+        row |= {"base_sha256": base_sha, "depth": base[1] + 1}
+        if delta is None or delta.base_sha256 != base_sha:
+            before_load()
+            delta = snapshot_codec.delta_on(item.content, load_snapshot(s, base_sha), base_sha)
+        return row | {"codec": delta.codec, "content": delta.packed}
+    content = packed if packed is not None else snapshot_codec.pack_page(item.content)
+    row |= {"base_sha256": None, "depth": 0}  # every row of one insert has the same keys
+    return row | {"codec": snapshot_codec.ZSTD, "content": content}
+
+
 def _insert(s: Session, rows: list[dict[str, object]]) -> None:
     """Insert ``rows`` (Core, one statement) and empty the list."""
     if rows:
-        s.execute(insert(Snapshot), list(rows))
+        s.execute(_INSERT, list(rows))
         rows.clear()
 
 
